@@ -1,0 +1,58 @@
+#pragma once
+// `swarmdial dial` settings: flags and the same keys in an INI --config file,
+// parsed with Boost.Program_options and validated into one struct. Every
+// problem becomes a UsageError whose text names the flag (exit code 2).
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cidr.hpp"
+#include "endpoint.hpp"
+#include "peerwire/bt_handshake.hpp"
+#include "target_set.hpp"
+
+namespace swarmdial {
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+enum class Backend { kUring, kEpoll, kDpdk };
+enum class RowFormat { kCsv, kJsonl };
+
+struct DialConfig {
+  std::string targets_file;                // "-" = stdin
+  std::optional<TargetRange> range;
+  std::string exclude_file;
+  Backend backend = Backend::kUring;
+  uint32_t shards = 1;
+  uint32_t half_open = 256;                // per shard
+  double rate = 10000;                     // SYN/s over all shards; 0 = unlimited
+  int64_t timeout_ms = 3000;
+  uint32_t retries = 0;
+  std::vector<IpAddress> sources;
+  uint64_t max_targets = UINT64_MAX;
+  double duration_s = 0;                   // 0 = until the targets run out
+  std::string output = "-";
+  RowFormat format = RowFormat::kCsv;
+  std::string summary_file;
+  std::optional<InfoHash> bt_infohash;
+  int64_t bt_timeout_ms = 5000;
+  bool hold = false;
+  std::optional<Endpoint> metrics;
+  std::string dpdk_args;
+  bool quiet = false;
+  bool status = false;                     // force the status line when stderr is not a TTY
+  std::optional<uint64_t> seed;
+};
+
+// Returns nullopt when --help was asked for (help text already in help_out).
+std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
+                                          std::string& help_out);
+
+// Largest source pool accepted by --source.
+constexpr uint64_t kMaxSourcePool = 65536;
+
+}  // namespace swarmdial

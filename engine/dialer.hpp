@@ -1,0 +1,47 @@
+#pragma once
+// The one interface every connect backend implements (uring, epoll, dpdk).
+// A dialer owns the sockets of the slots it was given; it reports a slot as
+// complete only once the attempt is final AND its socket is closed or its fd
+// is ready to hand off, which is what makes the half-open budget strict.
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "endpoint.hpp"
+
+namespace swarmdial {
+
+struct DialCompletion {
+  uint32_t slot = 0;
+  int err = 0;          // 0 established; else errno (ETIMEDOUT: engine timeout)
+  int64_t rtt_ns = -1;  // start() to the connect result; -1 when none (timeout)
+  int fd = -1;          // established and keep_established: the caller owns it now
+};
+
+struct DialerOptions {
+  uint32_t slots = 0;            // the shard's half-open budget
+  int64_t timeout_ns = 0;        // per attempt
+  bool keep_established = false; // hand established fds over instead of closing them
+};
+
+class Dialer {
+ public:
+  virtual ~Dialer() = default;
+  virtual std::string_view name() const = 0;
+  // Begins an attempt in a free slot. Work may be queued until submit().
+  virtual void start(uint32_t slot, const Endpoint& dst, const IpAddress* src, int64_t now_ns) = 0;
+  virtual void submit() = 0;
+  // Waits up to wait_ns for completions and fills out (at most out.size()).
+  virtual size_t reap(std::span<DialCompletion> out, int64_t wait_ns) = 0;
+  // Slots started and not yet reported complete.
+  virtual uint32_t in_flight() const = 0;
+};
+
+// TCP_SYNCNT for an engine timeout: the SYN retransmissions (at 1, 3, 7, 15 s
+// ... cumulative) that fit inside it, at least 1, so the kernel never keeps
+// retrying after the engine has given up.
+int syn_retries_for_timeout(int64_t timeout_ns);
+
+}  // namespace swarmdial

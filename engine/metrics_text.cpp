@@ -1,0 +1,51 @@
+#include "metrics_text.hpp"
+
+#include <fmt/format.h>
+
+#include <iterator>
+
+namespace swarmdial {
+
+namespace {
+constexpr double kConnectBucketsS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                       0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
+                                       5,      10};
+}
+
+std::string render_prometheus(const RunView& v, const PeerGauges& peers) {
+  fmt::memory_buffer b;
+  auto out = std::back_inserter(b);
+  auto family = [&](const char* name, const char* type, const char* help) {
+    fmt::format_to(out, "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  };
+  family("swarmdial_syn_sent_total", "counter", "Connection attempts started (SYNs), retries included.");
+  for (size_t i = 0; i < v.shards.size(); ++i)
+    fmt::format_to(out, "swarmdial_syn_sent_total{{shard=\"{}\"}} {}\n", i, v.shards[i].syn_sent);
+  family("swarmdial_outcomes_total", "counter", "Final outcomes, one per target.");
+  for (int o = 0; o < kOutcomeCount; ++o)
+    fmt::format_to(out, "swarmdial_outcomes_total{{outcome=\"{}\"}} {}\n",
+                   outcome_name(static_cast<Outcome>(o)), v.outcomes[o]);
+  family("swarmdial_half_open", "gauge", "Half-open slots in use.");
+  for (size_t i = 0; i < v.shards.size(); ++i)
+    fmt::format_to(out, "swarmdial_half_open{{shard=\"{}\"}} {}\n", i, v.shards[i].half_open);
+  family("swarmdial_half_open_budget", "gauge", "Half-open budget.");
+  for (size_t i = 0; i < v.shards.size(); ++i)
+    fmt::format_to(out, "swarmdial_half_open_budget{{shard=\"{}\"}} {}\n", i, v.shards[i].budget);
+  family("swarmdial_half_open_high_water", "gauge", "Most half-open slots ever in use at once.");
+  for (size_t i = 0; i < v.shards.size(); ++i)
+    fmt::format_to(out, "swarmdial_half_open_high_water{{shard=\"{}\"}} {}\n", i,
+                   v.shards[i].high_water);
+  family("swarmdial_connect_seconds", "histogram", "Time from SYN to established.");
+  for (double le : kConnectBucketsS)
+    fmt::format_to(out, "swarmdial_connect_seconds_bucket{{le=\"{}\"}} {}\n", le,
+                   v.latency.count_at_most(static_cast<uint64_t>(le * 1e6)));
+  fmt::format_to(out, "swarmdial_connect_seconds_bucket{{le=\"+Inf\"}} {}\n", v.latency.total);
+  fmt::format_to(out, "swarmdial_connect_seconds_sum {}\n", static_cast<double>(v.latency.sum_us) / 1e6);
+  fmt::format_to(out, "swarmdial_connect_seconds_count {}\n", v.latency.total);
+  family("swarmdial_peers", "gauge", "Connected peers.");
+  fmt::format_to(out, "swarmdial_peers{{direction=\"outbound\"}} {}\n", peers.outbound);
+  fmt::format_to(out, "swarmdial_peers{{direction=\"inbound\"}} {}\n", peers.inbound);
+  return fmt::to_string(b);
+}
+
+}  // namespace swarmdial

@@ -1,0 +1,22 @@
+#include "run_stats.hpp"
+
+namespace swarmdial {
+
+RunView snapshot_run(std::span<const ShardStats> shards) {
+  RunView v;
+  for (const ShardStats& s : shards) {
+    ShardView sv{s.syn_sent.get(), s.half_open.get(), s.half_open_high_water.get(),
+                 s.half_open_budget.get()};
+    v.shards.push_back(sv);
+    v.syn_sent += sv.syn_sent;
+    v.half_open += sv.half_open;
+    v.budget += sv.budget;
+    v.retries += s.retries.get();
+    v.handed_off += s.handed_off.get();
+    for (int i = 0; i < kOutcomeCount; ++i) v.outcomes[i] += s.outcomes[i].get();
+    v.latency.merge(s.connect_latency.snapshot());
+  }
+  return v;
+}
+
+}  // namespace swarmdial

@@ -1,0 +1,226 @@
+#include "shard.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <optional>
+#include <thread>
+
+#include "half_open_budget.hpp"
+#include "mono_clock.hpp"
+#include "pacer.hpp"
+#include "retry_queue.hpp"
+
+namespace swarmdial {
+
+namespace {
+// Longest the loop sleeps without looking at the stop flag.
+constexpr int64_t kMaxIdleNs = 20'000'000;
+constexpr size_t kReapBatch = 256;
+
+void pin_to_cpu(int cpu) {
+  if (cpu < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+}  // namespace
+
+struct Shard::Runtime {
+  Runtime(const ShardConfig& cfg, int64_t now)
+      : budget(cfg.budget),
+        // A burst of 1 ms worth of tokens lets one loop pass launch a batch
+        // (amortising submission) while keeping the rate exact over time.
+        pacer(cfg.rate, static_cast<uint32_t>(std::max(1.0, cfg.rate / 1000.0)), now),
+        // Room for every in-flight attempt to time out and wait for a retry:
+        // new targets start only while size + in_use < capacity.
+        retries(cfg.retries > 0 ? size_t{cfg.budget} * 2 : 1),
+        cursor(*cfg.targets, cfg.exclude, cfg.index, cfg.shard_count, cfg.max_targets, cfg.seed),
+        slots(cfg.budget) {}
+
+  HalfOpenBudget budget;
+  Pacer pacer;
+  RetryQueue retries;
+  TargetCursor cursor;
+  std::vector<Attempt> slots;
+  std::unique_ptr<Dialer> dialer;
+  size_t next_source = 0;
+  std::optional<Endpoint> peeked;  // a target pulled from the cursor but not yet launched
+};
+
+Shard::Shard(ShardConfig config, DialerFactory factory, ShardStats& stats,
+             SpscQueue<ResultRow>& rows, HandoffQueue* handoff, const std::atomic<bool>& stop,
+             const std::atomic<bool>& abort, int64_t run_start_ns)
+    : cfg_(std::move(config)),
+      factory_(std::move(factory)),
+      stats_(stats),
+      rows_(rows),
+      handoff_(handoff),
+      stop_(stop),
+      abort_(abort),
+      run_start_ns_(run_start_ns) {}
+
+Shard::~Shard() = default;
+
+std::string Shard::run() {
+  pin_to_cpu(cfg_.cpu);
+  int64_t now = mono_ns();
+  rt_ = std::make_unique<Runtime>(cfg_, now);
+  DialerOptions opts;
+  opts.slots = cfg_.budget;
+  opts.timeout_ns = cfg_.timeout_ns;
+  opts.keep_established = handoff_ != nullptr;
+  try {
+    rt_->dialer = factory_(opts);
+  } catch (const std::exception& e) {
+    stats_.done.set(1);
+    return e.what();
+  }
+  stats_.half_open_budget.set(cfg_.budget);
+
+  std::array<DialCompletion, kReapBatch> done;
+  bool stopping = false;
+  for (;;) {
+    now = mono_ns();
+    if (!stopping && (stop_.load(std::memory_order_relaxed) ||
+                      (cfg_.stop_at_ns != 0 && now >= cfg_.stop_at_ns))) {
+      stopping = true;
+      finish_pending_retries(now);
+    }
+    if (abort_.load(std::memory_order_relaxed)) break;
+    if (!stopping) launch(now);
+    rt_->dialer->submit();
+
+    bool no_more_work = stopping || (rt_->cursor.exhausted() && !rt_->peeked &&
+                                     rt_->retries.empty());
+    if (no_more_work && rt_->dialer->in_flight() == 0) break;
+
+    size_t n = rt_->dialer->reap(done, idle_wait_ns(now));
+    if (n > 0) now = mono_ns();
+    for (size_t i = 0; i < n; ++i) complete(done[i], now, stopping);
+  }
+  stats_.done.set(1);
+  return {};
+}
+
+int64_t Shard::idle_wait_ns(int64_t now) const {
+  const Runtime& rt = *rt_;
+  int64_t wait = kMaxIdleNs;
+  if (rt.budget.available() > 0) {
+    bool has_new = rt.peeked || !rt.cursor.exhausted();
+    bool retry_due = !rt.retries.empty();
+    if (retry_due) wait = std::min(wait, std::max<int64_t>(0, rt.retries.top().due_ns - now));
+    if (has_new && rt.retries.size() + rt.budget.in_use() < rt.retries.capacity())
+      wait = std::min(wait, rt.pacer.wait_ns(now));
+  }
+  return wait;
+}
+
+void Shard::launch(int64_t now) {
+  Runtime& rt = *rt_;
+  while (rt.budget.available() > 0) {
+    std::optional<PendingRetry> retry;
+    if (!rt.retries.empty() && rt.retries.top().due_ns <= now) {
+      if (!rt.pacer.try_take(now)) break;
+      retry = rt.retries.pop();
+    } else {
+      if (rt.retries.size() + rt.budget.in_use() >= rt.retries.capacity()) break;
+      if (!rt.peeked) rt.peeked = rt.cursor.next();
+      if (!rt.peeked) break;
+      if (!rt.pacer.try_take(now)) break;
+    }
+    uint32_t slot = *rt.budget.acquire();
+    Attempt& a = rt.slots[slot];
+    if (retry) {
+      a = {retry->target, retry->attempts + 1};
+      stats_.retries.add();
+    } else {
+      a = {*rt.peeked, 1};
+      rt.peeked.reset();
+    }
+    const IpAddress* src = nullptr;
+    if (!cfg_.sources.empty()) {
+      // Keep the family right: a v6 target needs a v6 source.
+      for (size_t tries = 0; tries < cfg_.sources.size(); ++tries) {
+        const IpAddress& cand = cfg_.sources[rt.next_source++ % cfg_.sources.size()];
+        if (cand.family == a.target.ip.family) {
+          src = &cand;
+          break;
+        }
+      }
+    }
+    rt.dialer->start(slot, a.target, src, now);
+    stats_.syn_sent.add();
+    stats_.half_open.set(rt.budget.in_use());
+    stats_.half_open_high_water.set(rt.budget.high_water());
+  }
+}
+
+void Shard::complete(const DialCompletion& c, int64_t now, bool stopping) {
+  Runtime& rt = *rt_;
+  Attempt& a = rt.slots[c.slot];
+  Outcome outcome = classify_connect_error(c.err);
+  if (outcome == Outcome::kTimeout && a.attempts <= cfg_.retries && !stopping) {
+    uint64_t jitter = endpoint_hash(a.target);
+    rt.retries.push({now + cfg_.backoff.delay_ns(a.attempts, jitter), a.target, a.attempts});
+  } else {
+    ResultRow row;
+    row.target = a.target;
+    row.outcome = outcome;
+    row.err = c.err;
+    row.rtt_us = c.rtt_ns >= 0 ? c.rtt_ns / 1000 : -1;
+    row.attempts = a.attempts;
+    row.shard = cfg_.index;
+    row.t_us = static_cast<uint64_t>(now - run_start_ns_) / 1000;
+    stats_.outcomes[static_cast<int>(outcome)].add();
+    if (outcome == Outcome::kEstablished && c.rtt_ns >= 0)
+      stats_.connect_latency.record(static_cast<uint64_t>(c.rtt_ns / 1000));
+    if (c.fd >= 0 && handoff_) {
+      hand_off({c.fd, row});
+    } else {
+      emit(row);
+    }
+  }
+  rt.budget.release(c.slot);
+  stats_.half_open.set(rt.budget.in_use());
+}
+
+void Shard::finish_pending_retries(int64_t now) {
+  // On stop, targets waiting for a retry already had their attempt: their
+  // final outcome is the timeout they got.
+  Runtime& rt = *rt_;
+  while (!rt.retries.empty()) {
+    PendingRetry r = rt.retries.pop();
+    ResultRow row;
+    row.target = r.target;
+    row.outcome = Outcome::kTimeout;
+    row.err = ETIMEDOUT;
+    row.attempts = r.attempts;
+    row.shard = cfg_.index;
+    row.t_us = static_cast<uint64_t>(now - run_start_ns_) / 1000;
+    stats_.outcomes[static_cast<int>(Outcome::kTimeout)].add();
+    emit(row);
+  }
+}
+
+void Shard::emit(const ResultRow& row) {
+  // Rows are never dropped: if the writer falls behind, the shard waits.
+  while (!rows_.try_push(row)) {
+    if (abort_.load(std::memory_order_relaxed)) return;
+    std::this_thread::yield();
+  }
+}
+
+void Shard::hand_off(const Handoff& h) {
+  while (!handoff_->try_push(h)) {
+    if (abort_.load(std::memory_order_relaxed)) return;
+    std::this_thread::yield();
+  }
+  stats_.handed_off.add();
+}
+
+}  // namespace swarmdial

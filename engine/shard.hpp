@@ -1,0 +1,77 @@
+#pragma once
+// One dialing shard: a pinned thread that owns its budget, pacer, retry queue,
+// dialer and stats, and talks to the rest only through SPSC rings.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "backoff.hpp"
+#include "dialer.hpp"
+#include "handoff.hpp"
+#include "result_row.hpp"
+#include "shard_stats.hpp"
+#include "spsc_queue.hpp"
+#include "target_set.hpp"
+
+namespace swarmdial {
+
+struct ShardConfig {
+  uint32_t index = 0;
+  uint32_t shard_count = 1;
+  uint32_t budget = 1;
+  double rate = 0;  // SYN/s for this shard; 0 = unlimited
+  int64_t timeout_ns = 0;
+  uint32_t retries = 0;
+  Backoff backoff{};
+  uint64_t max_targets = UINT64_MAX;
+  uint64_t seed = 0;
+  int64_t stop_at_ns = 0;  // absolute monotonic time to stop new SYNs; 0 = none
+  int cpu = -1;            // core to pin to, -1 = don't pin
+  const TargetSet* targets = nullptr;
+  const ExcludeList* exclude = nullptr;
+  std::vector<IpAddress> sources;  // round-robin source pool; empty = kernel's choice
+};
+
+using DialerFactory = std::function<std::unique_ptr<Dialer>(const DialerOptions&)>;
+
+class Shard {
+ public:
+  Shard(ShardConfig config, DialerFactory factory, ShardStats& stats, SpscQueue<ResultRow>& rows,
+        HandoffQueue* handoff, const std::atomic<bool>& stop, const std::atomic<bool>& abort,
+        int64_t run_start_ns);
+
+  ~Shard();
+
+  // Runs to completion on the calling thread. Returns an error text if the
+  // dialer could not be created, else empty.
+  std::string run();
+
+ private:
+  struct Attempt {
+    Endpoint target;
+    uint32_t attempts;
+  };
+
+  void launch(int64_t now);
+  void complete(const DialCompletion& c, int64_t now, bool stopping);
+  void finish_pending_retries(int64_t now);
+  void emit(const ResultRow& row);
+  void hand_off(const Handoff& h);
+  int64_t idle_wait_ns(int64_t now) const;
+
+  struct Runtime;
+  std::unique_ptr<Runtime> rt_;
+
+  ShardConfig cfg_;
+  DialerFactory factory_;
+  ShardStats& stats_;
+  SpscQueue<ResultRow>& rows_;
+  HandoffQueue* handoff_;
+  const std::atomic<bool>& stop_;
+  const std::atomic<bool>& abort_;
+  int64_t run_start_ns_;
+};
+
+}  // namespace swarmdial

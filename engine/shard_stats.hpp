@@ -1,0 +1,25 @@
+#pragma once
+// Everything a shard counts, written only by its thread and read by the
+// status line, metrics and summary. Cache-line aligned so shards never share
+// a line.
+#include <array>
+
+#include "latency_histogram.hpp"
+#include "outcome.hpp"
+#include "relaxed_counter.hpp"
+
+namespace swarmdial {
+
+struct alignas(64) ShardStats {
+  RelaxedCounter syn_sent;   // every attempt, retries included
+  RelaxedCounter retries;    // attempts beyond the first
+  std::array<RelaxedCounter, kOutcomeCount> outcomes;  // final, one per target
+  RelaxedCounter half_open;  // slots held right now
+  RelaxedCounter half_open_high_water;
+  RelaxedCounter half_open_budget;
+  RelaxedCounter handed_off;
+  RelaxedCounter done;       // 1 once the shard loop has exited
+  LatencyHistogram connect_latency;  // established attempts only
+};
+
+}  // namespace swarmdial

@@ -1,0 +1,77 @@
+#include "input_files.hpp"
+
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "engine/dial_config.hpp"
+#include "engine/target_set.hpp"
+
+namespace swarmdial {
+
+namespace {
+// A targets file larger than this is almost certainly a mistake (or /dev/zero).
+constexpr size_t kMaxInputBytes = size_t{4} << 30;
+
+std::string read_all(const std::string& flag, const std::string& path) {
+  std::string body;
+  std::FILE* f = path == "-" ? stdin : std::fopen(path.c_str(), "rb");
+  if (!f) throw UsageError("--" + flag + " " + path + ": cannot read: " + std::strerror(errno));
+  char chunk[1 << 16];
+  size_t n;
+  while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
+    body.append(chunk, n);
+    if (body.size() > kMaxInputBytes) {
+      if (f != stdin) std::fclose(f);
+      throw UsageError("--" + flag + " " + path + ": larger than 4 GiB");
+    }
+  }
+  bool err = std::ferror(f);
+  int saved = errno;
+  if (f != stdin) std::fclose(f);
+  if (err) throw UsageError("--" + flag + " " + path + ": cannot read: " + std::strerror(saved));
+  return body;
+}
+}  // namespace
+
+std::vector<Endpoint> load_targets_file(const std::string& path) {
+  std::string body = read_all("targets", path);
+  auto parsed = parse_target_text(body);
+  if (auto* err = std::get_if<TargetParseError>(&parsed))
+    throw UsageError("--targets " + path + ":" + std::to_string(err->line) + ": '" + err->text +
+                     "' is not addr:port");
+  return std::get<std::vector<Endpoint>>(std::move(parsed));
+}
+
+ExcludeList load_exclude_file(const std::string& path) {
+  std::string body = read_all("exclude", path);
+  auto parsed = parse_exclude_text(body);
+  if (auto* err = std::get_if<ExcludeParseError>(&parsed))
+    throw UsageError("--exclude " + path + ":" + std::to_string(err->line) + ": '" + err->text +
+                     "' is not an address or CIDR");
+  return std::get<ExcludeList>(std::move(parsed));
+}
+
+void ensure_fd_limit(uint64_t needed, const std::string& why) {
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur >= needed) return;
+  rlimit want = lim;
+  want.rlim_cur = needed;
+  if (want.rlim_max < needed) want.rlim_max = needed;  // only root may raise the hard limit
+  if (setrlimit(RLIMIT_NOFILE, &want) == 0) return;
+  if (lim.rlim_max >= needed) {
+    want.rlim_max = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0) return;
+  }
+  throw UsageError(why + " needs " + std::to_string(needed) + " open files, but the limit is " +
+                   std::to_string(lim.rlim_max) + " (raise it: ulimit -n " +
+                   std::to_string(needed) + ")");
+}
+
+}  // namespace swarmdial

@@ -1,0 +1,20 @@
+#pragma once
+// Reading the files named on the command line (targets, exclude), with size
+// limits and errors that name the flag, the file and the line.
+#include <string>
+#include <vector>
+
+#include "engine/endpoint.hpp"
+#include "engine/exclude_list.hpp"
+
+namespace swarmdial {
+
+// Throws UsageError. path "-" reads standard input.
+std::vector<Endpoint> load_targets_file(const std::string& path);
+ExcludeList load_exclude_file(const std::string& path);
+
+// Raises RLIMIT_NOFILE to at least `needed` when allowed; throws UsageError
+// naming the flags when it can't.
+void ensure_fd_limit(uint64_t needed, const std::string& why);
+
+}  // namespace swarmdial

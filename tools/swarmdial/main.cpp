@@ -1,0 +1,33 @@
+// swarmdial: a peer connection engine. This file only dispatches subcommands.
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "dial_command.hpp"
+
+namespace {
+constexpr const char* kUsage =
+    "usage: swarmdial <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  dial           open TCP connections to many targets inside a strict half-open budget\n"
+    "\n"
+    "Run 'swarmdial <command> --help' for the options of a command.\n";
+}
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "dial") return swarmdial::run_dial_command(args);
+  if (command == "--help" || command == "-h" || command == "help") {
+    std::cout << kUsage;
+    return 0;
+  }
+  std::cerr << "swarmdial: unknown command '" << command << "' (try: swarmdial --help)\n";
+  return 2;
+}

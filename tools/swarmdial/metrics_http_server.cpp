@@ -1,0 +1,101 @@
+#include "metrics_http_server.hpp"
+
+#include <utility>  // boost 1.74 asio needs std::exchange declared first
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <stdexcept>
+#include <thread>
+
+namespace swarmdial {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+// One connection: read a request, answer it, repeat while keep-alive.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const MetricsHttpServer::Render& render)
+      : stream_(std::move(socket)), render_(render) {}
+  void start() { read(); }
+
+ private:
+  void read() {
+    req_ = {};
+    stream_.expires_after(std::chrono::seconds(10));
+    http::async_read(stream_, buffer_, req_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (!ec) self->respond();
+                     });
+  }
+  void respond() {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(req_.version());
+    res->keep_alive(req_.keep_alive());
+    if (req_.method() != http::verb::get) {
+      res->result(http::status::method_not_allowed);
+      res->body() = "GET only\n";
+    } else if (req_.target() != "/metrics") {
+      res->result(http::status::not_found);
+      res->body() = "try /metrics\n";
+    } else {
+      res->result(http::status::ok);
+      res->set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+      res->body() = render_();
+    }
+    res->prepare_payload();
+    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
+      if (!ec && res->keep_alive()) self->read();
+    });
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_{8192};
+  http::request<http::string_body> req_;
+  const MetricsHttpServer::Render& render_;
+};
+}  // namespace
+
+struct MetricsHttpServer::Impl {
+  asio::io_context io{1};
+  tcp::acceptor acceptor{io};
+  Render render;
+  std::thread thread;
+
+  void accept() {
+    acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
+      if (ec) return;
+      std::make_shared<Session>(std::move(socket), render)->start();
+      accept();
+    });
+  }
+};
+
+MetricsHttpServer::MetricsHttpServer(const Endpoint& listen, Render render)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->render = std::move(render);
+  auto addr = asio::ip::make_address(format_ip(listen.ip));
+  tcp::endpoint ep(addr, listen.port);
+  beast::error_code ec;
+  impl_->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(ep, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    throw std::runtime_error("--metrics " + format_endpoint(listen) + ": cannot listen: " + ec.message());
+  impl_->accept();
+  impl_->thread = std::thread([this] { impl_->io.run(); });
+}
+
+MetricsHttpServer::~MetricsHttpServer() {
+  impl_->io.stop();
+  impl_->thread.join();
+}
+
+uint16_t MetricsHttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+}  // namespace swarmdial
