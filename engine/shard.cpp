@@ -114,7 +114,8 @@ int64_t Shard::idle_wait_ns(int64_t now) const {
     bool has_new = rt.peeked || !rt.cursor.exhausted();
     bool retry_due = !rt.retries.empty();
     if (retry_due) wait = std::min(wait, std::max<int64_t>(0, rt.retries.top().due_ns - now));
-    if (has_new && rt.retries.size() + rt.budget.in_use() < rt.retries.capacity())
+    if (has_new &&
+        (cfg_.retries == 0 || rt.retries.size() + rt.budget.in_use() < rt.retries.capacity()))
       wait = std::min(wait, rt.pacer.wait_ns(now));
   }
   return wait;
@@ -128,7 +129,8 @@ void Shard::launch(int64_t now) {
       if (!rt.pacer.try_take(now)) break;
       retry = rt.retries.pop();
     } else {
-      if (rt.retries.size() + rt.budget.in_use() >= rt.retries.capacity()) break;
+      if (cfg_.retries > 0 && rt.retries.size() + rt.budget.in_use() >= rt.retries.capacity())
+        break;
       if (!rt.peeked) rt.peeked = rt.cursor.next();
       if (!rt.peeked) break;
       if (!rt.pacer.try_take(now)) break;

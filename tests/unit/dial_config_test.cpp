@@ -1,0 +1,120 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "engine/dial_config.hpp"
+
+using namespace swarmdial;
+
+namespace {
+DialConfig parse(std::vector<std::string> args) {
+  std::string help;
+  auto cfg = parse_dial_args(args, help);
+  if (!cfg) throw std::runtime_error("help");
+  return *cfg;
+}
+
+// The message must be one line and name the offending flag.
+void expect_usage_error(std::vector<std::string> args, const std::string& names) {
+  try {
+    parse(args);
+    ADD_FAILURE() << "no error for " << testing::PrintToString(args);
+  } catch (const UsageError& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find(names), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+}
+}  // namespace
+
+TEST(DialConfig, Defaults) {
+  auto c = parse({"--range", "127.0.0.1/32:80"});
+  EXPECT_EQ(c.backend, Backend::kUring);
+  EXPECT_EQ(c.half_open, 256u);
+  EXPECT_EQ(c.timeout_ms, 3000);
+  EXPECT_EQ(c.format, RowFormat::kCsv);
+  ASSERT_TRUE(c.range);
+  EXPECT_EQ(c.range->ports, std::vector<uint16_t>{80});
+}
+
+TEST(DialConfig, AllFlagsParse) {
+  auto c = parse({"--targets", "-", "--backend", "epoll", "--shards", "3", "--half-open", "64",
+                  "--rate", "500.5", "--timeout", "250", "--retries", "2", "--source",
+                  "127.0.1.0/30", "--max-targets", "10", "--duration", "1.5", "--output", "x.csv",
+                  "--format", "jsonl", "--summary", "s.json", "--bt-infohash",
+                  "0123456789abcdef0123456789ABCDEF01234567", "--hold", "--metrics",
+                  "127.0.0.1:9100", "--quiet", "--seed", "7"});
+  EXPECT_EQ(c.targets_file, "-");
+  EXPECT_EQ(c.backend, Backend::kEpoll);
+  EXPECT_EQ(c.shards, 3u);
+  EXPECT_EQ(c.half_open, 64u);
+  EXPECT_DOUBLE_EQ(c.rate, 500.5);
+  EXPECT_EQ(c.retries, 2u);
+  EXPECT_EQ(c.sources.size(), 4u);
+  EXPECT_EQ(c.max_targets, 10u);
+  EXPECT_EQ(c.format, RowFormat::kJsonl);
+  ASSERT_TRUE(c.bt_infohash);
+  EXPECT_EQ((*c.bt_infohash)[0], 0x01);
+  EXPECT_EQ((*c.bt_infohash)[19], 0x67);
+  EXPECT_TRUE(c.hold);
+  EXPECT_EQ(c.metrics->port, 9100);
+  EXPECT_EQ(*c.seed, 7u);
+}
+
+TEST(DialConfig, BadValuesNameTheFlag) {
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--half-open", "0"}, "--half-open");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--rate=-5"}, "--rate");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--rate", "abc"}, "rate");
+  expect_usage_error({"--range", "127.0.0.1/33:80"}, "--range");
+  expect_usage_error({"--range", "127.0.0.1/32:0"}, "--range");
+  expect_usage_error({"--range", "127.0.0.1/32:70000"}, "--range");
+  expect_usage_error({"--range", "300.0.0.1/32:80"}, "--range");
+  expect_usage_error({"--range", "::/0:80"}, "--range");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--timeout", "0"}, "--timeout");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--retries", "99"}, "--retries");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--backend", "raw"}, "--backend");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--format", "xml"}, "--format");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--source", "nope"}, "--source");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--bt-infohash", "abcd"}, "--bt-infohash");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--metrics", "localhost"}, "--metrics");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--shards", "0"}, "--shards");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--bogus"}, "bogus");
+}
+
+TEST(DialConfig, ConflictingAndMissingFlags) {
+  expect_usage_error({"--targets", "t", "--range", "127.0.0.1/32:80"}, "mutually exclusive");
+  expect_usage_error({}, "--targets");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--quiet", "--status"}, "--quiet");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--dpdk", "-l 0"}, "--dpdk");
+}
+
+TEST(DialConfig, ConfigFileKeysAndCommandLinePrecedence) {
+  std::string path = testing::TempDir() + "/dial.ini";
+  {
+    std::ofstream f(path);
+    f << "range = 127.0.0.1/32:80\nhalf-open = 77\nrate = 123\nformat = jsonl\n";
+  }
+  auto c = parse({"--config", path, "--rate", "456"});
+  EXPECT_EQ(c.half_open, 77u);
+  EXPECT_DOUBLE_EQ(c.rate, 456) << "the command line wins over the file";
+  EXPECT_EQ(c.format, RowFormat::kJsonl);
+  {
+    std::ofstream f(path);
+    f << "range = 127.0.0.1/32:80\nhalf-open = zero\n";
+  }
+  expect_usage_error({"--config", path}, "half-open");
+  {
+    std::ofstream f(path);
+    f << "nonsense-key = 1\n";
+  }
+  expect_usage_error({"--config", path}, "nonsense-key");
+  expect_usage_error({"--config", "/nonexistent/dial.ini"}, "--config");
+}
+
+TEST(DialConfig, HelpIsNotAnError) {
+  std::string help;
+  EXPECT_FALSE(parse_dial_args({"--help"}, help));
+  EXPECT_NE(help.find("--half-open"), std::string::npos);
+  EXPECT_NE(help.find("Example"), std::string::npos);
+}
