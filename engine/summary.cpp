@@ -36,6 +36,7 @@ nlohmann::json build_summary(const RunView& v, const SummaryContext& ctx) {
   if (ctx.with_bt)
     s["bt"] = {{"bt_ok", ctx.bt.ok}, {"bt_mismatch", ctx.bt.mismatch}, {"bt_timeout", ctx.bt.timeout},
                {"bt_closed", ctx.bt.closed}, {"bt_invalid", ctx.bt.invalid}};
+  if (ctx.with_hold) s["hold"] = {{"held", ctx.held}, {"closed_for_lack_of_fds", ctx.hold_overflow}};
   return s;
 }
 

@@ -13,6 +13,9 @@ struct SummaryContext {
   bool interrupted = false;
   bool with_bt = false;
   BtCounts bt;
+  bool with_hold = false;
+  uint64_t held = 0;           // flows kept open under --hold
+  uint64_t hold_overflow = 0;  // flows closed because no fd was left to hold them
 };
 
 nlohmann::json build_summary(const RunView& view, const SummaryContext& ctx);

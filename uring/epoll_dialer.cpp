@@ -107,6 +107,7 @@ class EpollDialer final : public Dialer {
     size_t n = std::min(out.size(), ready_.size() - ready_head_);
     for (size_t i = 0; i < n; ++i) out[i] = ready_[ready_head_ + i];
     ready_head_ += n;
+    in_flight_ -= static_cast<uint32_t>(n);
     if (ready_head_ == ready_.size()) {
       ready_.clear();
       ready_head_ = 0;
@@ -164,8 +165,7 @@ class EpollDialer final : public Dialer {
     }
     s.fd = -1;
     s.generation++;  // invalidates this attempt's pending deadline
-    --in_flight_;
-    ready_.push_back(c);
+    ready_.push_back(c);  // still in flight until reap() reports it
   }
 
   DialerOptions opts_;

@@ -124,6 +124,7 @@ class UringDialer final : public Dialer {
     size_t n = std::min(out.size(), ready_.size() - ready_head_);
     for (size_t i = 0; i < n; ++i) out[i] = ready_[ready_head_ + i];
     ready_head_ += n;
+    in_flight_ -= static_cast<uint32_t>(n);
     if (ready_head_ == ready_.size()) {
       ready_.clear();
       ready_head_ = 0;
@@ -241,10 +242,14 @@ class UringDialer final : public Dialer {
       case kSocket:
       case kSetOpt:
       case kBind:
-        // Only failures arrive here (CQE_SKIP_SUCCESS); the connect that
-        // follows in the chain then reports -ECANCELED.
-        if (res < 0 && s.err == 0) s.err = -res;
-        if (op == kSocket && res < 0) s.has_socket = false;
+        // Only failures arrive here (CQE_SKIP_SUCCESS). A failed request
+        // that carried CQE_SKIP_SUCCESS also suppresses the CQEs of the rest
+        // of its chain (connect and link timeout), so the attempt is over.
+        if (res >= 0) return;
+        if (s.err == 0) s.err = -res;
+        if (op == kSocket) s.has_socket = false;
+        s.waiting = 0;
+        begin_close(slot);
         return;
       case kConnect:
         if (res == -ECANCELED && s.err == 0) {
@@ -326,8 +331,7 @@ class UringDialer final : public Dialer {
     }
     s.fd = -1;
     s.phase = Phase::kIdle;
-    --in_flight_;
-    ready_.push_back(c);
+    ready_.push_back(c);  // still in flight until reap() reports it
   }
 
   DialerOptions opts_;

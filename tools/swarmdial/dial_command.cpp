@@ -1,5 +1,6 @@
 #include "dial_command.hpp"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -23,6 +24,7 @@
 #include "signal_watcher.hpp"
 #include "uring/dialer_factory.hpp"
 #include "uring/handoff_consumer.hpp"
+#include "uring/uring_dialer.hpp"
 
 namespace swarmdial {
 
@@ -40,7 +42,11 @@ struct Run {
   DialConfig cfg;
   TargetSet targets;
   ExcludeList exclude;
+  uint64_t max_held = 0;  // fds left for --hold / --bt-infohash flows
 };
+
+constexpr uint64_t kFdHeadroom = 64;       // stdio, ring fds, metrics, output files
+constexpr uint64_t kMinConsumerFds = 1024; // --hold/--bt-infohash need room beyond the dialer
 
 Run prepare(const DialConfig& cfg) {
   Run run{cfg, TargetSet{}, ExcludeList{}};
@@ -50,10 +56,28 @@ Run prepare(const DialConfig& cfg) {
     run.targets = TargetSet::from_list(load_targets_file(cfg.targets_file));
   }
   if (!cfg.exclude_file.empty()) run.exclude = load_exclude_file(cfg.exclude_file);
-  uint64_t needed = uint64_t{cfg.shards} * cfg.half_open + 64;
-  if (cfg.hold || cfg.bt_infohash) needed += kHandoffQueueSize * cfg.shards;
-  ensure_fd_limit(needed, "--half-open " + std::to_string(cfg.half_open) + " x --shards " +
-                              std::to_string(cfg.shards));
+  // With io_uring direct descriptors, in-flight sockets live in each ring's
+  // own table: only one shard's budget must fit under RLIMIT_NOFILE (the
+  // kernel checks it per registration). Plain fds (epoll) need the sum.
+  bool direct = cfg.backend == Backend::kUring && probe_uring_features().direct_chain;
+  uint64_t dial_fds = (direct ? cfg.half_open : uint64_t{cfg.shards} * cfg.half_open) + kFdHeadroom;
+  bool consume = cfg.hold || cfg.bt_infohash;
+  std::string why = direct ? "--half-open " + std::to_string(cfg.half_open)
+                           : "--half-open " + std::to_string(cfg.half_open) + " x --shards " +
+                                 std::to_string(cfg.shards);
+  uint64_t limit = ensure_fd_limit(dial_fds + (consume ? kMinConsumerFds : 0), why);
+  if (consume) {
+    // Held flows get whatever the hard limit allows beyond the dialer's share.
+    rlimit lim{};
+    getrlimit(RLIMIT_NOFILE, &lim);
+    if (lim.rlim_cur < lim.rlim_max) {
+      lim.rlim_cur = lim.rlim_max;
+      if (setrlimit(RLIMIT_NOFILE, &lim) == 0) limit = lim.rlim_max;
+    }
+    // Flows in flight between shard and consumer hold fds too.
+    uint64_t in_queues = std::min<uint64_t>(kHandoffQueueSize * cfg.shards, limit / 4);
+    run.max_held = limit > dial_fds + in_queues ? limit - dial_fds - in_queues : 0;
+  }
   return run;
 }
 
@@ -168,7 +192,7 @@ int run_dial_command(const std::vector<std::string>& args) {
     co.peer_id = make_peer_id(seed);
     co.bt_timeout_ns = cfg.bt_timeout_ms * 1'000'000;
     co.hold = cfg.hold;
-    co.max_held = 1 << 20;
+    co.max_held = prepared->max_held;
     std::vector<HandoffQueue*> inputs;
     for (auto& h : handoffs) inputs.push_back(h.get());
     consumer = std::make_unique<HandoffConsumer>(co, inputs, consumer_rows, consumer_stats);
@@ -222,6 +246,9 @@ int run_dial_command(const std::vector<std::string>& args) {
   ctx.interrupted = signals.fired();
   ctx.with_bt = cfg.bt_infohash.has_value();
   ctx.bt = consumer_stats.bt_counts();
+  ctx.with_hold = cfg.hold;
+  ctx.held = consumer_stats.held.get();
+  ctx.hold_overflow = consumer_stats.hold_overflow.get();
   if (!cfg.summary_file.empty()) {
     std::ofstream s(cfg.summary_file, std::ios::trunc);
     s << build_summary(final_view, ctx).dump(2) << "\n";

@@ -15,6 +15,7 @@ ExcludeList load_exclude_file(const std::string& path);
 
 // Raises RLIMIT_NOFILE to at least `needed` when allowed; throws UsageError
 // naming the flags when it can't.
-void ensure_fd_limit(uint64_t needed, const std::string& why);
+// Returns the soft limit in force afterwards.
+uint64_t ensure_fd_limit(uint64_t needed, const std::string& why);
 
 }  // namespace swarmdial
