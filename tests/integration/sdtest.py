@@ -176,3 +176,89 @@ def skip(reason):
     """meson treats exit code 77 as a skipped test."""
     print(f"SKIP: {reason}")
     sys.exit(77)
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+def sh(*cmd, check=True, **kw):
+    return subprocess.run([str(c) for c in cmd], check=check, capture_output=True, text=True, **kw)
+
+
+class NetnsPair:
+    """Two namespaces joined by a veth pair (DESIGN "Test networks"):
+    `dialer` holds 198.18.N.1 and `peer` holds 198.18.N.2, with optional
+    nftables rules in the peer that drop SYNs to given ports (black holes).
+    The namespaces get a small TCP hash table so /proc/net/tcp can be read
+    in microseconds, which keeps SYN_SENT samples close to instantaneous.
+    Everything is deleted on close(), which callers run in `finally`."""
+
+    def __init__(self, tag, subnet=0, drop_ports=None, ehash_entries=1024):
+        self.dialer = f"sd_{tag}_{os.getpid()}_d"
+        self.peer = f"sd_{tag}_{os.getpid()}_p"
+        self.dialer_ip = f"198.18.{subnet}.1"
+        self.peer_ip = f"198.18.{subnet}.2"
+        self._made = []
+        old = sh("sysctl", "-n", "net.ipv4.tcp_child_ehash_entries", check=False).stdout.strip()
+        if old:
+            sh("sysctl", "-qw", f"net.ipv4.tcp_child_ehash_entries={ehash_entries}")
+        try:
+            for ns in (self.dialer, self.peer):
+                sh("ip", "netns", "add", ns)
+                self._made.append(ns)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            if old:
+                sh("sysctl", "-qw", f"net.ipv4.tcp_child_ehash_entries={old}")
+        try:
+            self._build(subnet, drop_ports)
+        except BaseException:
+            self.close()
+            raise
+
+    def _build(self, subnet, drop_ports):
+        veth_d, veth_p = f"sdv{os.getpid() % 100000}{subnet}d", f"sdv{os.getpid() % 100000}{subnet}p"
+        sh("ip", "link", "add", veth_d, "netns", self.dialer, "type", "veth", "peer", "name",
+           veth_p, "netns", self.peer)
+        for ns, dev, ip in ((self.dialer, veth_d, self.dialer_ip), (self.peer, veth_p, self.peer_ip)):
+            sh("ip", "-n", ns, "addr", "add", f"{ip}/24", "dev", dev)
+            sh("ip", "-n", ns, "link", "set", dev, "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+        if drop_ports:
+            lo, hi = drop_ports
+            rules = (f"table inet sd_blackhole {{\n chain input {{\n"
+                     f"  type filter hook input priority 0;\n  tcp dport {lo}-{hi} drop\n }}\n}}\n")
+            sh("ip", "netns", "exec", self.peer, "nft", "-f", "-", input=rules)
+
+    def exec_prefix(self, ns):
+        return ["ip", "netns", "exec", ns]
+
+    def close(self):
+        for ns in self._made:
+            sh("ip", "netns", "del", ns, check=False)
+        self._made = []
+
+
+class ProcSynSentSampler(SynSentSampler):
+    """SynSentSampler over /proc/PID/net/tcp, i.e. the namespace of PID."""
+
+    def __init__(self, pid, remote_ports, interval=0.002):
+        self.pid = pid
+        super().__init__(remote_ports, interval)
+
+    def count(self):
+        n = 0
+        for name in ("tcp", "tcp6"):
+            try:
+                with open(f"/proc/{self.pid}/net/{name}", "rb", buffering=0) as f:
+                    data = f.read()
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            for line in data.decode().splitlines()[1:]:
+                parts = line.split()
+                if parts[3] == "02" and parts[2].rsplit(":", 1)[1] in self.ports:
+                    n += 1
+        return n
