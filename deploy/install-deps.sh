@@ -10,15 +10,17 @@ BUILD_PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 TEST_PKGS=(
-  iproute2 nftables procps python3
+  iproute2 nftables procps util-linux python3 python3-libtorrent
 )
 
-want=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}")
-if [[ "${1:-}" == "--with-extra" ]]; then
-  # Heavier packages used by the peer-wire, tracker and DPDK work.
-  want+=(libdpdk-dev dpdk clang llvm libbpf-dev libxdp-dev aria2 python3-libtorrent opentracker
-         nodejs npm gnuplot zmap masscan)
-fi
+# --build: what compiling needs. --tests (default): also what the test
+# suite and benchmarks start: real BitTorrent clients, nftables, iproute2.
+want=("${BUILD_PKGS[@]}")
+case "${1:---tests}" in
+  --build) ;;
+  --tests) want+=("${TEST_PKGS[@]}") ;;
+  *) echo "install-deps.sh: unknown option $1 (--build | --tests)" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${want[@]}"; do
