@@ -17,7 +17,8 @@ struct Backoff {
     uint64_t h = (jitter_seed + retry) * 0x9e3779b97f4a7c15ULL;
     h ^= h >> 29;
     int64_t quarter = d / 4;
-    if (quarter > 0) d += static_cast<int64_t>(h % static_cast<uint64_t>(2 * quarter + 1)) - quarter;
+    if (quarter > 0)
+      d += static_cast<int64_t>(h % static_cast<uint64_t>(2 * quarter + 1)) - quarter;
     return d;
   }
 };

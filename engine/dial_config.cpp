@@ -17,38 +17,39 @@ namespace {
 
 po::options_description dial_options() {
   po::options_description targets("Targets");
-  targets.add_options()
-      ("targets", po::value<std::string>(), "file of addr:port lines, or - for stdin")
-      ("range", po::value<std::string>(), "CIDR:PORTS, e.g. 127.0.1.0/24:6881-6889")
-      ("exclude", po::value<std::string>(), "file of CIDRs never to dial")
-      ("max-targets", po::value<int64_t>(), "stop after this many targets")
-      ("seed", po::value<uint64_t>(), "seed of the pseudorandom target order");
+  targets.add_options()("targets", po::value<std::string>(),
+                        "file of addr:port lines, or - for stdin")(
+      "range", po::value<std::string>(), "CIDR:PORTS, e.g. 127.0.1.0/24:6881-6889")(
+      "exclude", po::value<std::string>(), "file of CIDRs never to dial")(
+      "max-targets", po::value<int64_t>(), "stop after this many targets")(
+      "seed", po::value<uint64_t>(), "seed of the pseudorandom target order");
   po::options_description engine("Engine");
-  engine.add_options()
-      ("backend", po::value<std::string>()->default_value("uring"), "uring | epoll | dpdk")
-      ("shards", po::value<int64_t>(), "dialing threads (default: one per core)")
-      ("half-open", po::value<int64_t>()->default_value(256), "half-open budget per shard")
-      ("rate", po::value<double>()->default_value(10000), "SYN/s over all shards, 0 = unlimited")
-      ("timeout", po::value<int64_t>()->default_value(3000), "per-attempt timeout, ms")
-      ("retries", po::value<int64_t>()->default_value(0), "retries of a timed-out target")
-      ("source", po::value<std::string>(), "source address pool, CIDR")
-      ("duration", po::value<double>()->default_value(0), "stop new SYNs after S seconds")
-      ("dpdk", po::value<std::string>(), "EAL arguments for --backend dpdk");
+  engine.add_options()("backend", po::value<std::string>()->default_value("uring"),
+                       "uring | epoll | dpdk")("shards", po::value<int64_t>(),
+                                               "dialing threads (default: one per core)")(
+      "half-open", po::value<int64_t>()->default_value(256), "half-open budget per shard")(
+      "rate", po::value<double>()->default_value(10000), "SYN/s over all shards, 0 = unlimited")(
+      "timeout", po::value<int64_t>()->default_value(3000), "per-attempt timeout, ms")(
+      "retries", po::value<int64_t>()->default_value(0), "retries of a timed-out target")(
+      "source", po::value<std::string>(), "source address pool, CIDR")(
+      "duration", po::value<double>()->default_value(0), "stop new SYNs after S seconds")(
+      "dpdk", po::value<std::string>(), "EAL arguments for --backend dpdk");
   po::options_description output("Output");
-  output.add_options()
-      ("output", po::value<std::string>()->default_value("-"), "result rows, - = stdout")
-      ("format", po::value<std::string>()->default_value("csv"), "csv | jsonl")
-      ("summary", po::value<std::string>(), "write the summary JSON here")
-      ("metrics", po::value<std::string>(), "serve Prometheus /metrics on ADDR:PORT")
-      ("bt-infohash", po::value<std::string>(), "do the BitTorrent handshake for this info-hash")
-      ("bt-timeout", po::value<int64_t>()->default_value(5000), "BitTorrent handshake timeout, ms")
-      ("hold", po::bool_switch(), "keep established connections open until exit")
-      ("quiet", po::bool_switch(), "no status line")
-      ("status", po::bool_switch(), "status line even when stderr is not a terminal");
-  po::options_description all("swarmdial dial: open TCP connections to many targets inside a strict half-open budget");
+  output.add_options()("output", po::value<std::string>()->default_value("-"),
+                       "result rows, - = stdout")(
+      "format", po::value<std::string>()->default_value("csv"), "csv | jsonl")(
+      "summary", po::value<std::string>(), "write the summary JSON here")(
+      "metrics", po::value<std::string>(), "serve Prometheus /metrics on ADDR:PORT")(
+      "bt-infohash", po::value<std::string>(), "do the BitTorrent handshake for this info-hash")(
+      "bt-timeout", po::value<int64_t>()->default_value(5000), "BitTorrent handshake timeout, ms")(
+      "hold", po::bool_switch(), "keep established connections open until exit")(
+      "quiet", po::bool_switch(), "no status line")(
+      "status", po::bool_switch(), "status line even when stderr is not a terminal");
+  po::options_description all(
+      "swarmdial dial: open TCP connections to many targets inside a strict half-open budget");
   all.add(targets).add(engine).add(output);
-  all.add_options()("config", po::value<std::string>(), "INI file with the same keys")
-                   ("help,h", "this help");
+  all.add_options()("config", po::value<std::string>(), "INI file with the same keys")("help,h",
+                                                                                       "this help");
   return all;
 }
 
@@ -67,8 +68,9 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
     po::store(po::command_line_parser(args).options(desc).run(), vm);
     if (vm.count("help")) {
       std::ostringstream os;
-      os << desc << "\nExample:\n  swarmdial dial --range 127.0.1.0/24:6881 --half-open 512 "
-                    "--rate 20000 --timeout 1000 --output results.csv --summary summary.json\n";
+      os << desc
+         << "\nExample:\n  swarmdial dial --range 127.0.1.0/24:6881 --half-open 512 "
+            "--rate 20000 --timeout 1000 --output results.csv --summary summary.json\n";
       help_out = os.str();
       return std::nullopt;
     }
@@ -97,8 +99,10 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
   if (vm.count("range")) {
     auto text = get<std::string>(vm, "range");
     cfg.range = parse_target_range(text);
-    if (!cfg.range) fail("range", "'" + text + "' is not CIDR:PORTS (e.g. 127.0.1.0/24:80,6881-6889)");
-    if (!TargetSet::from_range(*cfg.range)) fail("range", "'" + text + "' has more than 2^48 targets");
+    if (!cfg.range)
+      fail("range", "'" + text + "' is not CIDR:PORTS (e.g. 127.0.1.0/24:80,6881-6889)");
+    if (!TargetSet::from_range(*cfg.range))
+      fail("range", "'" + text + "' has more than 2^48 targets");
   }
   if (vm.count("exclude")) cfg.exclude_file = get<std::string>(vm, "exclude");
   if (vm.count("max-targets")) {
@@ -109,10 +113,14 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
   if (vm.count("seed")) cfg.seed = get<uint64_t>(vm, "seed");
 
   auto backend = get<std::string>(vm, "backend");
-  if (backend == "uring") cfg.backend = Backend::kUring;
-  else if (backend == "epoll") cfg.backend = Backend::kEpoll;
-  else if (backend == "dpdk") cfg.backend = Backend::kDpdk;
-  else fail("backend", "'" + backend + "' is not one of uring, epoll, dpdk");
+  if (backend == "uring")
+    cfg.backend = Backend::kUring;
+  else if (backend == "epoll")
+    cfg.backend = Backend::kEpoll;
+  else if (backend == "dpdk")
+    cfg.backend = Backend::kDpdk;
+  else
+    fail("backend", "'" + backend + "' is not one of uring, epoll, dpdk");
 
   int64_t shards = vm.count("shards") ? get<int64_t>(vm, "shards")
                                       : std::max<int64_t>(1, std::thread::hardware_concurrency());
@@ -124,10 +132,12 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
   cfg.half_open = static_cast<uint32_t>(half_open);
 
   cfg.rate = get<double>(vm, "rate");
-  if (!(cfg.rate >= 0) || cfg.rate > 1e9) fail("rate", "must be between 0 (unlimited) and 1e9 SYN/s");
+  if (!(cfg.rate >= 0) || cfg.rate > 1e9)
+    fail("rate", "must be between 0 (unlimited) and 1e9 SYN/s");
 
   cfg.timeout_ms = get<int64_t>(vm, "timeout");
-  if (cfg.timeout_ms < 1 || cfg.timeout_ms > 600'000) fail("timeout", "must be between 1 and 600000 ms");
+  if (cfg.timeout_ms < 1 || cfg.timeout_ms > 600'000)
+    fail("timeout", "must be between 1 and 600000 ms");
 
   int64_t retries = get<int64_t>(vm, "retries");
   if (retries < 0 || retries > 16) fail("retries", "must be between 0 and 16");
@@ -137,7 +147,8 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
     auto text = get<std::string>(vm, "source");
     auto block = parse_cidr(text);
     if (!block) fail("source", "'" + text + "' is not an address or CIDR");
-    if (block->size() > kMaxSourcePool) fail("source", "'" + text + "' has more than 65536 addresses");
+    if (block->size() > kMaxSourcePool)
+      fail("source", "'" + text + "' has more than 65536 addresses");
     for (uint64_t i = 0; i < block->size(); ++i) cfg.sources.push_back(block->at(i));
   }
 
@@ -146,9 +157,12 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
 
   cfg.output = get<std::string>(vm, "output");
   auto format = get<std::string>(vm, "format");
-  if (format == "csv") cfg.format = RowFormat::kCsv;
-  else if (format == "jsonl") cfg.format = RowFormat::kJsonl;
-  else fail("format", "'" + format + "' is not one of csv, jsonl");
+  if (format == "csv")
+    cfg.format = RowFormat::kCsv;
+  else if (format == "jsonl")
+    cfg.format = RowFormat::kJsonl;
+  else
+    fail("format", "'" + format + "' is not one of csv, jsonl");
   if (vm.count("summary")) cfg.summary_file = get<std::string>(vm, "summary");
   if (vm.count("metrics")) {
     auto text = get<std::string>(vm, "metrics");
@@ -161,7 +175,8 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
     if (!cfg.bt_infohash) fail("bt-infohash", "'" + text + "' is not 40 hex digits");
   }
   cfg.bt_timeout_ms = get<int64_t>(vm, "bt-timeout");
-  if (cfg.bt_timeout_ms < 1 || cfg.bt_timeout_ms > 600'000) fail("bt-timeout", "must be between 1 and 600000 ms");
+  if (cfg.bt_timeout_ms < 1 || cfg.bt_timeout_ms > 600'000)
+    fail("bt-timeout", "must be between 1 and 600000 ms");
   cfg.hold = get<bool>(vm, "hold");
   cfg.quiet = get<bool>(vm, "quiet");
   cfg.status = get<bool>(vm, "status");

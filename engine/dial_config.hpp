@@ -23,18 +23,18 @@ enum class Backend { kUring, kEpoll, kDpdk };
 enum class RowFormat { kCsv, kJsonl };
 
 struct DialConfig {
-  std::string targets_file;                // "-" = stdin
+  std::string targets_file;  // "-" = stdin
   std::optional<TargetRange> range;
   std::string exclude_file;
   Backend backend = Backend::kUring;
   uint32_t shards = 1;
-  uint32_t half_open = 256;                // per shard
-  double rate = 10000;                     // SYN/s over all shards; 0 = unlimited
+  uint32_t half_open = 256;  // per shard
+  double rate = 10000;       // SYN/s over all shards; 0 = unlimited
   int64_t timeout_ms = 3000;
   uint32_t retries = 0;
   std::vector<IpAddress> sources;
   uint64_t max_targets = UINT64_MAX;
-  double duration_s = 0;                   // 0 = until the targets run out
+  double duration_s = 0;  // 0 = until the targets run out
   std::string output = "-";
   RowFormat format = RowFormat::kCsv;
   std::string summary_file;
@@ -44,7 +44,7 @@ struct DialConfig {
   std::optional<Endpoint> metrics;
   std::string dpdk_args;
   bool quiet = false;
-  bool status = false;                     // force the status line when stderr is not a TTY
+  bool status = false;  // force the status line when stderr is not a TTY
   std::optional<uint64_t> seed;
 };
 

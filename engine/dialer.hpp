@@ -21,9 +21,9 @@ struct DialCompletion {
 };
 
 struct DialerOptions {
-  uint32_t slots = 0;            // the shard's half-open budget
-  int64_t timeout_ns = 0;        // per attempt
-  bool keep_established = false; // hand established fds over instead of closing them
+  uint32_t slots = 0;             // the shard's half-open budget
+  int64_t timeout_ns = 0;         // per attempt
+  bool keep_established = false;  // hand established fds over instead of closing them
 };
 
 class Dialer {

@@ -31,9 +31,9 @@ void merge(std::vector<auto>& intervals) {
 void ExcludeList::add(const Cidr& block) {
   unsigned __int128 lo = as_u128(block.base);
   int host_bits = block.base.bits() - block.prefix;
-  unsigned __int128 span =
-      host_bits >= 128 ? ~static_cast<unsigned __int128>(0)
-                       : ((static_cast<unsigned __int128>(1) << host_bits) - 1);
+  unsigned __int128 span = host_bits >= 128
+                               ? ~static_cast<unsigned __int128>(0)
+                               : ((static_cast<unsigned __int128>(1) << host_bits) - 1);
   (block.base.is_v4() ? v4_ : v6_).push_back({lo, lo + span});
 }
 

@@ -2,8 +2,8 @@
 // A set of CIDR blocks that must never be dialed (--exclude FILE), stored as
 // sorted, merged address intervals so a lookup is one binary search.
 #include <string>
-#include <variant>
 #include <string_view>
+#include <variant>
 #include <vector>
 
 #include "cidr.hpp"

@@ -7,9 +7,8 @@
 namespace swarmdial {
 
 namespace {
-constexpr double kConnectBucketsS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                       0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
-                                       5,      10};
+constexpr double kConnectBucketsS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                       0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
 std::string render_prometheus(const RunView& v, const PeerGauges& peers) {
@@ -18,7 +17,8 @@ std::string render_prometheus(const RunView& v, const PeerGauges& peers) {
   auto family = [&](const char* name, const char* type, const char* help) {
     fmt::format_to(out, "# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
   };
-  family("swarmdial_syn_sent_total", "counter", "Connection attempts started (SYNs), retries included.");
+  family("swarmdial_syn_sent_total", "counter",
+         "Connection attempts started (SYNs), retries included.");
   for (size_t i = 0; i < v.shards.size(); ++i)
     fmt::format_to(out, "swarmdial_syn_sent_total{{shard=\"{}\"}} {}\n", i, v.shards[i].syn_sent);
   family("swarmdial_outcomes_total", "counter", "Final outcomes, one per target.");
@@ -40,7 +40,8 @@ std::string render_prometheus(const RunView& v, const PeerGauges& peers) {
     fmt::format_to(out, "swarmdial_connect_seconds_bucket{{le=\"{}\"}} {}\n", le,
                    v.latency.count_at_most(static_cast<uint64_t>(le * 1e6)));
   fmt::format_to(out, "swarmdial_connect_seconds_bucket{{le=\"+Inf\"}} {}\n", v.latency.total);
-  fmt::format_to(out, "swarmdial_connect_seconds_sum {}\n", static_cast<double>(v.latency.sum_us) / 1e6);
+  fmt::format_to(out, "swarmdial_connect_seconds_sum {}\n",
+                 static_cast<double>(v.latency.sum_us) / 1e6);
   fmt::format_to(out, "swarmdial_connect_seconds_count {}\n", v.latency.total);
   family("swarmdial_peers", "gauge", "Connected peers.");
   fmt::format_to(out, "swarmdial_peers{{direction=\"outbound\"}} {}\n", peers.outbound);

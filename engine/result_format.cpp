@@ -6,12 +6,18 @@ namespace swarmdial {
 
 std::string_view bt_result_name(BtResult bt) {
   switch (bt) {
-    case BtResult::kOk: return "bt_ok";
-    case BtResult::kMismatch: return "bt_mismatch";
-    case BtResult::kTimeout: return "bt_timeout";
-    case BtResult::kClosed: return "bt_closed";
-    case BtResult::kInvalid: return "bt_invalid";
-    case BtResult::kNone: break;
+    case BtResult::kOk:
+      return "bt_ok";
+    case BtResult::kMismatch:
+      return "bt_mismatch";
+    case BtResult::kTimeout:
+      return "bt_timeout";
+    case BtResult::kClosed:
+      return "bt_closed";
+    case BtResult::kInvalid:
+      return "bt_invalid";
+    case BtResult::kNone:
+      break;
   }
   return "";
 }
@@ -39,14 +45,19 @@ void RowFormatter::append(const ResultRow& row, fmt::memory_buffer& out) const {
   std::string ip = format_ip(row.target.ip);
   std::string outcome = outcome_label(row.outcome, row.err);
   if (jsonl_) {
-    fmt::format_to(it, R"({{"target":"{}","port":{},"outcome":"{}","rtt_us":)", ip,
-                   row.target.port, outcome);
-    if (row.rtt_us >= 0) fmt::format_to(it, "{}", row.rtt_us);
-    else fmt::format_to(it, "null");
+    fmt::format_to(it, R"({{"target":"{}","port":{},"outcome":"{}","rtt_us":)", ip, row.target.port,
+                   outcome);
+    if (row.rtt_us >= 0)
+      fmt::format_to(it, "{}", row.rtt_us);
+    else
+      fmt::format_to(it, "null");
     fmt::format_to(it, R"(,"attempts":{},"shard":{},"t_us":{})", row.attempts, row.shard, row.t_us);
     if (with_bt_) {
-      if (row.bt == BtResult::kNone) fmt::format_to(it, R"(,"bt":null,"client":null)");
-      else fmt::format_to(it, R"(,"bt":"{}","client":"{}")", bt_result_name(row.bt), sanitize(row.client));
+      if (row.bt == BtResult::kNone)
+        fmt::format_to(it, R"(,"bt":null,"client":null)");
+      else
+        fmt::format_to(it, R"(,"bt":"{}","client":"{}")", bt_result_name(row.bt),
+                       sanitize(row.client));
     }
     fmt::format_to(it, "}}\n");
     return;

@@ -13,13 +13,13 @@ enum class BtResult : uint8_t { kNone, kOk, kMismatch, kTimeout, kClosed, kInval
 struct ResultRow {
   Endpoint target;
   Outcome outcome = Outcome::kError;
-  int32_t err = 0;          // errno behind kError
-  int64_t rtt_us = -1;      // -1 when there is no round trip (timeout)
+  int32_t err = 0;      // errno behind kError
+  int64_t rtt_us = -1;  // -1 when there is no round trip (timeout)
   uint32_t attempts = 0;
   uint32_t shard = 0;
-  uint64_t t_us = 0;        // since the start of the run
+  uint64_t t_us = 0;  // since the start of the run
   BtResult bt = BtResult::kNone;
-  char client[24] = {};     // peer's client, from its peer_id, NUL-terminated
+  char client[24] = {};  // peer's client, from its peer_id, NUL-terminated
 };
 
 }  // namespace swarmdial

@@ -11,7 +11,7 @@ namespace swarmdial {
 struct PendingRetry {
   int64_t due_ns;
   Endpoint target;
-  uint32_t attempts;     // attempts made so far
+  uint32_t attempts;  // attempts made so far
 };
 
 class RetryQueue {

@@ -95,8 +95,8 @@ std::string Shard::run() {
     if (!stopping) launch(now);
     rt_->dialer->submit();
 
-    bool no_more_work = stopping || (rt_->cursor.exhausted() && !rt_->peeked &&
-                                     rt_->retries.empty());
+    bool no_more_work =
+        stopping || (rt_->cursor.exhausted() && !rt_->peeked && rt_->retries.empty());
     if (no_more_work && rt_->dialer->in_flight() == 0) break;
 
     size_t n = rt_->dialer->reap(done, idle_wait_ns(now));

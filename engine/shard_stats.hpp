@@ -11,14 +11,14 @@
 namespace swarmdial {
 
 struct alignas(64) ShardStats {
-  RelaxedCounter syn_sent;   // every attempt, retries included
-  RelaxedCounter retries;    // attempts beyond the first
+  RelaxedCounter syn_sent;                             // every attempt, retries included
+  RelaxedCounter retries;                              // attempts beyond the first
   std::array<RelaxedCounter, kOutcomeCount> outcomes;  // final, one per target
-  RelaxedCounter half_open;  // slots held right now
+  RelaxedCounter half_open;                            // slots held right now
   RelaxedCounter half_open_high_water;
   RelaxedCounter half_open_budget;
   RelaxedCounter handed_off;
-  RelaxedCounter done;       // 1 once the shard loop has exited
+  RelaxedCounter done;               // 1 once the shard loop has exited
   LatencyHistogram connect_latency;  // established attempts only
 };
 

@@ -21,12 +21,14 @@ std::string format_status_line(double elapsed_s, const RunView& now, const RunVi
   int secs = static_cast<int>(elapsed_s);
   std::string line = fmt::format(
       "{}:{:02d} syn {} ({}/s) est {} ({}/s) refused {} timeout {}", secs / 60, secs % 60,
-      human_count(static_cast<double>(now.syn_sent)), human_count(per_s(now.syn_sent, prev.syn_sent)),
-      human_count(static_cast<double>(est(now))), human_count(per_s(est(now), est(prev))),
+      human_count(static_cast<double>(now.syn_sent)),
+      human_count(per_s(now.syn_sent, prev.syn_sent)), human_count(static_cast<double>(est(now))),
+      human_count(per_s(est(now), est(prev))),
       human_count(static_cast<double>(count(now, Outcome::kRefused))),
       human_count(static_cast<double>(count(now, Outcome::kTimeout))));
   uint64_t unreachable = count(now, Outcome::kUnreachable), errors = count(now, Outcome::kError);
-  if (unreachable) line += fmt::format(" unreach {}", human_count(static_cast<double>(unreachable)));
+  if (unreachable)
+    line += fmt::format(" unreach {}", human_count(static_cast<double>(unreachable)));
   if (errors) line += fmt::format(" error {}", human_count(static_cast<double>(errors)));
   line += fmt::format(" half-open {}/{}", now.half_open, now.budget);
   return line;

@@ -24,19 +24,25 @@ nlohmann::json build_summary(const RunView& v, const SummaryContext& ctx) {
       {"syn_sent", v.syn_sent},
       {"retries", v.retries},
       {"outcomes", outcomes},
-      {"rates", {{"syn_per_s", static_cast<double>(v.syn_sent) / d},
-                 {"established_per_s", static_cast<double>(established) / d}}},
-      {"connect_rtt_us", {{"count", v.latency.total},
-                          {"p50", v.latency.percentile_us(0.50)},
-                          {"p90", v.latency.percentile_us(0.90)},
-                          {"p99", v.latency.percentile_us(0.99)},
-                          {"max", v.latency.max_us}}},
+      {"rates",
+       {{"syn_per_s", static_cast<double>(v.syn_sent) / d},
+        {"established_per_s", static_cast<double>(established) / d}}},
+      {"connect_rtt_us",
+       {{"count", v.latency.total},
+        {"p50", v.latency.percentile_us(0.50)},
+        {"p90", v.latency.percentile_us(0.90)},
+        {"p99", v.latency.percentile_us(0.99)},
+        {"max", v.latency.max_us}}},
       {"shards", shards},
   };
   if (ctx.with_bt)
-    s["bt"] = {{"bt_ok", ctx.bt.ok}, {"bt_mismatch", ctx.bt.mismatch}, {"bt_timeout", ctx.bt.timeout},
-               {"bt_closed", ctx.bt.closed}, {"bt_invalid", ctx.bt.invalid}};
-  if (ctx.with_hold) s["hold"] = {{"held", ctx.held}, {"closed_for_lack_of_fds", ctx.hold_overflow}};
+    s["bt"] = {{"bt_ok", ctx.bt.ok},
+               {"bt_mismatch", ctx.bt.mismatch},
+               {"bt_timeout", ctx.bt.timeout},
+               {"bt_closed", ctx.bt.closed},
+               {"bt_invalid", ctx.bt.invalid}};
+  if (ctx.with_hold)
+    s["hold"] = {{"held", ctx.held}, {"closed_for_lack_of_fds", ctx.hold_overflow}};
   return s;
 }
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "cidr.hpp"
-#include "endpoint.hpp"
 #include "cyclic_permutation.hpp"
+#include "endpoint.hpp"
 #include "exclude_list.hpp"
 
 namespace swarmdial {
@@ -25,7 +25,7 @@ std::optional<TargetRange> parse_target_range(std::string_view text);
 
 class TargetSet {
  public:
-  static TargetSet from_list(std::vector<Endpoint> endpoints);  // dedupes, keeps first
+  static TargetSet from_list(std::vector<Endpoint> endpoints);    // dedupes, keeps first
   static std::optional<TargetSet> from_range(TargetRange range);  // nullopt: too large
 
   uint64_t size() const { return size_; }

@@ -21,9 +21,12 @@ std::unique_ptr<Dialer> make_dialer(Backend backend, const DialerOptions& option
 
 std::string backend_name(Backend backend) {
   switch (backend) {
-    case Backend::kUring: return "uring";
-    case Backend::kEpoll: return "epoll";
-    case Backend::kDpdk: return "dpdk";
+    case Backend::kUring:
+      return "uring";
+    case Backend::kEpoll:
+      return "epoll";
+    case Backend::kDpdk:
+      return "dpdk";
   }
   return "?";
 }

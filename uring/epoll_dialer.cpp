@@ -164,7 +164,7 @@ class EpollDialer final : public Dialer {
       }
     }
     s.fd = -1;
-    s.generation++;  // invalidates this attempt's pending deadline
+    s.generation++;       // invalidates this attempt's pending deadline
     ready_.push_back(c);  // still in flight until reap() reports it
   }
 

@@ -15,7 +15,9 @@ namespace swarmdial {
 
 namespace {
 enum Op : uint8_t { kSend, kRecv, kTimeout };
-uint64_t tag(uint32_t conn, Op op) { return (uint64_t{conn} << 8) | op; }
+uint64_t tag(uint32_t conn, Op op) {
+  return (uint64_t{conn} << 8) | op;
+}
 
 struct Conn {
   Handoff h;
@@ -48,7 +50,8 @@ struct HandoffConsumer::Impl {
     if (opts.info_hash) {
       hello = build_bt_handshake(*opts.info_hash, opts.peer_id);
       conns.resize(opts.max_concurrent);
-      for (uint32_t i = 0; i < opts.max_concurrent; ++i) free_conns.push_back(opts.max_concurrent - 1 - i);
+      for (uint32_t i = 0; i < opts.max_concurrent; ++i)
+        free_conns.push_back(opts.max_concurrent - 1 - i);
       io_uring_params p{};
       p.flags = IORING_SETUP_CQSIZE;
       p.cq_entries = opts.max_concurrent * 4;
@@ -123,9 +126,12 @@ struct HandoffConsumer::Impl {
     Op op = static_cast<Op>(ud & 0xff);
     Conn& c = conns[id];
     if (op == kRecv) {
-      if (res > 0) c.got += static_cast<uint32_t>(res);
-      else if (res == -ECANCELED) c.timed_out = true;
-      else c.closed = true;  // EOF or reset
+      if (res > 0)
+        c.got += static_cast<uint32_t>(res);
+      else if (res == -ECANCELED)
+        c.timed_out = true;
+      else
+        c.closed = true;  // EOF or reset
     }
     if (--c.waiting > 0) return;
     if (!c.closed && !c.timed_out && c.got < kBtHandshakeSize) {
@@ -152,8 +158,10 @@ struct HandoffConsumer::Impl {
       stats.closed.add();
     }
     emit(row, abort);
-    if (row.bt == BtResult::kOk) keep_or_close(c.h.fd);
-    else ::close(c.h.fd);
+    if (row.bt == BtResult::kOk)
+      keep_or_close(c.h.fd);
+    else
+      ::close(c.h.fd);
     free_conns.push_back(id);
   }
 
@@ -177,7 +185,8 @@ struct HandoffConsumer::Impl {
       }
       bool active = opts.info_hash && free_conns.size() < conns.size();
       if (!active) {
-        if (done && !took && std::all_of(inputs.begin(), inputs.end(), [](auto* q) { return q->empty(); }))
+        if (done && !took &&
+            std::all_of(inputs.begin(), inputs.end(), [](auto* q) { return q->empty(); }))
           break;
         if (!took) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         continue;

@@ -22,8 +22,8 @@ struct HandoffConsumerOptions {
   PeerId peer_id{};
   int64_t bt_timeout_ns = 5'000'000'000;
   bool hold = false;
-  size_t max_held = 0;           // fds kept under --hold; beyond it flows are closed
-  uint32_t max_concurrent = 4096; // handshakes in progress at once
+  size_t max_held = 0;             // fds kept under --hold; beyond it flows are closed
+  uint32_t max_concurrent = 4096;  // handshakes in progress at once
 };
 
 struct HandoffConsumerStats {

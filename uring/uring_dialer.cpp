@@ -22,7 +22,9 @@ constexpr uint32_t kSocketUringOpSetsockopt = 3;
 
 enum Op : uint8_t { kSocket, kSetOpt, kBind, kConnect, kTimeout, kInstall, kClose };
 
-uint64_t tag(uint32_t slot, Op op) { return (uint64_t{slot} << 8) | op; }
+uint64_t tag(uint32_t slot, Op op) {
+  return (uint64_t{slot} << 8) | op;
+}
 
 enum class Phase : uint8_t { kIdle, kConnecting, kClosing };
 

@@ -21,10 +21,12 @@ struct ClientCode {
 };
 // Azureus-style two-letter codes of clients one meets in real swarms.
 constexpr ClientCode kAzureusCodes[] = {
-    {"LT", "libtorrent"},   {"lt", "rtorrent"},    {"qB", "qBittorrent"}, {"TR", "Transmission"},
-    {"UT", "uTorrent"},     {"UM", "uTorrent Mac"}, {"BT", "BitTorrent"},  {"DE", "Deluge"},
-    {"AZ", "Vuze"},         {"BC", "BitComet"},     {"KT", "KTorrent"},    {"FD", "Free Download Manager"},
-    {"SD", "swarmdial"},    {"WW", "WebTorrent"},   {"XL", "Xunlei"},      {"BI", "BiglyBT"},
+    {"LT", "libtorrent"},   {"lt", "rtorrent"},   {"qB", "qBittorrent"},
+    {"TR", "Transmission"}, {"UT", "uTorrent"},   {"UM", "uTorrent Mac"},
+    {"BT", "BitTorrent"},   {"DE", "Deluge"},     {"AZ", "Vuze"},
+    {"BC", "BitComet"},     {"KT", "KTorrent"},   {"FD", "Free Download Manager"},
+    {"SD", "swarmdial"},    {"WW", "WebTorrent"}, {"XL", "Xunlei"},
+    {"BI", "BiglyBT"},
 };
 }  // namespace
 

@@ -50,6 +50,18 @@ try:
     check.that(s["syn_sent"] == total_attempts,
                f"every SYN sent belongs to a row: syn_sent {s['syn_sent']} vs {total_attempts}")
     check.that(all(r["outcome"] in ("established", "timeout") for r in rows), "outcomes valid")
+
+    # --duration stops new SYNs by itself, the same way a signal does.
+    t0 = time.monotonic()
+    r = subprocess.run([SWARMDIAL, "dial", "--targets", targets, "--backend", backend,
+                        "--half-open", "64", "--rate", "300", "--timeout", "500", "--duration",
+                        "1", "--output", out, "--summary", summary, "--quiet"],
+                       capture_output=True, text=True, timeout=30)
+    took = time.monotonic() - t0
+    rows, s = read_rows(out), read_json(summary)
+    check.that(r.returncode == 0 and took < 2.5, f"--duration 1: exit {r.returncode} in {took:.2f} s")
+    check.that(200 <= len(rows) <= 400, f"--duration 1 at 300/s gave {len(rows)} rows")
+    check.that(s["syn_sent"] == len(rows) and not s["interrupted"], "--duration summary")
 finally:
     hole.close()
     live.close()

@@ -1,8 +1,9 @@
+#include "engine/backoff.hpp"
+
 #include <gtest/gtest.h>
 
 #include <set>
 
-#include "engine/backoff.hpp"
 #include "engine/retry_queue.hpp"
 
 using swarmdial::Backoff;

@@ -1,8 +1,8 @@
+#include "engine/peerwire/bt_handshake.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstring>
-
-#include "engine/peerwire/bt_handshake.hpp"
 
 using namespace swarmdial;
 

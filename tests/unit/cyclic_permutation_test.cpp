@@ -1,8 +1,8 @@
+#include "engine/cyclic_permutation.hpp"
+
 #include <gtest/gtest.h>
 
 #include <vector>
-
-#include "engine/cyclic_permutation.hpp"
 
 using swarmdial::CyclicPermutation;
 
@@ -23,7 +23,9 @@ void expect_each_exactly_once(uint64_t n, uint64_t seed) {
 }
 }  // namespace
 
-TEST(CyclicPermutation, SizeOne) { expect_each_exactly_once(1, 42); }
+TEST(CyclicPermutation, SizeOne) {
+  expect_each_exactly_once(1, 42);
+}
 
 TEST(CyclicPermutation, PrimeSizes) {
   for (uint64_t n : {2, 3, 5, 7, 13, 251, 7919, 65521})

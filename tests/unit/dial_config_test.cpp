@@ -1,9 +1,9 @@
+#include "engine/dial_config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
-
-#include "engine/dial_config.hpp"
 
 using namespace swarmdial;
 
@@ -39,12 +39,16 @@ TEST(DialConfig, Defaults) {
 }
 
 TEST(DialConfig, AllFlagsParse) {
-  auto c = parse({"--targets", "-", "--backend", "epoll", "--shards", "3", "--half-open", "64",
-                  "--rate", "500.5", "--timeout", "250", "--retries", "2", "--source",
-                  "127.0.1.0/30", "--max-targets", "10", "--duration", "1.5", "--output", "x.csv",
-                  "--format", "jsonl", "--summary", "s.json", "--bt-infohash",
-                  "0123456789abcdef0123456789ABCDEF01234567", "--hold", "--metrics",
-                  "127.0.0.1:9100", "--quiet", "--seed", "7"});
+  auto c = parse(
+      {"--targets",     "-",         "--backend",      "epoll",
+       "--shards",      "3",         "--half-open",    "64",
+       "--rate",        "500.5",     "--timeout",      "250",
+       "--retries",     "2",         "--source",       "127.0.1.0/30",
+       "--max-targets", "10",        "--duration",     "1.5",
+       "--output",      "x.csv",     "--format",       "jsonl",
+       "--summary",     "s.json",    "--bt-infohash",  "0123456789abcdef0123456789ABCDEF01234567",
+       "--hold",        "--metrics", "127.0.0.1:9100", "--quiet",
+       "--seed",        "7"});
   EXPECT_EQ(c.targets_file, "-");
   EXPECT_EQ(c.backend, Backend::kEpoll);
   EXPECT_EQ(c.shards, 3u);

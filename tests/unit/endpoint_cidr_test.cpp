@@ -20,9 +20,9 @@ TEST(Endpoint, ParsesV4AndBracketedV6) {
 }
 
 TEST(Endpoint, RejectsMalformed) {
-  for (const char* bad : {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536",
-                          "127.0.0.1:80x", "::1:80", "[::1]80", "[::1", "256.1.1.1:80",
-                          "host:80", "127.0.0.1:-1", "1.2.3:80"})
+  for (const char* bad :
+       {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:80x", "::1:80",
+        "[::1]80", "[::1", "256.1.1.1:80", "host:80", "127.0.0.1:-1", "1.2.3:80"})
     EXPECT_FALSE(parse_endpoint(bad)) << bad;
 }
 
@@ -45,7 +45,8 @@ TEST(Cidr, ParseContainsSizeAt) {
   EXPECT_EQ(format_ip(v6->at(255)), "fd00::ff");
   auto carry = parse_cidr("127.0.0.0/16");
   EXPECT_EQ(format_ip(carry->at(256 + 5)), "127.0.1.5");
-  for (const char* bad : {"127.0.0.1/33", "127.0.0.1/", "127.0.0.1/x", "/8", "::/129", "1.2.3.4/-1"})
+  for (const char* bad :
+       {"127.0.0.1/33", "127.0.0.1/", "127.0.0.1/x", "/8", "::/129", "1.2.3.4/-1"})
     EXPECT_FALSE(parse_cidr(bad)) << bad;
 }
 
@@ -58,7 +59,8 @@ TEST(PortList, RangesListsAndDedupe) {
 }
 
 TEST(ExcludeList, MembershipAndFileErrors) {
-  auto parsed = parse_exclude_text("# reserved\n127.0.5.0/24\n\n127.0.6.1  # one host\nfd00::/64\n");
+  auto parsed =
+      parse_exclude_text("# reserved\n127.0.5.0/24\n\n127.0.6.1  # one host\nfd00::/64\n");
   ASSERT_TRUE(std::holds_alternative<ExcludeList>(parsed));
   const auto& ex = std::get<ExcludeList>(parsed);
   EXPECT_TRUE(ex.contains(*parse_ip("127.0.5.200")));

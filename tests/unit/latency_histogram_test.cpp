@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "engine/latency_histogram.hpp"
+
+#include <gtest/gtest.h>
 
 using swarmdial::LatencyHistogram;
 

@@ -1,9 +1,10 @@
+#include "engine/outcome.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cerrno>
 
 #include "engine/dialer.hpp"
-#include "engine/outcome.hpp"
 
 using namespace swarmdial;
 

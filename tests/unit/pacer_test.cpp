@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "engine/pacer.hpp"
+
+#include <gtest/gtest.h>
 
 using swarmdial::Pacer;
 

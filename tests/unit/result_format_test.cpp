@@ -1,8 +1,8 @@
+#include "engine/result_format.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-
-#include "engine/result_format.hpp"
 
 using namespace swarmdial;
 

@@ -1,13 +1,14 @@
 // Drives the real Shard loop with a scripted in-memory dialer, to check the
 // engine's bookkeeping (budget, retries, rows, stats) deterministically. The
 // kernel backends are exercised for real by the integration suite.
+#include "engine/shard.hpp"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
 #include "engine/mono_clock.hpp"
-#include "engine/shard.hpp"
 
 using namespace swarmdial;
 
@@ -65,7 +66,8 @@ struct Result {
   uint64_t syn_sent = 0, retries = 0, high_water = 0;
 };
 
-Result run_shard(const std::string& range, uint32_t budget, uint32_t retries, bool stop_early = false) {
+Result run_shard(const std::string& range, uint32_t budget, uint32_t retries,
+                 bool stop_early = false) {
   auto set = *TargetSet::from_range(*parse_target_range(range));
   ShardConfig cfg;
   cfg.budget = budget;
@@ -77,8 +79,10 @@ Result run_shard(const std::string& range, uint32_t budget, uint32_t retries, bo
   SpscQueue<ResultRow> rows(1 << 12);
   std::atomic<bool> stop{stop_early}, abort{false};
   Result r;
-  Shard shard(cfg, [&](const DialerOptions& o) { return std::make_unique<ScriptedDialer>(o, &r.max_in_flight); },
-              stats, rows, nullptr, stop, abort, mono_ns());
+  Shard shard(
+      cfg,
+      [&](const DialerOptions& o) { return std::make_unique<ScriptedDialer>(o, &r.max_in_flight); },
+      stats, rows, nullptr, stop, abort, mono_ns());
   EXPECT_EQ(shard.run(), "");
   while (auto row = rows.try_pop()) r.rows.push_back(*row);
   r.syn_sent = stats.syn_sent.get();
@@ -97,8 +101,9 @@ TEST(Shard, OneFinalRowPerTargetWithTheRightOutcome) {
   std::set<std::string> seen;
   for (auto& row : r.rows) {
     EXPECT_TRUE(seen.insert(format_endpoint(row.target)).second) << "duplicate row";
-    Outcome want = row.target.port == 1 ? Outcome::kRefused
-                   : row.target.port == 2 ? Outcome::kEstablished : Outcome::kTimeout;
+    Outcome want = row.target.port == 1   ? Outcome::kRefused
+                   : row.target.port == 2 ? Outcome::kEstablished
+                                          : Outcome::kTimeout;
     EXPECT_EQ(row.outcome, want);
     EXPECT_EQ(row.attempts, 1u);
   }

@@ -1,9 +1,9 @@
+#include "engine/target_set.hpp"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
-
-#include "engine/target_set.hpp"
 
 using namespace swarmdial;
 

@@ -45,8 +45,8 @@ struct Run {
   uint64_t max_held = 0;  // fds left for --hold / --bt-infohash flows
 };
 
-constexpr uint64_t kFdHeadroom = 64;       // stdio, ring fds, metrics, output files
-constexpr uint64_t kMinConsumerFds = 1024; // --hold/--bt-infohash need room beyond the dialer
+constexpr uint64_t kFdHeadroom = 64;        // stdio, ring fds, metrics, output files
+constexpr uint64_t kMinConsumerFds = 1024;  // --hold/--bt-infohash need room beyond the dialer
 
 Run prepare(const DialConfig& cfg) {
   Run run{cfg, TargetSet{}, ExcludeList{}};
@@ -104,7 +104,8 @@ int run_dial_command(const std::vector<std::string>& args) {
     }
     if (!parsed->summary_file.empty()) {
       std::ofstream probe(parsed->summary_file, std::ios::app);
-      if (!probe) throw UsageError("--summary " + parsed->summary_file + ": cannot open for writing");
+      if (!probe)
+        throw UsageError("--summary " + parsed->summary_file + ": cannot open for writing");
     }
   } catch (const UsageError& e) {
     std::cerr << "swarmdial dial: " << e.what() << "\n";
@@ -149,7 +150,8 @@ int run_dial_command(const std::vector<std::string>& args) {
   std::vector<SpscQueue<ResultRow>*> writer_inputs;
   for (auto& q : row_queues) writer_inputs.push_back(q.get());
   writer_inputs.push_back(&consumer_rows);
-  ResultWriter writer(out, RowFormatter(cfg.format == RowFormat::kJsonl, cfg.bt_infohash.has_value()),
+  ResultWriter writer(out,
+                      RowFormatter(cfg.format == RowFormat::kJsonl, cfg.bt_infohash.has_value()),
                       writer_inputs);
   std::atomic<bool> writer_stop{false};
   std::thread writer_thread([&] { writer.run(writer_stop); });
@@ -212,7 +214,8 @@ int run_dial_command(const std::vector<std::string>& args) {
     int64_t now = mono_ns();
     if (show_status && now - last_status >= 1'000'000'000) {
       RunView v = snapshot_run(stats);
-      std::string line = format_status_line((now - start) / 1e9, v, prev, (now - last_status) / 1e9);
+      std::string line =
+          format_status_line((now - start) / 1e9, v, prev, (now - last_status) / 1e9);
       if (cfg.hold) line += " held " + human_count(static_cast<double>(consumer_stats.held.get()));
       std::fprintf(stderr, "%s\n", line.c_str());
       prev = v;
@@ -231,8 +234,10 @@ int run_dial_command(const std::vector<std::string>& args) {
   if (consumer_thread.joinable()) consumer_thread.join();
   writer_stop.store(true, std::memory_order_release);
   writer_thread.join();
-  if (out != stdout) std::fclose(out);
-  else std::fflush(stdout);
+  if (out != stdout)
+    std::fclose(out);
+  else
+    std::fflush(stdout);
 
   RunView final_view = snapshot_run(stats);
   if (show_status) {

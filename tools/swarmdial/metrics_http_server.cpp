@@ -1,7 +1,8 @@
 #include "metrics_http_server.hpp"
 
-#include <utility>  // boost 1.74 asio needs std::exchange declared first
-
+// clang-format off
+#include <utility>  // Boost 1.74's asio uses std::exchange without including this
+// clang-format on
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -48,9 +49,10 @@ class Session : public std::enable_shared_from_this<Session> {
       res->body() = render_();
     }
     res->prepare_payload();
-    http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, size_t) {
-      if (!ec && res->keep_alive()) self->read();
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res](beast::error_code ec, size_t) {
+                        if (!ec && res->keep_alive()) self->read();
+                      });
   }
 
   beast::tcp_stream stream_;
@@ -86,7 +88,8 @@ MetricsHttpServer::MetricsHttpServer(const Endpoint& listen, Render render)
   if (!ec) impl_->acceptor.bind(ep, ec);
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec)
-    throw std::runtime_error("--metrics " + format_endpoint(listen) + ": cannot listen: " + ec.message());
+    throw std::runtime_error("--metrics " + format_endpoint(listen) +
+                             ": cannot listen: " + ec.message());
   impl_->accept();
   impl_->thread = std::thread([this] { impl_->io.run(); });
 }
@@ -96,6 +99,8 @@ MetricsHttpServer::~MetricsHttpServer() {
   impl_->thread.join();
 }
 
-uint16_t MetricsHttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+uint16_t MetricsHttpServer::port() const {
+  return impl_->acceptor.local_endpoint().port();
+}
 
 }  // namespace swarmdial
