@@ -11,7 +11,7 @@ constexpr double kConnectBucketsS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0
                                        0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
-std::string render_prometheus(const RunView& v, const PeerGauges& peers) {
+std::string render_prometheus(const RunView& v, const PeerGauges& peers, const SeedCounters* seed) {
   fmt::memory_buffer b;
   auto out = std::back_inserter(b);
   auto family = [&](const char* name, const char* type, const char* help) {
@@ -46,6 +46,22 @@ std::string render_prometheus(const RunView& v, const PeerGauges& peers) {
   family("swarmdial_peers", "gauge", "Connected peers.");
   fmt::format_to(out, "swarmdial_peers{{direction=\"outbound\"}} {}\n", peers.outbound);
   fmt::format_to(out, "swarmdial_peers{{direction=\"inbound\"}} {}\n", peers.inbound);
+  if (seed) {
+    family("swarmdial_inbound_total", "counter", "Inbound connections by admission result.");
+    fmt::format_to(out, "swarmdial_inbound_total{{result=\"accepted\"}} {}\n",
+                   seed->inbound_accepted);
+    fmt::format_to(out, "swarmdial_inbound_total{{result=\"rejected_max_peers\"}} {}\n",
+                   seed->inbound_rejected_full);
+    fmt::format_to(out, "swarmdial_inbound_total{{result=\"rejected_rate\"}} {}\n",
+                   seed->inbound_rejected_rate);
+    family("swarmdial_upload_bytes_total", "counter", "Piece bytes sent to peers.");
+    fmt::format_to(out, "swarmdial_upload_bytes_total {}\n", seed->upload_bytes);
+    family("swarmdial_pieces_served_total", "counter", "Pieces whose last block was sent.");
+    fmt::format_to(out, "swarmdial_pieces_served_total {}\n", seed->pieces_served);
+    family("swarmdial_disconnects_total", "counter", "Peer sessions ended, by reason.");
+    for (const auto& [reason, n] : seed->disconnects)
+      fmt::format_to(out, "swarmdial_disconnects_total{{reason=\"{}\"}} {}\n", reason, n);
+  }
   return fmt::to_string(b);
 }
 

@@ -1,6 +1,8 @@
 #pragma once
 // Renders the Prometheus text exposition of a run (the /metrics page).
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "run_stats.hpp"
 
@@ -11,6 +13,14 @@ struct PeerGauges {
   uint64_t inbound = 0;
 };
 
-std::string render_prometheus(const RunView& view, const PeerGauges& peers);
+// Seeding counters; absent for `dial`.
+struct SeedCounters {
+  uint64_t inbound_accepted = 0, inbound_rejected_full = 0, inbound_rejected_rate = 0;
+  uint64_t upload_bytes = 0, pieces_served = 0;
+  std::vector<std::pair<std::string, uint64_t>> disconnects;  // reason -> count
+};
+
+std::string render_prometheus(const RunView& view, const PeerGauges& peers,
+                              const SeedCounters* seed = nullptr);
 
 }  // namespace swarmdial

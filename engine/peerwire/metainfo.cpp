@@ -84,7 +84,9 @@ std::variant<Metainfo, std::string> parse_metainfo(std::string_view bytes,
         problem = "path too long";
         return false;
       }
-      m.files.push_back({m.name + "/" + joined, static_cast<uint64_t>(*len), m.total_length});
+      auto attr = f.find_string("attr");
+      bool pad = attr && attr->find('p') != std::string_view::npos;
+      m.files.push_back({m.name + "/" + joined, static_cast<uint64_t>(*len), m.total_length, pad});
       m.total_length += static_cast<uint64_t>(*len);
       if (m.total_length > limits.max_total_length) {
         problem = "torrent larger than 1 PiB";

@@ -16,6 +16,7 @@ struct TorrentFile {
   std::string path;  // relative, '/'-separated, sanitised
   uint64_t length = 0;
   uint64_t offset = 0;  // within the torrent's byte stream
+  bool pad = false;     // BEP 47 padding file: zeros, never on disk
 };
 
 struct Metainfo {

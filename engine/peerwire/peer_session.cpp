@@ -202,8 +202,10 @@ void PeerSession::send_greeting(std::string& out) {
 }
 
 bool PeerSession::handle_message(uint8_t id, std::span<const uint8_t> p, std::string& out) {
+  // The bitfield (or HAVE_ALL/HAVE_NONE) must be the first message, but
+  // clients send their BEP 10 handshake before it, so that one doesn't count.
   bool first = !got_first_message_;
-  got_first_message_ = true;
+  if (id != kExtended) got_first_message_ = true;
   switch (id) {
     case kChoke:
     case kUnchoke:

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dial_command.hpp"
+#include "seed_command.hpp"
 
 namespace {
 constexpr const char* kUsage =
@@ -12,6 +13,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  dial           open TCP connections to many targets inside a strict half-open budget\n"
+    "  seed           serve a torrent to real BitTorrent clients, dialing them and accepting them\n"
     "\n"
     "Run 'swarmdial <command> --help' for the options of a command.\n";
 }
@@ -24,6 +26,7 @@ int main(int argc, char** argv) {
   std::string command = argv[1];
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "dial") return swarmdial::run_dial_command(args);
+  if (command == "seed") return swarmdial::run_seed_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return 0;

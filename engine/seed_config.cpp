@@ -1,0 +1,169 @@
+#include "seed_config.hpp"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace swarmdial {
+
+namespace po = boost::program_options;
+
+namespace {
+[[noreturn]] void fail(const std::string& flag, const std::string& why) {
+  throw UsageError("--" + flag + ": " + why);
+}
+
+po::options_description seed_options() {
+  po::options_description data("Torrent");
+  data.add_options()("torrent", po::value<std::string>(), "the .torrent file to seed")(
+      "data", po::value<std::string>(),
+      "directory holding the torrent's files (or the file itself)");
+  po::options_description peers("Peers");
+  peers.add_options()("listen", po::value<std::string>(), "accept inbound peers on ADDR:PORT")(
+      "peers", po::value<std::vector<std::string>>()->composing(), "dial these peers: A:P,A:P,...")(
+      "peers-file", po::value<std::string>(), "dial the addr:port lines of this file")(
+      "tracker", po::value<std::vector<std::string>>()->composing(),
+      "announce to this tracker (repeatable)")("max-peers",
+                                               po::value<int64_t>()->default_value(1000),
+                                               "connected peers at most, both directions")(
+      "inbound-rate", po::value<double>()->default_value(0),
+      "inbound accepts per second, 0 = unlimited");
+  po::options_description engine("Engine");
+  engine.add_options()("backend", po::value<std::string>()->default_value("uring"),
+                       "uring | epoll | dpdk")("shards", po::value<int64_t>()->default_value(1),
+                                               "dialing threads")(
+      "half-open", po::value<int64_t>()->default_value(64), "half-open budget per shard")(
+      "rate", po::value<double>()->default_value(1000), "SYN/s, 0 = unlimited")(
+      "timeout", po::value<int64_t>()->default_value(3000), "connect timeout, ms")(
+      "workers", po::value<int64_t>(), "peer-wire worker threads (default: one per core)")(
+      "unchoke-slots", po::value<int64_t>()->default_value(16), "peers unchoked at once")(
+      "upload-limit", po::value<double>()->default_value(0), "bytes/s, 0 = unlimited")(
+      "duration", po::value<double>()->default_value(0),
+      "stop after S seconds, 0 = until a signal");
+  po::options_description output("Output");
+  output.add_options()("metrics", po::value<std::string>(),
+                       "serve Prometheus /metrics on ADDR:PORT")(
+      "summary", po::value<std::string>(), "write the summary JSON here")(
+      "quiet", po::bool_switch(), "no status line")(
+      "status", po::bool_switch(), "status line even when stderr is not a terminal");
+  po::options_description all(
+      "swarmdial seed: serve a torrent to real BitTorrent clients, dialing them and accepting "
+      "them");
+  all.add(data).add(peers).add(engine).add(output);
+  all.add_options()("config", po::value<std::string>(), "INI file with the same keys")("help,h",
+                                                                                       "this help");
+  return all;
+}
+}  // namespace
+
+std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
+                                          std::string& help_out) {
+  po::options_description desc = seed_options();
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    if (vm.count("help")) {
+      std::ostringstream os;
+      os << desc
+         << "\nExample:\n  swarmdial seed --torrent big.torrent --data /srv/seed "
+            "--listen 0.0.0.0:6881 --peers 127.0.0.2:6881 --upload-limit 50000000\n";
+      help_out = os.str();
+      return std::nullopt;
+    }
+    if (vm.count("config")) {
+      std::string path = vm["config"].as<std::string>();
+      std::ifstream in(path);
+      if (!in) fail("config", path + ": cannot read");
+      try {
+        po::store(po::parse_config_file(in, desc), vm);
+      } catch (const po::error& e) {
+        throw UsageError("--config " + path + ": " + e.what());
+      }
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+  SeedConfig c;
+  if (!vm.count("torrent")) throw UsageError("--torrent FILE is required");
+  if (!vm.count("data")) throw UsageError("--data PATH is required");
+  c.torrent_file = vm["torrent"].as<std::string>();
+  c.data_path = vm["data"].as<std::string>();
+  if (vm.count("tracker"))
+    fail("tracker",
+         "tracker announces are not implemented yet; give peers with --peers or --listen");
+  if (vm.count("listen")) {
+    auto t = vm["listen"].as<std::string>();
+    c.listen = parse_endpoint(t);
+    if (!c.listen) {
+      // "--listen 127.0.0.1:0" asks for any free port
+      auto colon = t.rfind(':');
+      auto ip = colon == std::string::npos ? std::nullopt : parse_ip(t.substr(0, colon));
+      if (!ip || t.substr(colon + 1) != "0") fail("listen", "'" + t + "' is not ADDR:PORT");
+      c.listen = Endpoint{*ip, 0};
+    }
+  }
+  if (vm.count("peers")) {
+    for (const auto& group : vm["peers"].as<std::vector<std::string>>()) {
+      std::string_view rest = group;
+      while (!rest.empty()) {
+        auto comma = rest.find(',');
+        auto item = rest.substr(0, comma);
+        auto ep = parse_endpoint(item);
+        if (!ep) fail("peers", "'" + std::string(item) + "' is not addr:port");
+        c.peers.push_back(*ep);
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+    }
+  }
+  if (vm.count("peers-file")) c.peers_file = vm["peers-file"].as<std::string>();
+  if (!c.listen && c.peers.empty() && c.peers_file.empty())
+    throw UsageError("nothing to do: give --listen, --peers or --peers-file");
+  auto backend = vm["backend"].as<std::string>();
+  if (backend == "uring")
+    c.backend = Backend::kUring;
+  else if (backend == "epoll")
+    c.backend = Backend::kEpoll;
+  else if (backend == "dpdk")
+    c.backend = Backend::kDpdk;
+  else
+    fail("backend", "'" + backend + "' is not one of uring, epoll, dpdk");
+  auto range = [&](const char* flag, int64_t lo, int64_t hi) {
+    int64_t v = vm[flag].as<int64_t>();
+    if (v < lo || v > hi)
+      fail(flag, "must be between " + std::to_string(lo) + " and " + std::to_string(hi));
+    return static_cast<uint32_t>(v);
+  };
+  c.shards = range("shards", 1, 256);
+  c.half_open = range("half-open", 1, 1'000'000);
+  c.max_peers = range("max-peers", 1, 1'000'000);
+  c.unchoke_slots = range("unchoke-slots", 1, 10'000);
+  c.timeout_ms = range("timeout", 1, 600'000);
+  int64_t workers = vm.count("workers") ? vm["workers"].as<int64_t>()
+                                        : std::max<int64_t>(1, std::thread::hardware_concurrency());
+  if (workers < 1 || workers > 256) fail("workers", "must be between 1 and 256");
+  c.workers = static_cast<uint32_t>(workers);
+  c.rate = vm["rate"].as<double>();
+  if (!(c.rate >= 0)) fail("rate", "must be 0 (unlimited) or more");
+  c.inbound_rate = vm["inbound-rate"].as<double>();
+  if (!(c.inbound_rate >= 0)) fail("inbound-rate", "must be 0 (unlimited) or more");
+  c.upload_limit = vm["upload-limit"].as<double>();
+  if (!(c.upload_limit >= 0)) fail("upload-limit", "must be 0 (unlimited) or more bytes/s");
+  if (c.upload_limit > 0 && c.upload_limit < 16384)
+    fail("upload-limit", "must be at least 16384 bytes/s");
+  c.duration_s = vm["duration"].as<double>();
+  if (!(c.duration_s >= 0)) fail("duration", "must be 0 or more seconds");
+  if (vm.count("metrics")) {
+    auto t = vm["metrics"].as<std::string>();
+    c.metrics = parse_endpoint(t);
+    if (!c.metrics) fail("metrics", "'" + t + "' is not ADDR:PORT");
+  }
+  if (vm.count("summary")) c.summary_file = vm["summary"].as<std::string>();
+  c.quiet = vm["quiet"].as<bool>();
+  c.status = vm["status"].as<bool>();
+  return c;
+}
+
+}  // namespace swarmdial

@@ -1,0 +1,37 @@
+#pragma once
+// `swarmdial seed` settings (flags or the same keys in an INI --config).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dial_config.hpp"
+
+namespace swarmdial {
+
+struct SeedConfig {
+  std::string torrent_file;
+  std::string data_path;
+  std::optional<Endpoint> listen;
+  std::vector<Endpoint> peers;  // --peers A:P,...
+  std::string peers_file;       // --peers-file F
+  Backend backend = Backend::kUring;
+  uint32_t shards = 1;
+  uint32_t half_open = 64;
+  double rate = 1000;
+  int64_t timeout_ms = 3000;
+  uint32_t workers = 1;
+  uint32_t max_peers = 1000;
+  double inbound_rate = 0;
+  double upload_limit = 0;
+  uint32_t unchoke_slots = 16;
+  double duration_s = 0;
+  std::optional<Endpoint> metrics;
+  std::string summary_file;
+  bool quiet = false;
+  bool status = false;
+};
+
+std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
+                                          std::string& help_out);
+
+}  // namespace swarmdial

@@ -1,0 +1,472 @@
+#include "peer_pool.hpp"
+
+#include <liburing.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "engine/mono_clock.hpp"
+#include "engine/pacer.hpp"
+#include "engine/peerwire/choker.hpp"
+
+namespace swarmdial {
+
+namespace {
+enum Op : uint8_t { kAccept = 1, kRecv, kSend };
+constexpr uint32_t kBufGroup = 1;
+constexpr uint32_t kRecvBufs = 256;
+constexpr uint32_t kRecvBufSize = 16 * 1024;
+// Blocks packed into one send: enough to keep a fast leecher's pipe full,
+// few enough that an idle peer's buffer never grows.
+constexpr uint32_t kBlocksPerSend = 4;
+constexpr int64_t kTickNs = 1'000'000'000;
+constexpr int64_t kChokeIntervalNs = 10'000'000'000;
+
+uint64_t tag(uint32_t conn, uint32_t gen, Op op) {
+  return (uint64_t{conn} << 32) | (uint64_t{gen & 0xffffff} << 8) | op;
+}
+}  // namespace
+
+class PeerPool::Worker {
+ public:
+  Worker(PeerPool& pool, uint32_t index) : pool_(pool), index_(index), stats_(pool.stats_[index]) {
+    uint32_t w = pool.opts_.workers;
+    if (pool.opts_.inbound_rate > 0)
+      inbound_pacer_.emplace(pool.opts_.inbound_rate / w, 16, mono_ns());
+    if (pool.opts_.upload_limit > 0)
+      // One token per 16 KiB block; a burst of 16 blocks keeps sends batched.
+      upload_pacer_.emplace(pool.opts_.upload_limit / w / kMaxBlock, 16, mono_ns());
+    choker_ = std::make_unique<Choker>(std::max(1u, pool.opts_.unchoke_slots / w));
+    for (size_t i = index; i < pool.inputs_.size(); i += w) inputs_.push_back(pool.inputs_[i]);
+  }
+  ~Worker() {
+    if (listen_fd_ >= 0) ::close(listen_fd_);
+    if (ring_ready_) io_uring_queue_exit(&ring_);
+    if (buf_ring_) munmap(buf_ring_, ring_bytes_);
+  }
+
+  // Runs on the caller's thread before the worker thread starts.
+  void setup(std::optional<Endpoint> listen, uint16_t port_override) {
+    io_uring_params p{};
+    p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;
+    p.cq_entries = 8192;
+    int rc = io_uring_queue_init_params(1024, &ring_, &p);
+    if (rc < 0) throw std::runtime_error(std::string("io_uring setup: ") + strerror(-rc));
+    ring_ready_ = true;
+    ring_bytes_ = kRecvBufs * sizeof(io_uring_buf);
+    void* mem =
+        mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mem == MAP_FAILED) throw std::runtime_error("mmap of the receive buffer ring failed");
+    buf_ring_ = static_cast<io_uring_buf_ring*>(mem);
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<uint64_t>(buf_ring_);
+    reg.ring_entries = kRecvBufs;
+    reg.bgid = kBufGroup;
+    rc = io_uring_register_buf_ring(&ring_, &reg, 0);
+    if (rc < 0) throw std::runtime_error(std::string("provided buffer ring: ") + strerror(-rc));
+    io_uring_buf_ring_init(buf_ring_);
+    recv_bufs_.resize(size_t{kRecvBufs} * kRecvBufSize);
+    for (uint32_t i = 0; i < kRecvBufs; ++i)
+      io_uring_buf_ring_add(buf_ring_, &recv_bufs_[size_t{i} * kRecvBufSize], kRecvBufSize,
+                            static_cast<uint16_t>(i), io_uring_buf_ring_mask(kRecvBufs),
+                            static_cast<int>(i));
+    io_uring_buf_ring_advance(buf_ring_, kRecvBufs);
+    if (listen) open_listener(*listen, port_override);
+  }
+
+  uint16_t bound_port() const { return bound_port_; }
+
+  void run() {
+    int64_t next_tick = mono_ns() + kTickNs;
+    int64_t next_choke = mono_ns() + kChokeIntervalNs;
+    if (listen_fd_ >= 0) arm_accept();
+    while (!pool_.stop_.load(std::memory_order_relaxed)) {
+      for (HandoffQueue* q : inputs_)
+        while (auto h = q->try_pop()) add_conn(h->fd, true);
+      flush_sends();
+      __kernel_timespec ts{0, 5'000'000};
+      io_uring_cqe* cqe;
+      io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+      unsigned head, seen = 0;
+      io_uring_for_each_cqe(&ring_, head, cqe) {
+        ++seen;
+        on_cqe(cqe->user_data, cqe->res, cqe->flags);
+      }
+      io_uring_cq_advance(&ring_, seen);
+      int64_t now = mono_ns();
+      if (now >= next_tick) {
+        tick(now);
+        next_tick = now + kTickNs;
+      }
+      if (now >= next_choke || choke_dirty_) {
+        rechoke(now);
+        if (now >= next_choke) next_choke = now + kChokeIntervalNs;
+      }
+    }
+    shutdown_all();
+  }
+
+ private:
+  struct Conn {
+    int fd = -1;
+    uint32_t gen = 0;
+    bool outbound = false;
+    bool closing = false;
+    bool recv_armed = false;
+    bool send_inflight = false;
+    bool handshook = false;
+    std::unique_ptr<PeerSession> session;
+    std::string ctrl;           // control bytes waiting to go out
+    std::vector<uint8_t> send;  // the send in flight
+    size_t send_off = 0;
+    uint64_t send_payload = 0;
+    uint64_t up_at_last_choke = 0;
+    uint64_t rate = 0;
+    int64_t connected_ns = 0;
+  };
+
+  void open_listener(const Endpoint& ep, uint16_t port_override) {
+    Endpoint bind_ep = ep;
+    if (port_override) bind_ep.port = port_override;
+    int fd = ::socket(ep.ip.family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // Every worker listens on the same port; the kernel spreads new peers.
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    sockaddr_storage sa;
+    socklen_t len = to_sockaddr(bind_ep, sa);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), len) < 0 || ::listen(fd, 4096) < 0) {
+      int e = errno;
+      ::close(fd);
+      throw std::runtime_error("--listen " + format_endpoint(bind_ep) + ": " + strerror(e));
+    }
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len);
+    bound_port_ = ntohs(sa.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&sa)->sin_port
+                                                : reinterpret_cast<sockaddr_in6*>(&sa)->sin6_port);
+    listen_fd_ = fd;
+  }
+
+  io_uring_sqe* sqe() {
+    io_uring_sqe* e = io_uring_get_sqe(&ring_);
+    while (!e) {
+      io_uring_submit(&ring_);
+      e = io_uring_get_sqe(&ring_);
+    }
+    return e;
+  }
+
+  void arm_accept() {
+    io_uring_sqe* e = sqe();
+    io_uring_prep_multishot_accept(e, listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(e, tag(UINT32_MAX, 0, kAccept));
+  }
+
+  void arm_recv(uint32_t id) {
+    Conn& c = *conns_[id];
+    io_uring_sqe* e = sqe();
+    io_uring_prep_recv_multishot(e, c.fd, nullptr, 0, 0);
+    e->flags |= IOSQE_BUFFER_SELECT;
+    e->buf_group = kBufGroup;
+    io_uring_sqe_set_data64(e, tag(id, c.gen, kRecv));
+    c.recv_armed = true;
+  }
+
+  void add_conn(int fd, bool outbound) {
+    uint32_t id;
+    if (!free_ids_.empty()) {
+      id = free_ids_.back();
+      free_ids_.pop_back();
+    } else {
+      id = static_cast<uint32_t>(conns_.size());
+      conns_.push_back(std::make_unique<Conn>());
+    }
+    Conn& c = *conns_[id];
+    uint32_t gen = c.gen + 1;
+    c = Conn{};
+    c.gen = gen;
+    c.fd = fd;
+    c.outbound = outbound;
+    c.connected_ns = mono_ns();
+    c.session = std::make_unique<PeerSession>(pool_.session_, outbound, c.connected_ns);
+    c.session->start(c.ctrl);
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    (outbound ? stats_.peers_outbound : stats_.peers_inbound).add();
+    pool_.connected_.fetch_add(1, std::memory_order_relaxed);
+    arm_recv(id);
+    live_.push_back(id);
+  }
+
+  void on_accept(int res, uint32_t flags) {
+    if (!(flags & IORING_CQE_F_MORE) && !pool_.stop_.load()) arm_accept();
+    if (res < 0) return;
+    if (pool_.connected_.load(std::memory_order_relaxed) >= pool_.opts_.max_peers) {
+      stats_.inbound_rejected_full.add();
+      ::close(res);
+      return;
+    }
+    if (inbound_pacer_ && !inbound_pacer_->try_take(mono_ns())) {
+      stats_.inbound_rejected_rate.add();
+      ::close(res);
+      return;
+    }
+    stats_.inbound_accepted.add();
+    add_conn(res, false);
+  }
+
+  void recycle(uint16_t bid) {
+    io_uring_buf_ring_add(buf_ring_, &recv_bufs_[size_t{bid} * kRecvBufSize], kRecvBufSize, bid,
+                          io_uring_buf_ring_mask(kRecvBufs), 0);
+    io_uring_buf_ring_advance(buf_ring_, 1);
+  }
+
+  void on_cqe(uint64_t ud, int res, uint32_t flags) {
+    Op op = static_cast<Op>(ud & 0xff);
+    if (op == kAccept) return on_accept(res, flags);
+    uint32_t id = static_cast<uint32_t>(ud >> 32);
+    uint32_t gen = static_cast<uint32_t>((ud >> 8) & 0xffffff);
+    if (id >= conns_.size()) return;
+    Conn& c = *conns_[id];
+    if ((c.gen & 0xffffff) != gen) {
+      if (flags & IORING_CQE_F_BUFFER) recycle(static_cast<uint16_t>(flags >> 16));
+      return;
+    }
+    if (op == kRecv) {
+      if (flags & IORING_CQE_F_BUFFER) {
+        uint16_t bid = static_cast<uint16_t>(flags >> 16);
+        if (res > 0 && !c.closing) {
+          std::span<const uint8_t> data(&recv_bufs_[size_t{bid} * kRecvBufSize],
+                                        static_cast<size_t>(res));
+          bool was_interested = c.session->peer_interested();
+          if (!c.session->on_receive(data, mono_ns(), c.ctrl))
+            begin_close(id);
+          else if (c.session->peer_interested() != was_interested)
+            choke_dirty_ = true;
+          if (!c.handshook && c.session->handshake_done()) {
+            c.handshook = true;
+            stats_.peers_served.add();
+          }
+        }
+        recycle(bid);
+      }
+      if (!(flags & IORING_CQE_F_MORE)) {
+        c.recv_armed = false;
+        if (res == -ENOBUFS && !c.closing) {
+          arm_recv(id);  // all buffers were busy for a moment: try again
+        } else if (!c.closing) {
+          if (res == 0) c.session->on_receive({}, mono_ns(), c.ctrl);  // records peer_closed
+          begin_close(id, res == 0 ? Disconnect::kPeerClosed : Disconnect::kIoError);
+        }
+      }
+    } else if (op == kSend) {
+      c.send_inflight = false;
+      if (res <= 0) {
+        if (!c.closing) begin_close(id, Disconnect::kIoError);
+      } else {
+        c.send_off += static_cast<size_t>(res);
+        if (c.send_off < c.send.size() && !c.closing) {
+          submit_send(id);
+        } else if (c.send_off >= c.send.size()) {
+          c.session->on_sent(c.send_payload, mono_ns());
+          stats_.bytes_up.add(c.send_payload);
+          c.send_payload = 0;
+          c.send.clear();
+          c.send_off = 0;
+        }
+      }
+    }
+    maybe_free(id);
+  }
+
+  void submit_send(uint32_t id) {
+    Conn& c = *conns_[id];
+    io_uring_sqe* e = sqe();
+    io_uring_prep_send(e, c.fd, c.send.data() + c.send_off, c.send.size() - c.send_off,
+                       MSG_NOSIGNAL);
+    io_uring_sqe_set_data64(e, tag(id, c.gen, kSend));
+    c.send_inflight = true;
+  }
+
+  // Packs control bytes and up to kBlocksPerSend blocks into the connection's
+  // send buffer and sends it.
+  void fill_and_send(uint32_t id, int64_t now) {
+    Conn& c = *conns_[id];
+    if (c.closing || c.send_inflight || !c.send.empty()) return;
+    c.send.assign(c.ctrl.begin(), c.ctrl.end());
+    c.ctrl.clear();
+    const Metainfo& meta = pool_.store_.meta();
+    for (uint32_t n = 0; n < kBlocksPerSend; ++n) {
+      if (c.session->queued_requests() == 0 || c.session->am_choking()) break;
+      if (upload_pacer_ && !upload_pacer_->try_take(now)) break;
+      auto r = c.session->pop_request();
+      if (!r) break;
+      size_t at = c.send.size();
+      c.send.resize(at + 13 + r->length);
+      PeerSession::piece_header(*r, &c.send[at]);
+      if (!pool_.store_.read(r->piece, r->begin, r->length, &c.send[at + 13])) {
+        begin_close(id, Disconnect::kIoError);
+        return;
+      }
+      c.send_payload += r->length;
+      stats_.blocks_served.add();
+      if (r->begin + r->length == meta.piece_size(r->piece)) stats_.pieces_served.add();
+    }
+    if (c.send.empty()) return;
+    c.send_off = 0;
+    submit_send(id);
+  }
+
+  void flush_sends() {
+    int64_t now = mono_ns();
+    for (uint32_t id : live_) fill_and_send(id, now);
+  }
+
+  void begin_close(uint32_t id, Disconnect why = Disconnect::kNone) {
+    Conn& c = *conns_[id];
+    if (c.closing) return;
+    c.closing = true;
+    Disconnect reason = c.session->reason() != Disconnect::kNone ? c.session->reason() : why;
+    if (reason == Disconnect::kNone) reason = Disconnect::kShutdown;
+    stats_.disconnects[static_cast<size_t>(reason)].add();
+    // Shutting the socket down completes the multishot receive and any send,
+    // so the slot is freed once their last CQEs are in.
+    ::shutdown(c.fd, SHUT_RDWR);
+    choke_dirty_ = true;
+  }
+
+  void maybe_free(uint32_t id) {
+    Conn& c = *conns_[id];
+    if (!c.closing || c.recv_armed || c.send_inflight || c.fd < 0) return;
+    ::close(c.fd);
+    c.fd = -1;
+    (c.outbound ? stats_.peers_outbound : stats_.peers_inbound)
+        .set((c.outbound ? stats_.peers_outbound : stats_.peers_inbound).get() - 1);
+    pool_.connected_.fetch_sub(1, std::memory_order_relaxed);
+    c.session.reset();
+    c.send = {};
+    c.ctrl = {};
+    std::erase(live_, id);
+    free_ids_.push_back(id);
+  }
+
+  void tick(int64_t now) {
+    for (uint32_t id : std::vector<uint32_t>(live_)) {
+      Conn& c = *conns_[id];
+      if (c.closing) continue;
+      if (!c.session->on_tick(now, c.ctrl)) begin_close(id);
+    }
+  }
+
+  void rechoke(int64_t now) {
+    choke_dirty_ = false;
+    std::vector<ChokerPeer> peers;
+    for (uint32_t id : live_) {
+      Conn& c = *conns_[id];
+      if (c.closing || !c.session->handshake_done()) continue;
+      uint64_t up = c.session->bytes_uploaded();
+      c.rate = up - c.up_at_last_choke;
+      c.up_at_last_choke = up;
+      peers.push_back(
+          {id, c.session->peer_interested(), c.rate, static_cast<uint64_t>(c.connected_ns)});
+    }
+    auto unchoke = choker_->decide(peers, now);
+    for (const auto& p : peers) {
+      bool u = std::find(unchoke.begin(), unchoke.end(), p.id) != unchoke.end();
+      Conn& c = *conns_[p.id];
+      c.session->set_choked(!u, c.ctrl);
+    }
+  }
+
+  void shutdown_all() {
+    for (uint32_t id : std::vector<uint32_t>(live_)) begin_close(id, Disconnect::kShutdown);
+    int64_t deadline = mono_ns() + 2'000'000'000;
+    while (!live_.empty() && mono_ns() < deadline) {
+      io_uring_submit(&ring_);
+      __kernel_timespec ts{0, 20'000'000};
+      io_uring_cqe* cqe;
+      io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+      unsigned head, seen = 0;
+      io_uring_for_each_cqe(&ring_, head, cqe) {
+        ++seen;
+        on_cqe(cqe->user_data, cqe->res, cqe->flags);
+      }
+      io_uring_cq_advance(&ring_, seen);
+    }
+    for (uint32_t id : live_)
+      if (conns_[id]->fd >= 0) ::close(conns_[id]->fd);
+  }
+
+  PeerPool& pool_;
+  uint32_t index_;
+  WorkerStats& stats_;
+  io_uring ring_{};
+  bool ring_ready_ = false;
+  io_uring_buf_ring* buf_ring_ = nullptr;
+  size_t ring_bytes_ = 0;
+  std::vector<uint8_t> recv_bufs_;
+  int listen_fd_ = -1;
+  uint16_t bound_port_ = 0;
+  std::vector<HandoffQueue*> inputs_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::vector<uint32_t> free_ids_;
+  std::vector<uint32_t> live_;
+  std::optional<Pacer> inbound_pacer_, upload_pacer_;
+  std::unique_ptr<Choker> choker_;
+  bool choke_dirty_ = false;
+};
+
+PeerPool::PeerPool(PoolOptions opts, const PieceStore& store, SessionConfig session,
+                   std::vector<HandoffQueue*> outbound_inputs)
+    : opts_(std::move(opts)),
+      store_(store),
+      session_(std::move(session)),
+      inputs_(std::move(outbound_inputs)),
+      stats_(std::max(1u, opts_.workers)) {
+  opts_.workers = std::max(1u, opts_.workers);
+}
+
+PeerPool::~PeerPool() {
+  stop();
+}
+
+void PeerPool::start() {
+  for (uint32_t i = 0; i < opts_.workers; ++i) {
+    workers_.push_back(std::make_unique<Worker>(*this, i));
+    // The first listener picks the port (0 = any); the others share it.
+    workers_.back()->setup(opts_.listen, listen_port_);
+    if (i == 0 && opts_.listen) listen_port_ = workers_.back()->bound_port();
+  }
+  for (auto& w : workers_) threads_.emplace_back([&w] { w->run(); });
+}
+
+void PeerPool::stop() {
+  stop_.store(true);
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  workers_.clear();
+}
+
+PoolTotals PeerPool::totals() const {
+  PoolTotals t;
+  for (const auto& s : stats_) {
+    t.peers_outbound += s.peers_outbound.get();
+    t.peers_inbound += s.peers_inbound.get();
+    t.inbound_accepted += s.inbound_accepted.get();
+    t.inbound_rejected_full += s.inbound_rejected_full.get();
+    t.inbound_rejected_rate += s.inbound_rejected_rate.get();
+    t.peers_served += s.peers_served.get();
+    t.bytes_up += s.bytes_up.get();
+    t.blocks_served += s.blocks_served.get();
+    t.pieces_served += s.pieces_served.get();
+    for (size_t i = 0; i < t.disconnects.size(); ++i) t.disconnects[i] += s.disconnects[i].get();
+  }
+  return t;
+}
+
+}  // namespace swarmdial

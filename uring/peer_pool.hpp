@@ -1,0 +1,76 @@
+#pragma once
+// The peer-wire worker pool: W threads, each with its own io_uring loop
+// (multishot accept on a SO_REUSEPORT listener, multishot receive into a
+// provided-buffer ring, sends of header + piece bytes read from the store).
+// Flows arrive from the dialer shards' handoff queues (outbound) and from the
+// listeners (inbound, with their own admission control: they never touch the
+// half-open budget).
+#include <array>
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "engine/endpoint.hpp"
+#include "engine/handoff.hpp"
+#include "engine/peerwire/peer_session.hpp"
+#include "engine/relaxed_counter.hpp"
+#include "piece_store.hpp"
+
+namespace swarmdial {
+
+struct PoolOptions {
+  uint32_t workers = 1;
+  std::optional<Endpoint> listen;
+  uint32_t max_peers = 1000;
+  double inbound_rate = 0;  // accepts/s over all workers; 0 = unlimited
+  double upload_limit = 0;  // bytes/s over all workers; 0 = unlimited
+  uint32_t unchoke_slots = 16;
+};
+
+// Written by one worker each; summed by readers.
+struct alignas(64) WorkerStats {
+  RelaxedCounter peers_outbound, peers_inbound;  // connected now
+  RelaxedCounter inbound_accepted, inbound_rejected_full, inbound_rejected_rate;
+  RelaxedCounter peers_served;  // sessions that completed a handshake
+  RelaxedCounter bytes_up, blocks_served, pieces_served;
+  std::array<RelaxedCounter, static_cast<size_t>(Disconnect::kCount)> disconnects;
+};
+
+struct PoolTotals {
+  uint64_t peers_outbound = 0, peers_inbound = 0, inbound_accepted = 0, inbound_rejected_full = 0,
+           inbound_rejected_rate = 0, peers_served = 0, bytes_up = 0, blocks_served = 0,
+           pieces_served = 0;
+  std::array<uint64_t, static_cast<size_t>(Disconnect::kCount)> disconnects{};
+};
+
+class PeerPool {
+ public:
+  // outbound_inputs[i] is consumed by worker i % workers.
+  PeerPool(PoolOptions opts, const PieceStore& store, SessionConfig session,
+           std::vector<HandoffQueue*> outbound_inputs);
+  ~PeerPool();
+
+  // Binds the listeners and starts the workers; throws std::runtime_error.
+  void start();
+  // Closes every connection and joins the workers.
+  void stop();
+  PoolTotals totals() const;
+  uint16_t listen_port() const { return listen_port_; }
+
+ private:
+  class Worker;
+  PoolOptions opts_;
+  const PieceStore& store_;
+  SessionConfig session_;
+  std::vector<HandoffQueue*> inputs_;
+  std::vector<WorkerStats> stats_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stop_{false};
+  std::atomic<uint32_t> connected_{0};
+  uint16_t listen_port_ = 0;
+};
+
+}  // namespace swarmdial
