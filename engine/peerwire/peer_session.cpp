@@ -202,9 +202,6 @@ void PeerSession::send_greeting(std::string& out) {
 }
 
 bool PeerSession::handle_message(uint8_t id, std::span<const uint8_t> p, std::string& out) {
-  // The bitfield (or HAVE_ALL/HAVE_NONE) must be the first message, but
-  // clients send their BEP 10 handshake before it, so that one doesn't count.
-  bool first = !got_first_message_;
   if (id != kExtended) got_first_message_ = true;
   switch (id) {
     case kChoke:
@@ -232,7 +229,9 @@ bool PeerSession::handle_message(uint8_t id, std::span<const uint8_t> p, std::st
     }
     case kBitfield: {
       uint32_t bytes = (cfg_.num_pieces + 7) / 8;
-      if (!first || p.size() != bytes) return fail(Disconnect::kBadBitfield);
+      // BEP 3 wants it first, but aria2 sends a fresh bitfield after
+      // HAVE_NONE once it has pieces; a right-sized late one is tolerated.
+      if (p.size() != bytes) return fail(Disconnect::kBadBitfield);
       uint32_t spare = bytes * 8 - cfg_.num_pieces;
       if (spare && (p.back() & ((1u << spare) - 1))) return fail(Disconnect::kBadBitfield);
       peer_have_.assign(p.begin(), p.end());
@@ -257,7 +256,8 @@ bool PeerSession::handle_message(uint8_t id, std::span<const uint8_t> p, std::st
       return (peer_fast_ && p.size() == 12) || fail(Disconnect::kBadMessage);
     case kHaveAll:
     case kHaveNone:
-      if (!peer_fast_ || !first || !p.empty()) return fail(Disconnect::kBadMessage);
+      // Tolerated late for the same reason as a late bitfield.
+      if (!peer_fast_ || !p.empty()) return fail(Disconnect::kBadMessage);
       if (id == kHaveAll) {
         peer_have_count_ = cfg_.num_pieces;
         if (cfg_.have_count == cfg_.num_pieces) return fail(Disconnect::kBothSeeds);

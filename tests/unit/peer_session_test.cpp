@@ -193,6 +193,15 @@ TEST(PeerSession, HandshakeFailures) {
   }
 }
 
+TEST(PeerSession, LateBitfieldOfTheRightSizeIsTolerated) {
+  Fixture f;
+  PeerSession s(f.cfg, false, 0);
+  std::string out;
+  feed(s, f.handshake(), out);
+  EXPECT_TRUE(feed(s, msg(15) + msg(17, {3}) + msg(5, {}, std::string("\x08\0", 2)), out));
+  EXPECT_EQ(s.peer_have_count(), 1u);
+}
+
 TEST(PeerSession, KeepAliveAndIdleTimeout) {
   Fixture f;
   PeerSession s(f.cfg, false, 0);
