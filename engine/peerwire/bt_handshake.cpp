@@ -25,7 +25,7 @@ constexpr ClientCode kAzureusCodes[] = {
     {"TR", "Transmission"}, {"UT", "uTorrent"},   {"UM", "uTorrent Mac"},
     {"BT", "BitTorrent"},   {"DE", "Deluge"},     {"AZ", "Vuze"},
     {"BC", "BitComet"},     {"KT", "KTorrent"},   {"FD", "Free Download Manager"},
-    {"SD", "swarmdial"},    {"WW", "WebTorrent"}, {"XL", "Xunlei"},
+    {"SZ", "swarmdial"},    {"WW", "WebTorrent"}, {"XL", "Xunlei"},
     {"BI", "BiglyBT"},
 };
 }  // namespace
@@ -102,7 +102,7 @@ std::string client_from_peer_id(const PeerId& id) {
 
 PeerId make_peer_id(uint64_t seed) {
   PeerId id;
-  std::memcpy(id.data(), "-SD0100-", 8);
+  std::memcpy(id.data(), "-SZ0100-", 8);
   const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz";
   for (int i = 8; i < 20; ++i) {
     seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;

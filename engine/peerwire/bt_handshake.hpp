@@ -34,7 +34,8 @@ std::optional<BtHandshake> parse_bt_handshake(std::span<const uint8_t> bytes);
 // unknown styles -> the printable prefix of the id. At most 23 characters.
 std::string client_from_peer_id(const PeerId& peer_id);
 
-// Our own peer_id, Azureus style: "-SD0100-" + 12 random bytes.
+// Our own peer_id, Azureus style: "-SZ0100-" + 12 random bytes. ("SD"
+// would read as Xunlei to libtorrent and get us banned by anti-leech filters.)
 PeerId make_peer_id(uint64_t seed);
 
 }  // namespace swarmdial

@@ -18,7 +18,7 @@ TEST(BtHandshake, RoundTrip) {
   EXPECT_EQ(hs->peer_id, id);
   EXPECT_TRUE(hs->reserved[5] & 0x10) << "advertises BEP 10";
   EXPECT_TRUE(hs->reserved[7] & 0x04) << "advertises BEP 6";
-  EXPECT_EQ(std::memcmp(id.data(), "-SD0100-", 8), 0);
+  EXPECT_EQ(std::memcmp(id.data(), "-SZ0100-", 8), 0);
 }
 
 TEST(BtHandshake, RejectsGarbage) {
