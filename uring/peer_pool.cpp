@@ -12,7 +12,6 @@
 #include <stdexcept>
 
 #include "engine/mono_clock.hpp"
-#include "engine/pacer.hpp"
 #include "engine/peerwire/choker.hpp"
 
 namespace swarmdial {
@@ -37,11 +36,6 @@ class PeerPool::Worker {
  public:
   Worker(PeerPool& pool, uint32_t index) : pool_(pool), index_(index), stats_(pool.stats_[index]) {
     uint32_t w = pool.opts_.workers;
-    if (pool.opts_.inbound_rate > 0)
-      inbound_pacer_.emplace(pool.opts_.inbound_rate / w, 16, mono_ns());
-    if (pool.opts_.upload_limit > 0)
-      // One token per 16 KiB block; a burst of 16 blocks keeps sends batched.
-      upload_pacer_.emplace(pool.opts_.upload_limit / w / kMaxBlock, 16, mono_ns());
     choker_ = std::make_unique<Choker>(std::max(1u, pool.opts_.unchoke_slots / w));
     for (size_t i = index; i < pool.inputs_.size(); i += w) inputs_.push_back(pool.inputs_[i]);
   }
@@ -211,7 +205,7 @@ class PeerPool::Worker {
       ::close(res);
       return;
     }
-    if (inbound_pacer_ && !inbound_pacer_->try_take(mono_ns())) {
+    if (pool_.inbound_pacer_ && !pool_.inbound_pacer_->try_take(mono_ns())) {
       stats_.inbound_rejected_rate.add();
       ::close(res);
       return;
@@ -303,7 +297,7 @@ class PeerPool::Worker {
     const Metainfo& meta = pool_.store_.meta();
     for (uint32_t n = 0; n < kBlocksPerSend; ++n) {
       if (c.session->queued_requests() == 0 || c.session->am_choking()) break;
-      if (upload_pacer_ && !upload_pacer_->try_take(now)) break;
+      if (pool_.upload_pacer_ && !pool_.upload_pacer_->try_take(now)) break;
       auto r = c.session->pop_request();
       if (!r) break;
       size_t at = c.send.size();
@@ -416,7 +410,6 @@ class PeerPool::Worker {
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<uint32_t> free_ids_;
   std::vector<uint32_t> live_;
-  std::optional<Pacer> inbound_pacer_, upload_pacer_;
   std::unique_ptr<Choker> choker_;
   bool choke_dirty_ = false;
 };
@@ -429,6 +422,11 @@ PeerPool::PeerPool(PoolOptions opts, const PieceStore& store, SessionConfig sess
       inputs_(std::move(outbound_inputs)),
       stats_(std::max(1u, opts_.workers)) {
   opts_.workers = std::max(1u, opts_.workers);
+  if (opts_.inbound_rate > 0)
+    inbound_pacer_ = std::make_unique<SharedPacer>(opts_.inbound_rate, 4, mono_ns());
+  // One token per 16 KiB block; a burst of 16 blocks keeps sends batched.
+  if (opts_.upload_limit > 0)
+    upload_pacer_ = std::make_unique<SharedPacer>(opts_.upload_limit / kMaxBlock, 16, mono_ns());
 }
 
 PeerPool::~PeerPool() {

@@ -16,6 +16,7 @@
 #include "engine/handoff.hpp"
 #include "engine/peerwire/peer_session.hpp"
 #include "engine/relaxed_counter.hpp"
+#include "engine/shared_pacer.hpp"
 #include "piece_store.hpp"
 
 namespace swarmdial {
@@ -70,6 +71,7 @@ class PeerPool {
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};
   std::atomic<uint32_t> connected_{0};
+  std::unique_ptr<SharedPacer> inbound_pacer_, upload_pacer_;  // global limits, all workers
   uint16_t listen_port_ = 0;
 };
 

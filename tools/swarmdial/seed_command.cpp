@@ -162,7 +162,7 @@ int run_seed_command(const std::vector<std::string>& args) {
     std::cerr << "swarmdial seed: " << e.what() << "\n";
     return 1;
   }
-  if (cfg.listen)
+  if (cfg.listen && !cfg.quiet)
     std::fprintf(stderr, "seeding %s (%s, %u pieces) on %s port %u\n", meta.name.c_str(),
                  info_hash_hex(meta.info_hash).c_str(), meta.num_pieces,
                  format_ip(cfg.listen->ip).c_str(), pool.listen_port());
