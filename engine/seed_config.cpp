@@ -39,6 +39,7 @@ po::options_description seed_options() {
       "workers", po::value<int64_t>(), "peer-wire worker threads (default: one per core)")(
       "unchoke-slots", po::value<int64_t>()->default_value(16), "peers unchoked at once")(
       "upload-limit", po::value<double>()->default_value(0), "bytes/s, 0 = unlimited")(
+      "send-zc", po::bool_switch(), "send piece data with IORING_OP_SEND_ZC (zero-copy)")(
       "duration", po::value<double>()->default_value(0),
       "stop after S seconds, 0 = until a signal");
   po::options_description output("Output");
@@ -161,6 +162,7 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
     if (!c.metrics) fail("metrics", "'" + t + "' is not ADDR:PORT");
   }
   if (vm.count("summary")) c.summary_file = vm["summary"].as<std::string>();
+  c.send_zc = vm["send-zc"].as<bool>();
   c.quiet = vm["quiet"].as<bool>();
   c.status = vm["status"].as<bool>();
   return c;

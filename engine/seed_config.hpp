@@ -24,6 +24,7 @@ struct SeedConfig {
   double inbound_rate = 0;
   double upload_limit = 0;
   uint32_t unchoke_slots = 16;
+  bool send_zc = false;
   double duration_s = 0;
   std::optional<Endpoint> metrics;
   std::string summary_file;

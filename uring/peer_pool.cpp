@@ -113,7 +113,10 @@ class PeerPool::Worker {
     bool outbound = false;
     bool closing = false;
     bool recv_armed = false;
-    bool send_inflight = false;
+    bool send_inflight = false;  // until the result (and, zero-copy, the notification) is in
+    bool send_result_in = false;
+    bool zc_notif_pending = false;
+    int send_result = 0;
     bool handshook = false;
     std::unique_ptr<PeerSession> session;
     std::string ctrl;           // control bytes waiting to go out
@@ -259,23 +262,38 @@ class PeerPool::Worker {
         }
       }
     } else if (op == kSend) {
-      c.send_inflight = false;
-      if (res <= 0) {
-        if (!c.closing) begin_close(id, Disconnect::kIoError);
+      if (flags & IORING_CQE_F_NOTIF) {
+        // Zero-copy: the kernel is done with the buffer only now.
+        c.zc_notif_pending = false;
       } else {
-        c.send_off += static_cast<size_t>(res);
-        if (c.send_off < c.send.size() && !c.closing) {
-          submit_send(id);
-        } else if (c.send_off >= c.send.size()) {
-          c.session->on_sent(c.send_payload, mono_ns());
-          stats_.bytes_up.add(c.send_payload);
-          c.send_payload = 0;
-          c.send.clear();
-          c.send_off = 0;
-        }
+        c.send_result = res;
+        c.send_result_in = true;
+        if (flags & IORING_CQE_F_MORE) c.zc_notif_pending = true;
       }
+      if (c.send_result_in && !c.zc_notif_pending) on_send_done(id);
     }
     maybe_free(id);
+  }
+
+  void on_send_done(uint32_t id) {
+    Conn& c = *conns_[id];
+    int res = c.send_result;
+    c.send_inflight = false;
+    c.send_result_in = false;
+    if (res <= 0) {
+      if (!c.closing) begin_close(id, Disconnect::kIoError);
+      return;
+    }
+    c.send_off += static_cast<size_t>(res);
+    if (c.send_off < c.send.size()) {
+      if (!c.closing) submit_send(id);
+      return;
+    }
+    c.session->on_sent(c.send_payload, mono_ns());
+    stats_.bytes_up.add(c.send_payload);
+    c.send_payload = 0;
+    c.send.clear();
+    c.send_off = 0;
   }
 
   void submit_send(uint32_t id) {

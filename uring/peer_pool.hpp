@@ -28,6 +28,7 @@ struct PoolOptions {
   double inbound_rate = 0;  // accepts/s over all workers; 0 = unlimited
   double upload_limit = 0;  // bytes/s over all workers; 0 = unlimited
   uint32_t unchoke_slots = 16;
+  bool zero_copy = false;  // IORING_OP_SEND_ZC for piece data
 };
 
 // Written by one worker each; summed by readers.

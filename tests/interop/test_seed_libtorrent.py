@@ -1,8 +1,9 @@
 """python3-libtorrent downloads a multi-file torrent (several MiB) from
 `swarmdial seed`, for pieces of 16 KiB (a hybrid v1+v2 torrent with BEP 47
 pad files, libtorrent's default) and 256 KiB (v1 only), both ways:
-the client connects to --listen (inbound), and swarmdial dials the client
-through the engine (outbound). Every download is byte-identical."""
+the client connects to --listen (inbound, also with --send-zc zero-copy
+sends), and swarmdial dials the client through the engine (outbound). Every
+download is byte-identical."""
 import os
 import signal
 import tempfile
@@ -18,16 +19,17 @@ make_data(tmp, sizes)
 for piece, v1 in ((16384, False), (262144, True)):
     torrent = os.path.join(tmp, f"t{piece}.torrent")
     make_torrent(tmp, piece, torrent, v1_only=v1)
-    for direction in ("inbound", "outbound"):
+    for direction in ("inbound", "outbound", "inbound-send-zc"):
         label = f"{piece // 1024} KiB pieces, {direction}"
         dl = os.path.join(tmp, f"dl_{piece}_{direction}")
         leecher = Leecher(torrent, dl)
         summary = os.path.join(tmp, f"s_{piece}_{direction}.json")
         args = ["--torrent", torrent, "--data", tmp, "--summary", summary, "--quiet",
                 "--duration", 60, "--workers", 2]
-        if direction == "inbound":
+        if direction.startswith("inbound"):
             port = free_port()
-            seed = start_seed(args + ["--listen", f"127.0.0.1:{port}"])
+            zc = ["--send-zc"] if direction.endswith("send-zc") else []
+            seed = start_seed(args + ["--listen", f"127.0.0.1:{port}"] + zc)
             check.that(wait_for_port(port), f"{label}: swarmdial listens")
             leecher.connect(port)
         else:

@@ -41,9 +41,9 @@ def free_port():
     return p
 
 
-def wait_port(port, timeout=600):
+def wait_port(port, proc, timeout=120):
     t0 = time.time()
-    while time.time() - t0 < timeout:
+    while time.time() - t0 < timeout and proc.poll() is None:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
             return
@@ -90,11 +90,12 @@ def leech(port):
     return took
 
 
-def run_swarmdial():
+def run_swarmdial(zero_copy=False):
     port = free_port()
     p = subprocess.Popen([swarmdial, "seed", "--torrent", torrent, "--data", tmp, "--listen",
-                          f"127.0.0.1:{port}", "--quiet", "--workers", "1"])
-    wait_port(port)
+                          f"127.0.0.1:{port}", "--quiet", "--workers", "1"] +
+                         (["--send-zc"] if zero_copy else []))
+    wait_port(port, p)
     try:
         return leech(port)
     finally:
@@ -108,7 +109,7 @@ def run_aria2():
                           f"--listen-port={port}", "--enable-dht=false", "--bt-enable-lpd=false",
                           "--summary-interval=0", "--console-log-level=error", "--bt-max-peers=0",
                           torrent], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_port(port)
+    wait_port(port, p)
     try:
         return leech(port)
     finally:
@@ -116,20 +117,24 @@ def run_aria2():
         p.wait()
 
 
-times = {"swarmdial": [], "aria2": []}
+times = {"swarmdial": [], "swarmdial_zc": [], "aria2": []}
 for r in range(args.runs):
     times["swarmdial"].append(run_swarmdial())
+    times["swarmdial_zc"].append(run_swarmdial(zero_copy=True))
     times["aria2"].append(run_aria2())
-    print(f"run {r + 1}: swarmdial {times['swarmdial'][-1]:.2f} s, aria2 {times['aria2'][-1]:.2f} s")
+    print(f"run {r + 1}: swarmdial {times['swarmdial'][-1]:.2f} s, swarmdial --send-zc "
+          f"{times['swarmdial_zc'][-1]:.2f} s, aria2 {times['aria2'][-1]:.2f} s")
 ms, ma = statistics.median(times["swarmdial"]), statistics.median(times["aria2"])
+mz = statistics.median(times["swarmdial_zc"])
 print(f"median download time: swarmdial {ms:.2f} s ({total / ms / 1e6:.0f} MB/s), "
       f"aria2 {ma:.2f} s ({total / ma / 1e6:.0f} MB/s); ratio aria2/swarmdial {ma / ms:.2f}x")
+print(f"zero-copy: send_zc {mz:.2f} s vs plain send {ms:.2f} s: ratio plain/zc {ms / mz:.2f}x")
 
 # --- memory per idle peer ---------------------------------------------------
 port = free_port()
 p = subprocess.Popen([swarmdial, "seed", "--torrent", torrent, "--data", tmp, "--listen",
                       f"127.0.0.1:{port}", "--quiet", "--workers", "1", "--max-peers", "5000"])
-wait_port(port)
+wait_port(port, p)
 
 
 def rss_kb(pid):

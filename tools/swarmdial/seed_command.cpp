@@ -155,6 +155,7 @@ int run_seed_command(const std::vector<std::string>& args) {
   po.inbound_rate = cfg.inbound_rate;
   po.upload_limit = cfg.upload_limit;
   po.unchoke_slots = cfg.unchoke_slots;
+  po.zero_copy = cfg.send_zc;
   PeerPool pool(po, store, session, pool_inputs);
   try {
     pool.start();
