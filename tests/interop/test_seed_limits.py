@@ -38,15 +38,24 @@ if took:
 # --inbound-rate 5/s: a burst of 40 connections mostly gets turned away.
 port = free_port()
 summary = os.path.join(tmp, "s2.json")
+mport = free_port()
 seed = start_seed(["--torrent", torrent, "--data", tmp, "--listen", f"127.0.0.1:{port}",
                    "--inbound-rate", 5, "--workers", 1, "--summary", summary, "--quiet",
-                   "--duration", 60])
+                   "--duration", 60, "--metrics", f"127.0.0.1:{mport}"])
 check.that(wait_for_port(port), "listening")
 time.sleep(1.5)  # the probe above used a token; let the bucket refill
 socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(40)]
 time.sleep(1.0)
+import urllib.request
+page = urllib.request.urlopen(f"http://127.0.0.1:{mport}/metrics", timeout=5).read().decode()
 for s in socks:
     s.close()
+for family in ("swarmdial_inbound_total", "swarmdial_upload_bytes_total", "swarmdial_pieces_served_total",
+               "swarmdial_peers", "swarmdial_disconnects_total"):
+    check.that(f"# TYPE {family} " in page, f"seed metrics include {family}")
+import re
+m = re.search(r'^swarmdial_inbound_total\{result="rejected_rate"\} (\d+)$', page, re.M)
+check.that(m is not None and int(m.group(1)) >= 25, f"metrics count the rate rejections: {m and m.group(0)}")
 seed.send_signal(signal.SIGINT)
 check.that(seed.wait(timeout=20) == 0, "seed exit 0")
 s = read_json(summary)
