@@ -5,6 +5,8 @@
 #include <sstream>
 #include <thread>
 
+#include "cli_parse.hpp"
+
 namespace swarmdial {
 
 namespace po = boost::program_options;
@@ -64,31 +66,11 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
                                           std::string& help_out) {
   po::options_description desc = dial_options();
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    if (vm.count("help")) {
-      std::ostringstream os;
-      os << desc
-         << "\nExample:\n  swarmdial dial --range 127.0.1.0/24:6881 --half-open 512 "
-            "--rate 20000 --timeout 1000 --output results.csv --summary summary.json\n";
-      help_out = os.str();
-      return std::nullopt;
-    }
-    if (vm.count("config")) {
-      std::string path = vm["config"].as<std::string>();
-      std::ifstream in(path);
-      if (!in) fail("config", path + ": cannot read");
-      try {
-        // Command-line values win: store() keeps the first value it sees.
-        po::store(po::parse_config_file(in, desc), vm);
-      } catch (const po::error& e) {
-        throw UsageError("--config " + path + ": " + e.what());
-      }
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
-  }
+  if (!parse_cli(args, desc,
+                 "swarmdial dial --range 127.0.1.0/24:6881 --half-open 512 --rate 20000 --timeout "
+                 "1000 --output results.csv --summary summary.json",
+                 vm, help_out))
+    return std::nullopt;
 
   DialConfig cfg;
   if (vm.count("targets") && vm.count("range"))

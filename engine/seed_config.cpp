@@ -5,6 +5,8 @@
 #include <sstream>
 #include <thread>
 
+#include "cli_parse.hpp"
+
 namespace swarmdial {
 
 namespace po = boost::program_options;
@@ -62,30 +64,11 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
                                           std::string& help_out) {
   po::options_description desc = seed_options();
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    if (vm.count("help")) {
-      std::ostringstream os;
-      os << desc
-         << "\nExample:\n  swarmdial seed --torrent big.torrent --data /srv/seed "
-            "--listen 0.0.0.0:6881 --peers 127.0.0.2:6881 --upload-limit 50000000\n";
-      help_out = os.str();
-      return std::nullopt;
-    }
-    if (vm.count("config")) {
-      std::string path = vm["config"].as<std::string>();
-      std::ifstream in(path);
-      if (!in) fail("config", path + ": cannot read");
-      try {
-        po::store(po::parse_config_file(in, desc), vm);
-      } catch (const po::error& e) {
-        throw UsageError("--config " + path + ": " + e.what());
-      }
-    }
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw UsageError(e.what());
-  }
+  if (!parse_cli(args, desc,
+                 "swarmdial seed --torrent big.torrent --data /srv/seed --listen 0.0.0.0:6881 "
+                 "--peers 127.0.0.2:6881 --upload-limit 50000000",
+                 vm, help_out))
+    return std::nullopt;
   SeedConfig c;
   if (!vm.count("torrent")) throw UsageError("--torrent FILE is required");
   if (!vm.count("data")) throw UsageError("--data PATH is required");

@@ -84,15 +84,8 @@ class PeerPool::Worker {
       for (HandoffQueue* q : inputs_)
         while (auto h = q->try_pop()) add_conn(h->fd, true);
       flush_sends();
-      __kernel_timespec ts{0, 5'000'000};
-      io_uring_cqe* cqe;
-      io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
-      unsigned head, seen = 0;
-      io_uring_for_each_cqe(&ring_, head, cqe) {
-        ++seen;
-        on_cqe(cqe->user_data, cqe->res, cqe->flags);
-      }
-      io_uring_cq_advance(&ring_, seen);
+      // Ticks and handoff queues are polled at least every 5 ms.
+      wait_and_handle(5'000'000);
       int64_t now = mono_ns();
       if (now >= next_tick) {
         tick(now);
@@ -395,21 +388,24 @@ class PeerPool::Worker {
     }
   }
 
+  // Submits what is queued, waits up to wait_ns for a completion, and
+  // handles every completion that is in.
+  void wait_and_handle(int64_t wait_ns) {
+    __kernel_timespec ts{0, wait_ns};
+    io_uring_cqe* cqe;
+    io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    unsigned head, seen = 0;
+    io_uring_for_each_cqe(&ring_, head, cqe) {
+      ++seen;
+      on_cqe(cqe->user_data, cqe->res, cqe->flags);
+    }
+    io_uring_cq_advance(&ring_, seen);
+  }
+
   void shutdown_all() {
     for (uint32_t id : std::vector<uint32_t>(live_)) begin_close(id, Disconnect::kShutdown);
     int64_t deadline = mono_ns() + 2'000'000'000;
-    while (!live_.empty() && mono_ns() < deadline) {
-      io_uring_submit(&ring_);
-      __kernel_timespec ts{0, 20'000'000};
-      io_uring_cqe* cqe;
-      io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
-      unsigned head, seen = 0;
-      io_uring_for_each_cqe(&ring_, head, cqe) {
-        ++seen;
-        on_cqe(cqe->user_data, cqe->res, cqe->flags);
-      }
-      io_uring_cq_advance(&ring_, seen);
-    }
+    while (!live_.empty() && mono_ns() < deadline) wait_and_handle(20'000'000);
     for (uint32_t id : live_)
       if (conns_[id]->fd >= 0) ::close(conns_[id]->fd);
   }
