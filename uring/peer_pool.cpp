@@ -13,6 +13,7 @@
 
 #include "engine/mono_clock.hpp"
 #include "engine/peerwire/choker.hpp"
+#include "send_buffer.hpp"
 
 namespace swarmdial {
 
@@ -112,8 +113,8 @@ class PeerPool::Worker {
     int send_result = 0;
     bool handshook = false;
     std::unique_ptr<PeerSession> session;
-    std::string ctrl;           // control bytes waiting to go out
-    std::vector<uint8_t> send;  // the send in flight
+    std::string ctrl;  // control bytes waiting to go out
+    SendBuffer send;   // the send in flight
     size_t send_off = 0;
     uint64_t send_payload = 0;
     uint64_t up_at_last_choke = 0;
@@ -303,7 +304,7 @@ class PeerPool::Worker {
   void fill_and_send(uint32_t id, int64_t now) {
     Conn& c = *conns_[id];
     if (c.closing || c.send_inflight || !c.send.empty()) return;
-    c.send.assign(c.ctrl.begin(), c.ctrl.end());
+    c.send.append(c.ctrl.data(), c.ctrl.size());
     c.ctrl.clear();
     const Metainfo& meta = pool_.store_.meta();
     for (uint32_t n = 0; n < kBlocksPerSend; ++n) {
@@ -311,10 +312,9 @@ class PeerPool::Worker {
       if (pool_.upload_pacer_ && !pool_.upload_pacer_->try_take(now)) break;
       auto r = c.session->pop_request();
       if (!r) break;
-      size_t at = c.send.size();
-      c.send.resize(at + 13 + r->length);
-      PeerSession::piece_header(*r, &c.send[at]);
-      if (!pool_.store_.read(r->piece, r->begin, r->length, &c.send[at + 13])) {
+      uint8_t* at = c.send.grow(13 + r->length);
+      PeerSession::piece_header(*r, at);
+      if (!pool_.store_.read(r->piece, r->begin, r->length, at + 13)) {
         begin_close(id, Disconnect::kIoError);
         return;
       }
@@ -354,7 +354,7 @@ class PeerPool::Worker {
         .set((c.outbound ? stats_.peers_outbound : stats_.peers_inbound).get() - 1);
     pool_.connected_.fetch_sub(1, std::memory_order_relaxed);
     c.session.reset();
-    c.send = {};
+    c.send.release();
     c.ctrl = {};
     std::erase(live_, id);
     free_ids_.push_back(id);
