@@ -10,7 +10,7 @@ BUILD_PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 TEST_PKGS=(
-  iproute2 nftables procps util-linux python3 python3-libtorrent
+  iproute2 nftables procps util-linux python3 python3-libtorrent aria2
 )
 
 # --build: what compiling needs. --tests (default): also what the test
