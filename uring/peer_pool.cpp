@@ -377,8 +377,7 @@ class PeerPool::Worker {
       uint64_t up = c.session->bytes_uploaded();
       c.rate = up - c.up_at_last_choke;
       c.up_at_last_choke = up;
-      peers.push_back(
-          {id, c.session->peer_interested(), c.rate, static_cast<uint64_t>(c.connected_ns)});
+      peers.push_back({id, c.session->peer_interested(), c.rate});
     }
     auto unchoke = choker_->decide(peers, now);
     for (const auto& p : peers) {

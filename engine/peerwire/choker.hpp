@@ -11,8 +11,7 @@ namespace swarmdial {
 struct ChokerPeer {
   uint32_t id;  // the pool's connection id
   bool interested;
-  uint64_t upload_rate;   // bytes/s we sent this peer over the last interval
-  uint64_t connected_ns;  // when it arrived (the optimistic slot favours newcomers)
+  uint64_t upload_rate;  // bytes/s we sent this peer over the last interval
 };
 
 class Choker {

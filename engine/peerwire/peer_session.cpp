@@ -202,7 +202,6 @@ void PeerSession::send_greeting(std::string& out) {
 }
 
 bool PeerSession::handle_message(uint8_t id, std::span<const uint8_t> p, std::string& out) {
-  if (id != kExtended) got_first_message_ = true;
   switch (id) {
     case kChoke:
     case kUnchoke:

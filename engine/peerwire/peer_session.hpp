@@ -112,7 +112,6 @@ class PeerSession {
   bool outbound_;
   bool handshake_done_ = false;
   bool sent_handshake_ = false;
-  bool got_first_message_ = false;
   bool am_choking_ = true;
   bool peer_interested_ = false;
   bool peer_fast_ = false;

@@ -1,7 +1,6 @@
 """Helpers for the seeding interop tests: torrents made by python3-libtorrent,
 libtorrent leechers, and running `swarmdial seed`. Loopback only."""
 import filecmp
-import json
 import os
 import socket
 import subprocess
@@ -99,24 +98,5 @@ def wait_for_port(port, timeout=10):
     return False
 
 
-class Check:
-    def __init__(self, name):
-        self.name, self.failures = name, []
-
-    def that(self, cond, msg):
-        if not cond:
-            self.failures.append(msg)
-            print("FAIL:", msg, flush=True)
-        return cond
-
-    def done(self):
-        if self.failures:
-            print(f"{self.name}: {len(self.failures)} failure(s)")
-            sys.exit(1)
-        print(f"{self.name}: ok")
-        sys.exit(0)
-
-
-def read_json(path):
-    with open(path) as f:
-        return json.load(f)
+# Check and read_json are shared with the integration suite (tests/integration/sdtest.py).
+from sdtest import Check, read_json  # noqa: E402,F401

@@ -230,8 +230,8 @@ TEST(PeerSession, ChokeRejectsPendingWithFastExtension) {
 TEST(Choker, KeepsFastestAndRotatesOptimistic) {
   Choker c(3, 30 * kSec);
   std::vector<ChokerPeer> peers;
-  for (uint32_t i = 0; i < 6; ++i) peers.push_back({i, true, 1000u * i, 0});
-  peers.push_back({99, false, 1'000'000, 0});
+  for (uint32_t i = 0; i < 6; ++i) peers.push_back({i, true, 1000u * i});
+  peers.push_back({99, false, 1'000'000});
   auto u1 = c.decide(peers, 0);
   ASSERT_EQ(u1.size(), 3u);
   EXPECT_EQ(u1[0], 5u);
@@ -242,5 +242,5 @@ TEST(Choker, KeepsFastestAndRotatesOptimistic) {
   auto u3 = c.decide(peers, 31 * kSec);
   EXPECT_NE(u3[2], u1[2]) << "then rotated";
   Choker few(8);
-  EXPECT_EQ(few.decide({{1, true, 0, 0}, {2, true, 0, 0}}, 0).size(), 2u);
+  EXPECT_EQ(few.decide({{1, true, 0}, {2, true, 0}}, 0).size(), 2u);
 }

@@ -39,12 +39,12 @@ std::string read_all(const std::string& flag, const std::string& path) {
 }
 }  // namespace
 
-std::vector<Endpoint> load_targets_file(const std::string& path) {
-  std::string body = read_all("targets", path);
+std::vector<Endpoint> load_targets_file(const std::string& path, const std::string& flag) {
+  std::string body = read_all(flag, path);
   auto parsed = parse_target_text(body);
   if (auto* err = std::get_if<TargetParseError>(&parsed))
-    throw UsageError("--targets " + path + ":" + std::to_string(err->line) + ": '" + err->text +
-                     "' is not addr:port");
+    throw UsageError("--" + flag + " " + path + ":" + std::to_string(err->line) + ": '" +
+                     err->text + "' is not addr:port");
   return std::get<std::vector<Endpoint>>(std::move(parsed));
 }
 

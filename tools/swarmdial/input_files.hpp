@@ -10,7 +10,9 @@
 namespace swarmdial {
 
 // Throws UsageError. path "-" reads standard input.
-std::vector<Endpoint> load_targets_file(const std::string& path);
+// `flag` names the option in error messages (--targets, --peers-file).
+std::vector<Endpoint> load_targets_file(const std::string& path,
+                                        const std::string& flag = "targets");
 ExcludeList load_exclude_file(const std::string& path);
 
 // Raises RLIMIT_NOFILE to at least `needed` when allowed; throws UsageError

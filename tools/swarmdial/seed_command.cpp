@@ -80,7 +80,7 @@ int run_seed_command(const std::vector<std::string>& args) {
       throw UsageError("--data " + parsed->data_path + ": cannot read");
     dial_list = parsed->peers;
     if (!parsed->peers_file.empty()) {
-      auto more = load_targets_file(parsed->peers_file);
+      auto more = load_targets_file(parsed->peers_file, "peers-file");
       dial_list.insert(dial_list.end(), more.begin(), more.end());
     }
     if (parsed->backend == Backend::kDpdk)
@@ -168,8 +168,7 @@ int run_seed_command(const std::vector<std::string>& args) {
                  info_hash_hex(meta.info_hash).c_str(), meta.num_pieces,
                  format_ip(cfg.listen->ip).c_str(), pool.listen_port());
 
-  auto seed_counters = [&] {
-    PoolTotals t = pool.totals();
+  auto seed_counters = [](const PoolTotals& t) {
     SeedCounters s;
     s.inbound_accepted = t.inbound_accepted;
     s.inbound_rejected_full = t.inbound_rejected_full;
@@ -184,7 +183,7 @@ int run_seed_command(const std::vector<std::string>& args) {
     try {
       metrics = std::make_unique<MetricsHttpServer>(*cfg.metrics, [&] {
         PoolTotals t = pool.totals();
-        SeedCounters s = seed_counters();
+        SeedCounters s = seed_counters(t);
         return render_prometheus(snapshot_run(stats), {t.peers_outbound, t.peers_inbound}, &s);
       });
     } catch (const std::exception& e) {
