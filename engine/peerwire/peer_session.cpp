@@ -3,42 +3,11 @@
 #include <cstring>
 
 #include "bencode.hpp"
+#include "wire.hpp"
 
 namespace swarmdial {
 
-namespace {
-enum Msg : uint8_t {
-  kChoke = 0,
-  kUnchoke = 1,
-  kInterested = 2,
-  kNotInterested = 3,
-  kHave = 4,
-  kBitfield = 5,
-  kRequest = 6,
-  kPiece = 7,
-  kCancel = 8,
-  kPort = 9,
-  kSuggest = 13,
-  kHaveAll = 14,
-  kHaveNone = 15,
-  kRejectRequest = 16,
-  kAllowedFast = 17,
-  kExtended = 20,
-};
-
-uint32_t be32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-void put32(std::string& out, uint32_t v) {
-  char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-               static_cast<char>(v)};
-  out.append(b, 4);
-}
-void message(std::string& out, uint8_t id, uint32_t payload_len) {
-  put32(out, payload_len + 1);
-  out.push_back(static_cast<char>(id));
-}
-}  // namespace
+using namespace wire;
 
 std::string_view disconnect_name(Disconnect d) {
   switch (d) {
@@ -118,42 +87,11 @@ bool PeerSession::on_receive(std::span<const uint8_t> data, int64_t now, std::st
   if (reason_ != Disconnect::kNone) return false;
   if (data.empty()) return fail(Disconnect::kPeerClosed);
   last_recv_ns_ = now;
-  // Work on the carried-over partial message plus the new bytes. Complete
-  // messages in `data` are parsed in place; only a trailing partial one is
-  // copied, so a steady stream of small messages costs no copies.
-  std::span<const uint8_t> in = data;
-  if (!pending_.empty()) {
-    pending_.insert(pending_.end(), data.begin(), data.end());
-    in = pending_;
-  }
-  size_t pos = 0;
-  bool ok = true;
-  while (ok) {
-    std::span<const uint8_t> rest = in.subspan(pos);
-    if (!handshake_done_) {
-      if (rest.size() < kBtHandshakeSize) break;
-      ok = parse_handshake(rest.first(kBtHandshakeSize), out);
-      pos += kBtHandshakeSize;
-      continue;
-    }
-    if (rest.size() < 4) break;
-    uint32_t len = be32(rest.data());
-    if (len > max_message()) {
-      ok = fail(Disconnect::kMessageTooLarge);
-      break;
-    }
-    if (rest.size() < 4 + size_t{len}) break;
-    if (len > 0) ok = handle_message(rest[4], rest.subspan(5, len - 1), out);
-    pos += 4 + len;
-  }
-  if (!ok) return false;
-  if (pending_.empty()) {
-    if (pos < in.size()) pending_.assign(in.begin() + static_cast<long>(pos), in.end());
-  } else {
-    pending_.erase(pending_.begin(), pending_.begin() + static_cast<long>(pos));
-  }
-  // pending_ never exceeds one message: the loop consumed everything else.
-  return true;
+  FrameStatus st = framer_.feed(
+      data, max_message(), [&](std::span<const uint8_t> hs) { return parse_handshake(hs, out); },
+      [&](uint8_t id, std::span<const uint8_t> p) { return handle_message(id, p, out); });
+  if (st == FrameStatus::kTooLarge) return fail(Disconnect::kMessageTooLarge);
+  return st == FrameStatus::kOk;
 }
 
 bool PeerSession::parse_handshake(std::span<const uint8_t> bytes, std::string& out) {

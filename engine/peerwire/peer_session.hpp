@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bt_handshake.hpp"
+#include "wire.hpp"
 
 namespace swarmdial {
 
@@ -57,8 +58,6 @@ struct SessionConfig {
   int64_t keepalive_ns = 60'000'000'000;
   std::string client_name = "swarmdial 0.1.0";
 };
-
-constexpr uint32_t kMaxBlock = 16 * 1024;
 
 class PeerSession {
  public:
@@ -121,7 +120,7 @@ class PeerSession {
   std::vector<uint8_t> peer_have_;  // lazily sized to the bitfield
   Disconnect reason_ = Disconnect::kNone;
   std::string client_;
-  std::vector<uint8_t> pending_;     // a partial message carried to the next receive
+  wire::Framer framer_;
   std::vector<BlockRequest> queue_;  // ring of cfg.reqq requests
   size_t queue_head_ = 0, queue_size_ = 0;
   int64_t created_ns_, last_recv_ns_, last_send_ns_;
