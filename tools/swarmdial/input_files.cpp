@@ -74,4 +74,16 @@ uint64_t ensure_fd_limit(uint64_t needed, const std::string& why) {
                    std::to_string(needed) + ")");
 }
 
+Metainfo load_torrent_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("--torrent " + path + ": cannot read");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  std::string body = ss.str();
+  if (body.size() > (64u << 20)) throw UsageError("--torrent " + path + ": larger than 64 MiB");
+  auto m = parse_metainfo(body);
+  if (auto* err = std::get_if<std::string>(&m)) throw UsageError("--torrent " + path + ": " + *err);
+  return std::get<Metainfo>(std::move(m));
+}
+
 }  // namespace swarmdial

@@ -6,6 +6,7 @@
 
 #include "engine/endpoint.hpp"
 #include "engine/exclude_list.hpp"
+#include "engine/peerwire/metainfo.hpp"
 
 namespace swarmdial {
 
@@ -14,6 +15,8 @@ namespace swarmdial {
 std::vector<Endpoint> load_targets_file(const std::string& path,
                                         const std::string& flag = "targets");
 ExcludeList load_exclude_file(const std::string& path);
+// A .torrent named by --torrent (at most 64 MiB); throws UsageError.
+Metainfo load_torrent_file(const std::string& path);
 
 // Raises RLIMIT_NOFILE to at least `needed` when allowed; throws UsageError
 // naming the flags when it can't.

@@ -1,0 +1,52 @@
+#pragma once
+// One seeding run: dial the given peers through the engine's shards and
+// serve every flow (dialed or accepted) from the peer-wire pool until the
+// stop flag, the duration or the caller's `done` says so. `seed` and `demo`
+// both drive it; they differ only in what they print and write.
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "engine/endpoint.hpp"
+#include "engine/peerwire/metainfo.hpp"
+#include "engine/run_stats.hpp"
+#include "engine/seed_config.hpp"
+#include "uring/peer_pool.hpp"
+#include "uring/piece_store.hpp"
+
+namespace swarmdial {
+
+struct SeedTick {
+  double t_s = 0;         // since the start of the run
+  double up_rate = 0;     // bytes/s since the previous tick
+  double est_rate = 0;    // established/s since the previous tick
+  RunView view;
+  PoolTotals pool;
+};
+
+struct SeedHooks {
+  std::function<void(const SeedTick&)> every_second;
+  std::function<bool(const SeedTick&)> done;  // checked every 50 ms; true ends the run
+  std::function<void(const ResultRow&)> on_row;  // rows of flows that did not connect
+  std::function<void(uint16_t listen_port)> on_listening;
+};
+
+struct SeedResult {
+  RunView view;
+  PoolTotals pool;
+  double duration_s = 0;
+};
+
+// Returns 0, or 1 with a one-line reason on stderr (a listener or the
+// metrics endpoint could not be opened).
+int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& store,
+                const std::vector<Endpoint>& dial_list, std::atomic<bool>& stop,
+                const SeedHooks& hooks, SeedResult& result);
+
+// "0:07 peers 12 (out 12 in 0) up 41.8 MB/s served 1.2k pieces syn 100 est 40 half-open 32/64"
+std::string seed_status_line(const SeedTick& t);
+std::string human_bytes(double bytes);
+std::vector<std::pair<std::string, uint64_t>> disconnect_list(const PoolTotals& t);
+
+}  // namespace swarmdial
