@@ -37,4 +37,18 @@ bool parse_cli(const std::vector<std::string>& args, const po::options_descripti
   return true;
 }
 
+uint32_t flag_in_range(const po::variables_map& vm, const char* flag, int64_t lo, int64_t hi) {
+  int64_t v = vm[flag].as<int64_t>();
+  if (v < lo || v > hi)
+    throw UsageError(std::string("--") + flag + ": must be between " + std::to_string(lo) +
+                     " and " + std::to_string(hi));
+  return static_cast<uint32_t>(v);
+}
+
+double flag_non_negative(const po::variables_map& vm, const char* flag) {
+  double v = vm[flag].as<double>();
+  if (!(v >= 0)) throw UsageError(std::string("--") + flag + ": must be 0 or more");
+  return v;
+}
+
 }  // namespace swarmdial

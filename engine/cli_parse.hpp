@@ -15,3 +15,13 @@ bool parse_cli(const std::vector<std::string>& args,
                boost::program_options::variables_map& vm, std::string& help_out);
 
 }  // namespace swarmdial
+
+namespace swarmdial {
+
+// An integer flag that must lie in [lo, hi]; throws UsageError naming it.
+uint32_t flag_in_range(const boost::program_options::variables_map& vm, const char* flag,
+                       int64_t lo, int64_t hi);
+// A non-negative real flag; throws UsageError naming it.
+double flag_non_negative(const boost::program_options::variables_map& vm, const char* flag);
+
+}  // namespace swarmdial

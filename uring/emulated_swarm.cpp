@@ -84,7 +84,9 @@ EmulatedSwarm::EmulatedSwarm(SwarmOptions opts) : opts_(std::move(opts)) {
   for (size_t i = 0; i < opts_.peers.size(); ++i) results_[i].peer = opts_.peers[i];
 }
 
-EmulatedSwarm::~EmulatedSwarm() { stop(); }
+EmulatedSwarm::~EmulatedSwarm() {
+  stop();
+}
 
 uint32_t EmulatedSwarm::planned(PeerBehaviour b) const {
   uint32_t n = 0;
@@ -142,7 +144,9 @@ void EmulatedSwarm::stop() {
   if (epfd_ >= 0) ::close(std::exchange(epfd_, -1));
 }
 
-std::vector<SwarmPeerResult> EmulatedSwarm::results() const { return results_; }
+std::vector<SwarmPeerResult> EmulatedSwarm::results() const {
+  return results_;
+}
 
 void EmulatedSwarm::accept_all(uint32_t peer) {
   const SwarmPeer& p = opts_.peers[peer];

@@ -20,8 +20,8 @@ namespace swarmdial {
 struct SwarmOptions {
   const Metainfo* meta = nullptr;
   std::vector<SwarmPeer> peers;
-  uint32_t pipeline = 32;                    // block requests in flight per leecher
-  int64_t slow_accept_ns = 2'000'000'000;    // slow peers start talking this late
+  uint32_t pipeline = 32;                     // block requests in flight per leecher
+  int64_t slow_accept_ns = 2'000'000'000;     // slow peers start talking this late
   double slow_read_bytes_per_s = 256 * 1024;  // and read no faster than this
   uint64_t seed = 1;                          // peer ids
 };

@@ -4,8 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "demo_command.hpp"
 #include "dial_command.hpp"
 #include "seed_command.hpp"
+#include "swarm_command.hpp"
 
 namespace {
 constexpr const char* kUsage =
@@ -14,6 +16,10 @@ constexpr const char* kUsage =
     "commands:\n"
     "  dial           open TCP connections to many targets inside a strict half-open budget\n"
     "  seed           serve a torrent to real BitTorrent clients, dialing them and accepting them\n"
+    "  swarm          run an emulated swarm on loopback: leechers, slow, dead and black-holed "
+    "peers\n"
+    "  demo           seed a temporary torrent to an emulated swarm and report (no root, no "
+    "setup)\n"
     "\n"
     "Run 'swarmdial <command> --help' for the options of a command.\n";
 }
@@ -27,6 +33,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "dial") return swarmdial::run_dial_command(args);
   if (command == "seed") return swarmdial::run_seed_command(args);
+  if (command == "swarm") return swarmdial::run_swarm_command(args);
+  if (command == "demo") return swarmdial::run_demo_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return 0;

@@ -44,7 +44,8 @@ std::string seed_status_line(const SeedTick& t) {
       buf, sizeof buf,
       "%d:%02d peers %lu (out %lu in %lu) up %s/s served %s pieces syn %s est %s refused %s "
       "timeout %s half-open %lu/%lu",
-      secs / 60, secs % 60, static_cast<unsigned long>(t.pool.peers_outbound + t.pool.peers_inbound),
+      secs / 60, secs % 60,
+      static_cast<unsigned long>(t.pool.peers_outbound + t.pool.peers_inbound),
       static_cast<unsigned long>(t.pool.peers_outbound),
       static_cast<unsigned long>(t.pool.peers_inbound), human_bytes(t.up_rate).c_str(),
       human_count(static_cast<double>(t.pool.pieces_served)).c_str(),

@@ -18,16 +18,16 @@
 namespace swarmdial {
 
 struct SeedTick {
-  double t_s = 0;         // since the start of the run
-  double up_rate = 0;     // bytes/s since the previous tick
-  double est_rate = 0;    // established/s since the previous tick
+  double t_s = 0;       // since the start of the run
+  double up_rate = 0;   // bytes/s since the previous tick
+  double est_rate = 0;  // established/s since the previous tick
   RunView view;
   PoolTotals pool;
 };
 
 struct SeedHooks {
   std::function<void(const SeedTick&)> every_second;
-  std::function<bool(const SeedTick&)> done;  // checked every 50 ms; true ends the run
+  std::function<bool(const SeedTick&)> done;     // checked every 50 ms; true ends the run
   std::function<void(const ResultRow&)> on_row;  // rows of flows that did not connect
   std::function<void(uint16_t listen_port)> on_listening;
 };

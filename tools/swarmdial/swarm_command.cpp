@@ -1,0 +1,105 @@
+#include "swarm_command.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "engine/dial_config.hpp"
+#include "engine/mono_clock.hpp"
+#include "engine/swarm_config.hpp"
+#include "input_files.hpp"
+#include "signal_watcher.hpp"
+#include "swarm_view.hpp"
+
+namespace swarmdial {
+
+int run_swarm_command(const std::vector<std::string>& args) {
+  std::string help;
+  std::optional<SwarmConfig> parsed;
+  Metainfo meta;
+  std::vector<SwarmPeer> plan;
+  try {
+    parsed = parse_swarm_args(args, help);
+    if (!parsed) {
+      std::cout << help;
+      return 0;
+    }
+    meta = load_torrent_file(parsed->torrent_file);
+    try {
+      plan = plan_swarm(parsed->shape.counts, parsed->shape.base, parsed->shape.port,
+                        parsed->shape.seed);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--base: ") + e.what());
+    }
+    ensure_fd_limit(uint64_t{parsed->shape.counts.total()} * 2 + 256,
+                    "--leechers/--slow/--blackhole");
+  } catch (const UsageError& e) {
+    std::cerr << "swarmdial swarm: " << e.what() << "\n";
+    return 2;
+  }
+  const SwarmConfig& cfg = *parsed;
+  bool show_status = !cfg.quiet && (cfg.status || isatty(STDERR_FILENO));
+
+  SignalWatcher::block_signals();
+  std::atomic<bool> stop{false};
+  SignalWatcher signals(stop);
+
+  SwarmOptions so;
+  so.meta = &meta;
+  so.peers = plan;
+  so.pipeline = cfg.shape.pipeline;
+  so.slow_accept_ns = cfg.shape.slow_accept_ms * 1'000'000;
+  so.slow_read_bytes_per_s = cfg.shape.slow_rate;
+  so.seed = cfg.shape.seed;
+  EmulatedSwarm swarm(so);
+  try {
+    swarm.start();
+    if (!cfg.peers_file.empty()) write_peers_file(cfg.peers_file, plan);
+  } catch (const std::exception& e) {
+    std::cerr << "swarmdial swarm: " << e.what() << "\n";
+    return 1;
+  }
+  if (!cfg.quiet)
+    std::fprintf(
+        stderr, "swarm of %u peers for %s: %u leechers, %u slow, %u dead, %u black holes\n",
+        cfg.shape.counts.total(), info_hash_hex(meta.info_hash).c_str(), cfg.shape.counts.leechers,
+        cfg.shape.counts.slow, cfg.shape.counts.dead, cfg.shape.counts.blackhole);
+
+  int64_t start = mono_ns();
+  int64_t deadline = cfg.duration_s > 0 ? start + static_cast<int64_t>(cfg.duration_s * 1e9) : 0;
+  int64_t last = start;
+  uint64_t want = uint64_t{cfg.shape.counts.leechers} + cfg.shape.counts.slow;
+  while (!stop.load() && (deadline == 0 || mono_ns() < deadline)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (cfg.until_complete && swarm.completed() >= want) break;
+    int64_t now = mono_ns();
+    if (show_status && now - last >= 1'000'000'000) {
+      int secs = static_cast<int>((now - start) / 1'000'000'000);
+      std::fprintf(stderr, "%d:%02d %s\n", secs / 60, secs % 60, swarm_status(swarm).c_str());
+      last = now;
+    }
+  }
+  swarm.stop();
+  if (!cfg.quiet) std::fprintf(stderr, "swarm done: %s\n", swarm_status(swarm).c_str());
+  if (!cfg.view_file.empty()) {
+    nlohmann::json view = swarm_view_json(swarm, true);
+    view["torrent"] = {{"name", meta.name},
+                       {"info_hash", info_hash_hex(meta.info_hash)},
+                       {"bytes", meta.total_length}};
+    view["duration_s"] = (mono_ns() - start) / 1e9;
+    view["interrupted"] = signals.fired();
+    std::ofstream out(cfg.view_file, std::ios::trunc);
+    out << view.dump(2) << "\n";
+    if (!out) {
+      std::cerr << "swarmdial swarm: --view " << cfg.view_file << ": write failed\n";
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace swarmdial
