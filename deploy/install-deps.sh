@@ -8,12 +8,14 @@ BUILD_PKGS=(
   liburing-dev libboost-program-options-dev libboost-dev
   libfmt-dev nlohmann-json3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  gnuplot-nox
 )
 TEST_PKGS=(
   iproute2 nftables procps util-linux python3 python3-libtorrent aria2
+  opentracker nodejs
 )
 
-# --build: what compiling needs. --tests (default): also what the test
+# --build: what compiling and `swarmdial demo` (gnuplot for its chart) need. --tests (default): also what the test
 # suite and benchmarks start: real BitTorrent clients, nftables, iproute2.
 want=("${BUILD_PKGS[@]}")
 case "${1:---tests}" in
