@@ -61,6 +61,23 @@ std::string render_prometheus(const RunView& v, const PeerGauges& peers, const S
     family("swarmdial_disconnects_total", "counter", "Peer sessions ended, by reason.");
     for (const auto& [reason, n] : seed->disconnects)
       fmt::format_to(out, "swarmdial_disconnects_total{{reason=\"{}\"}} {}\n", reason, n);
+    if (!seed->trackers.empty()) {
+      family("swarmdial_tracker_announces_total", "counter", "Tracker announces, by result.");
+      for (const auto& t : seed->trackers) {
+        // Label values escape backslash and quote, per the text format.
+        std::string url;
+        for (char c : t.url) {
+          if (c == '\\' || c == '"') url.push_back('\\');
+          if (c != '\n') url.push_back(c);
+        }
+        fmt::format_to(out,
+                       "swarmdial_tracker_announces_total{{tracker=\"{}\",result=\"ok\"}} {}\n",
+                       url, t.ok);
+        fmt::format_to(out,
+                       "swarmdial_tracker_announces_total{{tracker=\"{}\",result=\"error\"}} {}\n",
+                       url, t.failed);
+      }
+    }
   }
   return fmt::to_string(b);
 }

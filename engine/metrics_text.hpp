@@ -18,6 +18,11 @@ struct SeedCounters {
   uint64_t inbound_accepted = 0, inbound_rejected_full = 0, inbound_rejected_rate = 0;
   uint64_t upload_bytes = 0, pieces_served = 0;
   std::vector<std::pair<std::string, uint64_t>> disconnects;  // reason -> count
+  struct Tracker {
+    std::string url;
+    uint64_t ok = 0, failed = 0;
+  };
+  std::vector<Tracker> trackers;
 };
 
 std::string render_prometheus(const RunView& view, const PeerGauges& peers,

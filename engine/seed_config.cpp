@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli_parse.hpp"
+#include "tracker/tracker_url.hpp"
 
 namespace swarmdial {
 
@@ -26,11 +27,15 @@ po::options_description seed_options() {
       "peers", po::value<std::vector<std::string>>()->composing(), "dial these peers: A:P,A:P,...")(
       "peers-file", po::value<std::string>(), "dial the addr:port lines of this file")(
       "tracker", po::value<std::vector<std::string>>()->composing(),
-      "announce to this tracker (repeatable)")("max-peers",
-                                               po::value<int64_t>()->default_value(1000),
-                                               "connected peers at most, both directions")(
-      "inbound-rate", po::value<double>()->default_value(0),
-      "inbound accepts per second, 0 = unlimited");
+      "announce to this tracker, udp:// or http:// (repeatable: each is a tier, BEP 12); "
+      "'torrent' = the torrent's announce-list")(
+      "tracker-timeout", po::value<int64_t>()->default_value(15000),
+      "UDP retransmission base (BEP 15: 15 s) and HTTP timeout, ms")(
+      "announce-port", po::value<int64_t>(), "port to announce (default: the --listen port)")(
+      "max-peers", po::value<int64_t>()->default_value(1000),
+      "connected peers at most, both directions")("inbound-rate",
+                                                  po::value<double>()->default_value(0),
+                                                  "inbound accepts per second, 0 = unlimited");
   po::options_description engine("Engine");
   engine.add_options()("backend", po::value<std::string>()->default_value("uring"),
                        "uring | epoll | dpdk")("shards", po::value<int64_t>()->default_value(1),
@@ -74,9 +79,16 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
   if (!vm.count("data")) throw UsageError("--data PATH is required");
   c.torrent_file = vm["torrent"].as<std::string>();
   c.data_path = vm["data"].as<std::string>();
-  if (vm.count("tracker"))
-    fail("tracker",
-         "tracker announces are not implemented yet; give peers with --peers or --listen");
+  if (vm.count("tracker")) {
+    for (const auto& t : vm["tracker"].as<std::vector<std::string>>()) {
+      std::string err;
+      if (t != "torrent" && !parse_tracker_url(t, err)) fail("tracker", "'" + t + "': " + err);
+      c.trackers.push_back(t);
+    }
+  }
+  c.tracker_timeout_ms = flag_in_range(vm, "tracker-timeout", 100, 3'600'000);
+  if (vm.count("announce-port"))
+    c.announce_port = static_cast<uint16_t>(flag_in_range(vm, "announce-port", 1, 65535));
   if (vm.count("listen")) {
     auto t = vm["listen"].as<std::string>();
     c.listen = parse_endpoint(t);
@@ -103,8 +115,8 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
     }
   }
   if (vm.count("peers-file")) c.peers_file = vm["peers-file"].as<std::string>();
-  if (!c.listen && c.peers.empty() && c.peers_file.empty())
-    throw UsageError("nothing to do: give --listen, --peers or --peers-file");
+  if (!c.listen && c.peers.empty() && c.peers_file.empty() && c.trackers.empty())
+    throw UsageError("nothing to do: give --listen, --peers, --peers-file or --tracker");
   auto backend = vm["backend"].as<std::string>();
   if (backend == "uring")
     c.backend = Backend::kUring;

@@ -12,8 +12,11 @@ struct SeedConfig {
   std::string torrent_file;
   std::string data_path;
   std::optional<Endpoint> listen;
-  std::vector<Endpoint> peers;  // --peers A:P,...
-  std::string peers_file;       // --peers-file F
+  std::vector<Endpoint> peers;         // --peers A:P,...
+  std::string peers_file;              // --peers-file F
+  std::vector<std::string> trackers;   // --tracker URL... ("torrent": the torrent's announce-list)
+  int64_t tracker_timeout_ms = 15000;  // UDP retransmission base (BEP 15) and HTTP timeout
+  uint16_t announce_port = 0;          // 0: the --listen port
   Backend backend = Backend::kUring;
   uint32_t shards = 1;
   uint32_t half_open = 64;

@@ -96,7 +96,7 @@ std::string Shard::run() {
     rt_->dialer->submit();
 
     bool no_more_work =
-        stopping || (rt_->cursor.exhausted() && !rt_->peeked && rt_->retries.empty());
+        stopping || (!cfg_.feed && rt_->cursor.exhausted() && !rt_->peeked && rt_->retries.empty());
     if (no_more_work && rt_->dialer->in_flight() == 0) break;
 
     size_t n = rt_->dialer->reap(done, idle_wait_ns(now));
@@ -132,6 +132,7 @@ void Shard::launch(int64_t now) {
       if (cfg_.retries > 0 && rt.retries.size() + rt.budget.in_use() >= rt.retries.capacity())
         break;
       if (!rt.peeked) rt.peeked = rt.cursor.next();
+      if (!rt.peeked && cfg_.feed) rt.peeked = cfg_.feed->try_pop();
       if (!rt.peeked) break;
       if (!rt.pacer.try_take(now)) break;
     }

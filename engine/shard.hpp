@@ -32,6 +32,9 @@ struct ShardConfig {
   const TargetSet* targets = nullptr;
   const ExcludeList* exclude = nullptr;
   std::vector<IpAddress> sources;  // round-robin source pool; empty = kernel's choice
+  // Targets that arrive while the shard runs (tracker peers). With a feed,
+  // the shard runs until stopped instead of ending when its list is done.
+  SpscQueue<Endpoint>* feed = nullptr;
 };
 
 using DialerFactory = std::function<std::unique_ptr<Dialer>(const DialerOptions&)>;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <thread>
 #include <unordered_map>
 
@@ -229,7 +230,9 @@ int run_demo_command(const std::vector<std::string>& args) {
            swarm.counters(PeerBehaviour::kLeecher).completed.get() >= fast;
   };
   SeedResult result;
-  int rc = run_seeding(sc, meta, store, dial_list, stop, hooks, result);
+  std::random_device rd;
+  PeerId peer_id = make_peer_id((uint64_t{rd()} << 32) ^ rd());
+  int rc = run_seeding(sc, meta, store, peer_id, dial_list, stop, hooks, result);
   swarm.stop();
   if (rc != 0) return rc;
 

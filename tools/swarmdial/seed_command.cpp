@@ -8,6 +8,7 @@
 #include <fstream>
 #include <iostream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -18,14 +19,44 @@
 #include "engine/shard.hpp"
 #include "engine/status_line.hpp"
 #include "engine/summary.hpp"
+#include "engine/tracker/tracker_url.hpp"
 #include "input_files.hpp"
 #include "seed_run.hpp"
 #include "signal_watcher.hpp"
 #include "uring/dialer_factory.hpp"
 #include "uring/peer_pool.hpp"
 #include "uring/piece_store.hpp"
+#include "uring/tracker_announcer.hpp"
 
 namespace swarmdial {
+
+namespace {
+// Each --tracker is a tier of its own; "torrent" stands for the torrent's
+// announce-list tiers (URLs this build cannot use are skipped with a note).
+std::vector<std::vector<std::string>> tracker_tiers(const std::vector<std::string>& flags,
+                                                    const Metainfo& meta) {
+  std::vector<std::vector<std::string>> tiers;
+  for (const auto& t : flags) {
+    if (t != "torrent") {
+      tiers.push_back({t});
+      continue;
+    }
+    for (const auto& tier : meta.announce_tiers) {
+      std::vector<std::string> usable;
+      for (const auto& url : tier) {
+        std::string err;
+        if (parse_tracker_url(url, err))
+          usable.push_back(url);
+        else
+          std::fprintf(stderr, "swarmdial seed: skipping tracker %s: %s\n", url.c_str(),
+                       err.c_str());
+      }
+      if (!usable.empty()) tiers.push_back(usable);
+    }
+  }
+  return tiers;
+}
+}  // namespace
 
 int run_seed_command(const std::vector<std::string>& args) {
   std::string help;
@@ -87,19 +118,76 @@ int run_seed_command(const std::vector<std::string>& args) {
   std::atomic<bool> stop{false};
   SignalWatcher signals(stop);
 
+  std::random_device rd;
+  PeerId peer_id = make_peer_id((uint64_t{rd()} << 32) ^ rd());
   SeedHooks hooks;
+  std::unique_ptr<TrackerAnnouncer> announcer;
+  std::atomic<uint64_t> tracker_peers_new{0};
+  std::set<std::pair<std::array<uint8_t, 17>, uint16_t>> known;  // announcer thread only
+  auto key = [](const Endpoint& e) {
+    std::array<uint8_t, 17> k{};
+    k[0] = e.ip.family;
+    std::copy(e.ip.bytes.begin(), e.ip.bytes.end(), k.begin() + 1);
+    return std::make_pair(k, e.port);
+  };
+  for (const auto& e : dial_list) known.insert(key(e));
+  uint16_t listen_port = 0;
+  auto tiers = tracker_tiers(cfg.trackers, meta);
+  if (!tiers.empty()) {
+    hooks.dynamic_targets = true;
+    hooks.on_started = [&](TargetFeed& feed) {
+      AnnouncerOptions ao;
+      ao.tiers = tiers;
+      ao.request.info_hash = meta.info_hash;
+      ao.request.peer_id = peer_id;
+      ao.request.port = cfg.announce_port ? cfg.announce_port : listen_port ? listen_port : 6881;
+      // A seed announces left=0; with corrupt pieces, what it lacks.
+      uint64_t missing = uint64_t{meta.num_pieces - store.have_count()} * meta.piece_length;
+      ao.request.left = std::min<uint64_t>(missing, meta.total_length);
+      ao.request.key = rd();
+      ao.udp_base_timeout_ns = cfg.tracker_timeout_ms * 1'000'000;
+      ao.http_timeout_ns = cfg.tracker_timeout_ms * 1'000'000;
+      ao.retry_base_ns = cfg.tracker_timeout_ms * 1'000'000;
+      ao.on_peers = [&](const std::vector<Endpoint>& peers) {
+        for (const auto& e : peers) {
+          if (cfg.listen && e.port == listen_port && (e.ip == cfg.listen->ip)) continue;  // us
+          if (!known.insert(key(e)).second) continue;
+          if (feed.push(e)) tracker_peers_new.fetch_add(1, std::memory_order_relaxed);
+        }
+      };
+      announcer = std::make_unique<TrackerAnnouncer>(std::move(ao));
+      announcer->start();
+    };
+    hooks.before_stop = [&] {
+      if (announcer) announcer->stop();
+    };
+    hooks.add_metrics = [&](SeedCounters& s) {
+      if (!announcer) return;
+      for (const auto& st : announcer->states()) s.trackers.push_back({st.url, st.ok, st.failed});
+    };
+  }
   if (show_status)
-    hooks.every_second = [](const SeedTick& t) {
-      std::fprintf(stderr, "%s\n", seed_status_line(t).c_str());
+    hooks.every_second = [&](const SeedTick& t) {
+      std::string line = seed_status_line(t);
+      if (announcer) {
+        auto states = announcer->states();
+        size_t working = 0;
+        for (const auto& st : states) working += st.working;
+        line += " trackers " + std::to_string(working) + "/" + std::to_string(states.size()) +
+                " ok, " + std::to_string(tracker_peers_new.load()) + " peers";
+      }
+      std::fprintf(stderr, "%s\n", line.c_str());
     };
   hooks.on_listening = [&](uint16_t port) {
+    listen_port = port;
     if (!cfg.quiet)
       std::fprintf(stderr, "seeding %s (%s, %u pieces) on %s port %u\n", meta.name.c_str(),
                    info_hash_hex(meta.info_hash).c_str(), meta.num_pieces,
                    format_ip(cfg.listen->ip).c_str(), port);
   };
   SeedResult result;
-  if (int rc = run_seeding(cfg, meta, store, dial_list, stop, hooks, result); rc != 0) return rc;
+  if (int rc = run_seeding(cfg, meta, store, peer_id, dial_list, stop, hooks, result); rc != 0)
+    return rc;
 
   const PoolTotals& t = result.pool;
   if (!cfg.summary_file.empty()) {
@@ -126,6 +214,19 @@ int run_seed_command(const std::vector<std::string>& args) {
                    {"rejected_max_peers", t.inbound_rejected_full},
                    {"rejected_rate", t.inbound_rejected_rate}}},
                  {"disconnects", disc}};
+    if (announcer) {
+      nlohmann::json tr = nlohmann::json::array();
+      for (const auto& st : announcer->states())
+        tr.push_back({{"url", st.url},
+                      {"announces_ok", st.ok},
+                      {"announces_failed", st.failed},
+                      {"peers_received", st.peers},
+                      {"interval_s", st.interval_s},
+                      {"last_error", st.last_error},
+                      {"warning", st.warning}});
+      s["trackers"] = tr;
+      s["tracker_peers_new"] = tracker_peers_new.load();
+    }
     std::ofstream out(cfg.summary_file, std::ios::trunc);
     out << s.dump(2) << "\n";
     if (!out) {

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
-#include <random>
 #include <thread>
 
 #include "engine/metrics_text.hpp"
@@ -74,13 +73,12 @@ SeedCounters seed_counters(const PoolTotals& t) {
 }  // namespace
 
 int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& store,
-                const std::vector<Endpoint>& dial_list, std::atomic<bool>& stop,
-                const SeedHooks& hooks, SeedResult& result) {
+                const PeerId& peer_id, const std::vector<Endpoint>& dial_list,
+                std::atomic<bool>& stop, const SeedHooks& hooks, SeedResult& result) {
   std::atomic<bool> abort{false};
   SessionConfig session;
   session.info_hash = meta.info_hash;
-  std::random_device rd;
-  session.peer_id = make_peer_id((uint64_t{rd()} << 32) ^ rd());
+  session.peer_id = peer_id;
   session.num_pieces = meta.num_pieces;
   session.piece_length = meta.piece_length;
   session.total_length = meta.total_length;
@@ -89,13 +87,19 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
 
   // Dialing: the same shards, budgets and pacing as `dial`, handing every
   // established flow to the pool.
-  uint32_t n = dial_list.empty() ? 0 : cfg.shards;
+  uint32_t n = dial_list.empty() && !hooks.dynamic_targets ? 0 : cfg.shards;
   TargetSet targets = TargetSet::from_list(dial_list);
   std::vector<ShardStats> stats(std::max(1u, n));
   std::vector<std::unique_ptr<SpscQueue<ResultRow>>> rows;
   std::vector<std::unique_ptr<HandoffQueue>> handoffs;
   std::vector<HandoffQueue*> pool_inputs;
+  std::vector<std::unique_ptr<SpscQueue<Endpoint>>> feeds;
+  std::vector<SpscQueue<Endpoint>*> feed_ptrs;
   for (uint32_t i = 0; i < n; ++i) {
+    if (hooks.dynamic_targets) {
+      feeds.push_back(std::make_unique<SpscQueue<Endpoint>>(1 << 14));
+      feed_ptrs.push_back(feeds.back().get());
+    }
     rows.push_back(std::make_unique<SpscQueue<ResultRow>>(1 << 12));
     handoffs.push_back(std::make_unique<HandoffQueue>(1 << 12));
     pool_inputs.push_back(handoffs.back().get());
@@ -124,6 +128,7 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
       metrics = std::make_unique<MetricsHttpServer>(*cfg.metrics, [&] {
         PoolTotals t = pool.totals();
         SeedCounters s = seed_counters(t);
+        if (hooks.add_metrics) hooks.add_metrics(s);
         return render_prometheus(snapshot_run(stats), {t.peers_outbound, t.peers_inbound}, &s);
       });
     } catch (const std::exception& e) {
@@ -143,12 +148,16 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
     sc.rate = cfg.rate / n;
     sc.timeout_ns = cfg.timeout_ms * 1'000'000;
     sc.targets = &targets;
+    if (hooks.dynamic_targets) sc.feed = feed_ptrs[i];
     Backend backend = cfg.backend;
     shards.push_back(std::make_unique<Shard>(
         sc, [backend](const DialerOptions& o) { return make_dialer(backend, o); }, stats[i],
         *rows[i], handoffs[i].get(), stop, abort, start));
     threads.emplace_back([&, i] { shards[i]->run(); });
   }
+
+  TargetFeed feed(feed_ptrs);
+  if (hooks.on_started) hooks.on_started(feed);
 
   int64_t deadline = cfg.duration_s > 0 ? start + static_cast<int64_t>(cfg.duration_s * 1e9) : 0;
   int64_t last = start;
@@ -174,6 +183,7 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
     }
     if (hooks.done && hooks.done(tick)) break;
   }
+  if (hooks.before_stop) hooks.before_stop();
   stop.store(true);
   for (auto& t : threads) t.join();
   for (auto& q : rows)

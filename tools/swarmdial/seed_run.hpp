@@ -9,9 +9,11 @@
 #include <vector>
 
 #include "engine/endpoint.hpp"
+#include "engine/metrics_text.hpp"
 #include "engine/peerwire/metainfo.hpp"
 #include "engine/run_stats.hpp"
 #include "engine/seed_config.hpp"
+#include "engine/spsc_queue.hpp"
 #include "uring/peer_pool.hpp"
 #include "uring/piece_store.hpp"
 
@@ -25,7 +27,25 @@ struct SeedTick {
   PoolTotals pool;
 };
 
+// Targets found while the run goes on (tracker peers), routed to the shard
+// that owns them. Single producer: one thread pushes.
+class TargetFeed {
+ public:
+  explicit TargetFeed(std::vector<SpscQueue<Endpoint>*> queues) : queues_(std::move(queues)) {}
+  // False when the owning shard's queue is full (the peer is dropped).
+  bool push(const Endpoint& e) {
+    return !queues_.empty() && queues_[endpoint_hash(e) % queues_.size()]->try_push(e);
+  }
+
+ private:
+  std::vector<SpscQueue<Endpoint>*> queues_;
+};
+
 struct SeedHooks {
+  bool dynamic_targets = false;  // shards keep running for targets pushed to the feed
+  std::function<void(TargetFeed&)> on_started;  // the pool is serving, the shards are running
+  std::function<void()> before_stop;            // e.g. announce `stopped` while still serving
+  std::function<void(SeedCounters&)> add_metrics;
   std::function<void(const SeedTick&)> every_second;
   std::function<bool(const SeedTick&)> done;     // checked every 50 ms; true ends the run
   std::function<void(const ResultRow&)> on_row;  // rows of flows that did not connect
@@ -41,8 +61,8 @@ struct SeedResult {
 // Returns 0, or 1 with a one-line reason on stderr (a listener or the
 // metrics endpoint could not be opened).
 int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& store,
-                const std::vector<Endpoint>& dial_list, std::atomic<bool>& stop,
-                const SeedHooks& hooks, SeedResult& result);
+                const PeerId& peer_id, const std::vector<Endpoint>& dial_list,
+                std::atomic<bool>& stop, const SeedHooks& hooks, SeedResult& result);
 
 // "0:07 peers 12 (out 12 in 0) up 41.8 MB/s served 1.2k pieces syn 100 est 40 half-open 32/64"
 std::string seed_status_line(const SeedTick& t);

@@ -1,0 +1,55 @@
+#pragma once
+// Announces one torrent to its trackers for `seed --tracker`, on its own
+// thread with a Boost.Asio loop: HTTP through Boost.Beast (keep-alive,
+// redirects, limits) and UDP through the sans-I/O BEP 15 exchange. BEP 12
+// tiers with failover and promotion; started, then every interval, then
+// stopped at shutdown. Peers go to a callback on the announcer's thread.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/tracker/announce.hpp"
+
+namespace swarmdial {
+
+struct AnnouncerOptions {
+  std::vector<std::vector<std::string>> tiers;   // URLs, already validated
+  AnnounceRequest request;                       // info_hash, peer_id, port, left
+  int64_t udp_base_timeout_ns = 15'000'000'000;  // BEP 15 retransmission base
+  int udp_max_exponent = 8;
+  int64_t http_timeout_ns = 15'000'000'000;
+  int64_t retry_base_ns = 15'000'000'000;  // after a whole round failed; doubles to 30 min
+  int max_redirects = 5;
+  std::function<uint64_t()> uploaded;                          // bytes so far, for the announce
+  std::function<void(const std::vector<Endpoint>&)> on_peers;  // on the announcer thread
+};
+
+struct TrackerState {
+  std::string url;
+  uint64_t ok = 0, failed = 0, peers = 0;
+  std::string last_error, warning;
+  int64_t interval_s = 0;
+  bool working = false;  // the last announce to it succeeded
+};
+
+class TrackerAnnouncer {
+ public:
+  explicit TrackerAnnouncer(AnnouncerOptions opts);
+  ~TrackerAnnouncer();
+  void start();
+  // Sends `stopped` to the tracker in use (at most `grace_ns`), then joins.
+  void stop(int64_t grace_ns = 3'000'000'000);
+  std::vector<TrackerState> states() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::thread thread_;
+};
+
+}  // namespace swarmdial
