@@ -2,6 +2,7 @@
 # Installs every Debian 12 package that swarmdial's build, tests and
 # benchmarks need. Idempotent: when everything is present it only checks.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(
   build-essential pkg-config meson ninja-build clang-format
@@ -31,15 +32,25 @@ for p in "${want[@]}"; do
   fi
 done
 
-if ((${#missing[@]} == 0)); then
-  echo "install-deps: all ${#want[@]} packages present"
-  exit 0
-fi
-
 SUDO=""
 if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "install-deps: done"
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#want[@]} packages present"
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "install-deps: done"
+fi
+
+# The npm tracker the tests start (bittorrent-tracker, pinned by the
+# committed package-lock.json). Its optional WebRTC add-ons are native
+# builds the HTTP/UDP tracker never loads, so install scripts are skipped.
+if [[ ${1:---tests} == --tests && ! -d tests/trackers/node_modules/bittorrent-tracker ]]; then
+  if ! command -v npm >/dev/null; then
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  echo "install-deps: npm bittorrent-tracker"
+  (cd tests/trackers && npm ci --ignore-scripts --omit=optional --no-audit --no-fund --loglevel=error)
+fi
