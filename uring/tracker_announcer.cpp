@@ -230,7 +230,7 @@ struct TrackerAnnouncer::Impl {
   awaitable<void> run() {
     AnnounceEvent ev = AnnounceEvent::kStarted;
     int64_t retry = opts.retry_base_ns;
-    bool announced = false;
+    std::string registered;  // the tracker that last took our announce: it gets `stopped`
     while (!stopping.load()) {
       std::string url = tiers.current();
       Outcome out = co_await announce(url, ev, INT64_MAX);
@@ -238,7 +238,7 @@ struct TrackerAnnouncer::Impl {
       if (stopping.load()) break;
       if (auto* r = std::get_if<AnnounceResponse>(&out)) {
         tiers.on_success();
-        announced = true;
+        registered = url;
         ev = AnnounceEvent::kNone;
         retry = opts.retry_base_ns;
         if (!r->tracker_id.empty()) tracker_id = r->tracker_id;
@@ -251,10 +251,10 @@ struct TrackerAnnouncer::Impl {
         retry = std::min<int64_t>(retry * 2, 1800'000'000'000);
       }
     }
-    if (announced) {
-      std::string url = tiers.current();
-      Outcome out = co_await announce(url, AnnounceEvent::kStopped, mono_ns() + grace_ns.load());
-      record(url, out);
+    if (!registered.empty()) {
+      Outcome out =
+          co_await announce(registered, AnnounceEvent::kStopped, mono_ns() + grace_ns.load());
+      record(registered, out);
     }
   }
 };

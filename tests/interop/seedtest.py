@@ -44,13 +44,16 @@ class Leecher:
     """A python3-libtorrent downloader on loopback. Plaintext only: swarmdial
     does not speak MSE/PE, and libtorrent would otherwise spend a retry on it."""
 
-    def __init__(self, torrent, save_path, port=0):
+    def __init__(self, torrent, save_path, port=0, trackers=()):
         self.ses = lt.session({
             "listen_interfaces": f"127.0.0.1:{port}", "enable_dht": False, "enable_lsd": False,
             "enable_upnp": False, "enable_natpmp": False, "out_enc_policy": 2, "in_enc_policy": 2,
             "allow_multiple_connections_per_ip": True, "alert_mask": 0,
             "enable_outgoing_utp": False, "enable_incoming_utp": False})
-        self.handle = self.ses.add_torrent({"ti": lt.torrent_info(torrent), "save_path": save_path})
+        params = {"ti": lt.torrent_info(torrent), "save_path": save_path}
+        if trackers:
+            params["trackers"] = list(trackers)
+        self.handle = self.ses.add_torrent(params)
         deadline = time.time() + 10
         while not self.ses.listen_port() and time.time() < deadline:
             time.sleep(0.05)
