@@ -202,7 +202,13 @@ struct TrackerAnnouncer::Impl {
       size_t n =
           co_await sock.async_receive(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
       timer.cancel();
-      if (!ec) x->on_datagram({buf.data(), n}, mono_ns());
+      if (!ec) {
+        x->on_datagram({buf.data(), n}, mono_ns());
+        std::lock_guard lock(mu);
+        TrackerState& st = state_of(url.text);
+        st.ignored_datagrams = x->ignored();
+        st.last_ignored = x->last_ignored();
+      }
       // ECONNREFUSED (ICMP port unreachable) and cancellation both fall
       // through to poll(), whose timer decides when to try again.
     }

@@ -34,7 +34,9 @@ struct TrackerState {
   uint64_t ok = 0, failed = 0, peers = 0;
   std::string last_error, warning;
   int64_t interval_s = 0;
-  bool working = false;  // the last announce to it succeeded
+  bool working = false;            // the last announce to it succeeded
+  uint64_t ignored_datagrams = 0;  // UDP replies dropped (wrong id, action, runt)
+  std::string last_ignored;
 };
 
 class TrackerAnnouncer {

@@ -223,7 +223,9 @@ int run_seed_command(const std::vector<std::string>& args) {
                       {"peers_received", st.peers},
                       {"interval_s", st.interval_s},
                       {"last_error", st.last_error},
-                      {"warning", st.warning}});
+                      {"warning", st.warning},
+                      {"ignored_datagrams", st.ignored_datagrams},
+                      {"last_ignored", st.last_ignored}});
       s["trackers"] = tr;
       s["tracker_peers_new"] = tracker_peers_new.load();
     }
