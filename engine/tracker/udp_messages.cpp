@@ -25,23 +25,30 @@ std::string udp_connect_request(uint32_t tid) {
   return out;
 }
 
+void udp_announce_request_into(uint8_t out[kUdpAnnounceSize], uint64_t cid, uint32_t tid,
+                               const AnnounceRequest& r) {
+  auto put_at = [&](size_t off, uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) out[off + i] = static_cast<uint8_t>(v >> (8 * (bytes - 1 - i)));
+  };
+  put_at(0, cid, 8);
+  put_at(8, static_cast<uint32_t>(UdpAction::kAnnounce), 4);
+  put_at(12, tid, 4);
+  std::copy(r.info_hash.begin(), r.info_hash.end(), out + 16);
+  std::copy(r.peer_id.begin(), r.peer_id.end(), out + 36);
+  put_at(56, r.downloaded, 8);
+  put_at(64, r.left, 8);
+  put_at(72, r.uploaded, 8);
+  put_at(80, static_cast<uint32_t>(r.event), 4);
+  put_at(84, 0, 4);  // ip: the sender's
+  put_at(88, r.key, 4);
+  put_at(92, static_cast<uint32_t>(r.numwant), 4);
+  put_at(96, r.port, 2);
+}
+
 std::string udp_announce_request(uint64_t cid, uint32_t tid, const AnnounceRequest& r) {
-  std::string out;
-  out.reserve(98);
-  put(out, cid, 8);
-  put(out, static_cast<uint32_t>(UdpAction::kAnnounce), 4);
-  put(out, tid, 4);
-  out.append(reinterpret_cast<const char*>(r.info_hash.data()), 20);
-  out.append(reinterpret_cast<const char*>(r.peer_id.data()), 20);
-  put(out, r.downloaded, 8);
-  put(out, r.left, 8);
-  put(out, r.uploaded, 8);
-  put(out, static_cast<uint32_t>(r.event), 4);
-  put(out, 0, 4);  // ip: the sender's
-  put(out, r.key, 4);
-  put(out, static_cast<uint32_t>(r.numwant), 4);
-  put(out, r.port, 2);
-  return out;
+  uint8_t buf[kUdpAnnounceSize];
+  udp_announce_request_into(buf, cid, tid, r);
+  return std::string(reinterpret_cast<const char*>(buf), sizeof buf);
 }
 
 std::string udp_scrape_request(uint64_t cid, uint32_t tid, std::span<const InfoHash> hashes) {

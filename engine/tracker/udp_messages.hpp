@@ -18,6 +18,10 @@ enum class UdpAction : uint32_t { kConnect = 0, kAnnounce = 1, kScrape = 2, kErr
 std::string udp_connect_request(uint32_t transaction_id);
 std::string udp_announce_request(uint64_t connection_id, uint32_t transaction_id,
                                  const AnnounceRequest& r);
+constexpr size_t kUdpAnnounceSize = 98;
+// The same, into a caller's buffer: no allocation (the load generator's path).
+void udp_announce_request_into(uint8_t out[kUdpAnnounceSize], uint64_t connection_id,
+                               uint32_t transaction_id, const AnnounceRequest& r);
 std::string udp_scrape_request(uint64_t connection_id, uint32_t transaction_id,
                                std::span<const InfoHash> hashes);
 

@@ -8,6 +8,7 @@
 #include "dial_command.hpp"
 #include "seed_command.hpp"
 #include "swarm_command.hpp"
+#include "tracker_load_command.hpp"
 
 namespace {
 constexpr const char* kUsage =
@@ -16,6 +17,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  dial           open TCP connections to many targets inside a strict half-open budget\n"
     "  seed           serve a torrent to real BitTorrent clients, dialing them and accepting them\n"
+    "  tracker-load   announce a synthetic swarm to a tracker at a fixed rate (open loop)\n"
     "  swarm          run an emulated swarm on loopback: leechers, slow, dead and black-holed "
     "peers\n"
     "  demo           seed a temporary torrent to an emulated swarm and report (no root, no "
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
   if (command == "dial") return swarmdial::run_dial_command(args);
   if (command == "seed") return swarmdial::run_seed_command(args);
   if (command == "swarm") return swarmdial::run_swarm_command(args);
+  if (command == "tracker-load") return swarmdial::run_tracker_load_command(args);
   if (command == "demo") return swarmdial::run_demo_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;

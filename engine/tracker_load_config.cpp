@@ -1,0 +1,72 @@
+#include "tracker_load_config.hpp"
+
+#include "cli_parse.hpp"
+#include "dial_config.hpp"
+
+namespace swarmdial {
+
+namespace po = boost::program_options;
+
+std::optional<TrackerLoadConfig> parse_tracker_load_args(const std::vector<std::string>& args,
+                                                         std::string& help_out) {
+  po::options_description load("Load");
+  load.add_options()("tracker", po::value<std::vector<std::string>>()->composing(),
+                     "udp://HOST:PORT or http://HOST:PORT/announce; give one of each to split "
+                     "the load between UDP and HTTP")(
+      "rate", po::value<double>(), "announces per second, on a fixed timetable (open loop)")(
+      "duration", po::value<double>(), "seconds of load")(
+      "torrents", po::value<int64_t>()->default_value(100),
+      "synthetic torrents; info-hash i = SHA-1(\"swarmdial-load-torrent-<i>\")")(
+      "peers", po::value<int64_t>()->default_value(100), "synthetic peers per torrent")(
+      "connections", po::value<int64_t>()->default_value(16),
+      "UDP sockets (one connection id each) or HTTP keep-alive connections")(
+      "timeout", po::value<int64_t>()->default_value(5000), "ms before a request is a timeout")(
+      "numwant", po::value<int64_t>()->default_value(50), "peers asked for per announce");
+  po::options_description output("Output");
+  output.add_options()("summary", po::value<std::string>(), "write the summary JSON here")(
+      "quiet", po::bool_switch(), "no status line")(
+      "status", po::bool_switch(), "status line even when stderr is not a terminal");
+  po::options_description all(
+      "swarmdial tracker-load: announce a synthetic swarm to a tracker at a fixed rate; latency "
+      "is measured from each request's scheduled time, so a slow tracker cannot hide");
+  all.add(load).add(output);
+  all.add_options()("config", po::value<std::string>(), "INI file with the same keys")("help,h",
+                                                                                       "this help");
+  po::variables_map vm;
+  if (!parse_cli(args, all,
+                 "swarmdial tracker-load --tracker udp://127.0.0.1:6969 --rate 20000 --duration 30 "
+                 "--torrents 1000 --peers 50 --summary load.json",
+                 vm, help_out))
+    return std::nullopt;
+  TrackerLoadConfig c;
+  if (!vm.count("tracker")) throw UsageError("--tracker URL is required");
+  bool have_udp = false, have_http = false;
+  for (const auto& t : vm["tracker"].as<std::vector<std::string>>()) {
+    std::string err;
+    auto u = parse_tracker_url(t, err);
+    if (!u) throw UsageError("--tracker: '" + t + "': " + err);
+    bool& seen = u->scheme == TrackerUrl::Scheme::kUdp ? have_udp : have_http;
+    if (seen) throw UsageError("--tracker: give at most one udp:// and one http:// tracker");
+    seen = true;
+    c.trackers.push_back(*u);
+  }
+  if (!vm.count("rate")) throw UsageError("--rate N is required");
+  if (!vm.count("duration")) throw UsageError("--duration S is required");
+  c.rate = vm["rate"].as<double>();
+  if (!(c.rate > 0 && c.rate <= 10'000'000))
+    throw UsageError("--rate: must be above 0 and at most 10000000");
+  c.duration_s = vm["duration"].as<double>();
+  if (!(c.duration_s > 0 && c.duration_s <= 86400))
+    throw UsageError("--duration: must be above 0 and at most 86400");
+  c.torrents = flag_in_range(vm, "torrents", 1, 1'000'000);
+  c.peers = flag_in_range(vm, "peers", 1, 64'000);
+  c.connections = flag_in_range(vm, "connections", 1, 4096);
+  c.timeout_ms = flag_in_range(vm, "timeout", 10, 600'000);
+  c.numwant = static_cast<int32_t>(flag_in_range(vm, "numwant", 0, 1000));
+  if (vm.count("summary")) c.summary_file = vm["summary"].as<std::string>();
+  c.quiet = vm["quiet"].as<bool>();
+  c.status = vm["status"].as<bool>();
+  return c;
+}
+
+}  // namespace swarmdial
