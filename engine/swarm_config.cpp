@@ -3,6 +3,7 @@
 #include "cli_parse.hpp"
 #include "dial_config.hpp"
 #include "swarm_shape_options.hpp"
+#include "tracker/tracker_url.hpp"
 
 namespace swarmdial {
 
@@ -41,7 +42,13 @@ std::optional<SwarmConfig> parse_swarm_args(const std::vector<std::string>& args
   c.shape = swarm_shape_from(vm);
   if (vm.count("peers-file")) c.peers_file = vm["peers-file"].as<std::string>();
   if (vm.count("view")) c.view_file = vm["view"].as<std::string>();
-  if (vm.count("tracker")) c.trackers = vm["tracker"].as<std::vector<std::string>>();
+  if (vm.count("tracker")) {
+    c.trackers = vm["tracker"].as<std::vector<std::string>>();
+    for (const auto& t : c.trackers) {
+      std::string err;
+      if (!parse_tracker_url(t, err)) throw UsageError("--tracker: '" + t + "': " + err);
+    }
+  }
   c.duration_s = flag_non_negative(vm, "duration");
   c.until_complete = vm["until-complete"].as<bool>();
   c.quiet = vm["quiet"].as<bool>();

@@ -50,6 +50,15 @@ struct TrackerAnnouncer::Impl {
   std::map<std::string, std::unique_ptr<beast::tcp_stream>> http_conns;  // keep-alive per host:port
   std::map<std::string, std::unique_ptr<UdpAnnounceExchange>> udp_exchanges;  // conn ids per URL
   std::string tracker_id;
+  // How trackers see us (our socket's local address, the announced port):
+  // their peer lists may include that entry, and dialing ourselves is waste.
+  std::vector<Endpoint> self;
+  void note_self(const asio::ip::address& local) {
+    auto ip = parse_ip(local.to_string());
+    if (!ip) return;
+    Endpoint e{*ip, opts.request.port};
+    if (std::find(self.begin(), self.end(), e) == self.end()) self.push_back(e);
+  }
   udp::socket* active_udp = nullptr;  // the UDP exchange in flight, for stop() to interrupt
 
   TrackerState& state_of(const std::string& url) {
@@ -115,6 +124,7 @@ struct TrackerAnnouncer::Impl {
             auto eps = co_await resolver.async_resolve(url->host, std::to_string(url->port),
                                                        use_awaitable);
             co_await conn->async_connect(eps, use_awaitable);
+            note_self(conn->socket().local_endpoint().address());
           }
           http::request<http::empty_body> req(http::verb::get, http_announce_target(*url, r), 11);
           req.set(http::field::host, url->host);
@@ -175,6 +185,7 @@ struct TrackerAnnouncer::Impl {
     }
     udp::socket sock(ex, dest.protocol());
     sock.connect(dest);
+    note_self(sock.local_endpoint().address());
     active_udp = &sock;
     x->begin(r, mono_ns());
     std::array<uint8_t, 2048> buf;
@@ -248,6 +259,9 @@ struct TrackerAnnouncer::Impl {
         ev = AnnounceEvent::kNone;
         retry = opts.retry_base_ns;
         if (!r->tracker_id.empty()) tracker_id = r->tracker_id;
+        std::erase_if(r->peers, [&](const Endpoint& e) {
+          return std::find(self.begin(), self.end(), e) != self.end();
+        });
         if (opts.on_peers && !r->peers.empty()) opts.on_peers(r->peers);
         int64_t interval = std::max(r->interval_s, r->min_interval_s);
         co_await sleep_ns(interval * 1'000'000'000);

@@ -6,14 +6,17 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "engine/dial_config.hpp"
 #include "engine/mono_clock.hpp"
 #include "engine/swarm_config.hpp"
+#include "engine/tracker/tracker_url.hpp"
 #include "input_files.hpp"
 #include "signal_watcher.hpp"
 #include "swarm_view.hpp"
+#include "uring/swarm_announce.hpp"
 
 namespace swarmdial {
 
@@ -42,6 +45,7 @@ int run_swarm_command(const std::vector<std::string>& args) {
     return 2;
   }
   const SwarmConfig& cfg = *parsed;
+  std::map<std::string, uint64_t> announced;
   bool show_status = !cfg.quiet && (cfg.status || isatty(STDERR_FILENO));
 
   SignalWatcher::block_signals();
@@ -69,6 +73,34 @@ int run_swarm_command(const std::vector<std::string>& args) {
         cfg.shape.counts.total(), info_hash_hex(meta.info_hash).c_str(), cfg.shape.counts.leechers,
         cfg.shape.counts.slow, cfg.shape.counts.dead, cfg.shape.counts.blackhole);
 
+  // Publish every peer, dead ones too: a real tracker's peer list is
+  // mostly peers that no longer answer.
+  for (const auto& t : cfg.trackers) {
+    std::string err;
+    TrackerUrl url = *parse_tracker_url(t, err);
+    uint64_t ok = 0;
+    std::string last_error;
+    for (const auto& p : plan) {
+      AnnounceRequest r;
+      r.info_hash = meta.info_hash;
+      r.peer_id = make_peer_id(cfg.shape.seed * 1'000'003 + (&p - plan.data()));
+      r.port = p.addr.port;
+      r.left = meta.total_length;
+      r.event = AnnounceEvent::kStarted;
+      r.numwant = 0;
+      auto res = announce_as_peer(url, p.addr.ip, r, 2000);
+      if (std::holds_alternative<AnnounceResponse>(res))
+        ++ok;
+      else
+        last_error = std::get<std::string>(res);
+    }
+    if (!cfg.quiet || ok < plan.size())
+      std::fprintf(stderr, "announced %lu of %zu peers to %s%s%s\n", static_cast<unsigned long>(ok),
+                   plan.size(), t.c_str(),
+                   last_error.empty() ? "" : "; last error: ", last_error.c_str());
+    announced[t] = ok;
+  }
+
   int64_t start = mono_ns();
   int64_t deadline = cfg.duration_s > 0 ? start + static_cast<int64_t>(cfg.duration_s * 1e9) : 0;
   int64_t last = start;
@@ -92,6 +124,7 @@ int run_swarm_command(const std::vector<std::string>& args) {
                        {"bytes", meta.total_length}};
     view["duration_s"] = (mono_ns() - start) / 1e9;
     view["interrupted"] = signals.fired();
+    view["announced"] = announced;
     std::ofstream out(cfg.view_file, std::ios::trunc);
     out << view.dump(2) << "\n";
     if (!out) {
