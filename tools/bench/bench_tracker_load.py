@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""tracker-load benchmark: how fast one generator core can announce to
+opentracker, and what each side pays per announce.
+
+opentracker is pinned to core 1, the generator to core 0. For UDP and then
+HTTP the target rate steps up; each step runs RUNS times and the median
+achieved rate is kept. The tracker's ceiling is the highest step whose median
+achieved rate is within 5% of the target with under 1% errors. At every step
+it prints the generator's CPU per announce (its own thread's user+sys) and
+opentracker's (from /proc/PID/stat over the same run), and their ratio: the
+generator is not the bottleneck when it spends less CPU than the tracker.
+
+Usage: bench_tracker_load.py BUILD_DIR [--runs N] [--duration S] [--json FILE]
+Loopback only; every run is bounded by its duration."""
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "interop"))
+from trackertest import OpenTracker  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("build_dir")
+ap.add_argument("--runs", type=int, default=3)
+ap.add_argument("--duration", type=float, default=3)
+ap.add_argument("--udp-rates", default="20000,40000,80000,120000,160000,200000")
+ap.add_argument("--http-rates", default="2000,5000,10000,15000,20000,30000")
+ap.add_argument("--json")
+a = ap.parse_args()
+swarmdial = os.path.join(a.build_dir, "tools", "swarmdial", "swarmdial")
+T, P = 1000, 50
+hashes = [hashlib.sha1(f"swarmdial-load-torrent-{i}".encode()).hexdigest() for i in range(T)]
+tick = os.sysconf("SC_CLK_TCK")
+
+
+def proc_cpu(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / tick
+
+
+def one_run(ot, url, rate):
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        before = proc_cpu(ot.proc.pid)
+        subprocess.run(["taskset", "-c", "0", swarmdial, "tracker-load", "--tracker", url, "--rate", str(rate),
+                        "--duration", str(a.duration), "--torrents", str(T), "--peers", str(P),
+                        "--connections", "64", "--timeout", "2000", "--summary", out.name, "--quiet"],
+                       check=True, timeout=a.duration + 60)
+        tracker_cpu = proc_cpu(ot.proc.pid) - before
+        s = json.load(open(out.name))
+    sent = max(1, s["sent"])
+    return {"achieved": s["achieved_rate"], "errors": s["error_total"] / sent,
+            "gen_us": s["cpu"]["us_per_announce"], "tracker_us": tracker_cpu * 1e6 / sent,
+            "p50": s["latency_us"]["p50"], "p99": s["latency_us"]["p99"], "lag_p99": s["send_lag_us"]["p99"]}
+
+
+results = {}
+ot = OpenTracker(hashes, cpu=1)
+try:
+    for proto, rates in [("udp", a.udp_rates), ("http", a.http_rates)]:
+        url = ot.udp if proto == "udp" else ot.http
+        rows, ceiling = [], None
+        print(f"\n{proto}: target/s  achieved/s (median of {a.runs})  errors  gen us/ann  tracker us/ann  "
+              f"gen/tracker  p50 us  p99 us  send-lag p99 us")
+        for rate in map(int, rates.split(",")):
+            runs = [one_run(ot, url, rate) for _ in range(a.runs)]
+            med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+            ok = med["achieved"] >= rate * 0.95 and med["errors"] < 0.01
+            ratio = med["gen_us"] / med["tracker_us"] if med["tracker_us"] else float("nan")
+            print(f"{proto}: {rate:9d}  {med['achieved']:10.0f}  {med['errors']:7.2%}  {med['gen_us']:9.2f}  "
+                  f"{med['tracker_us']:13.2f}  {ratio:10.2f}x  {med['p50']:6.0f}  {med['p99']:6.0f}  "
+                  f"{med['lag_p99']:8.0f}  {'ok' if ok else 'saturated'}")
+            rows.append({"rate": rate, **med, "gen_over_tracker_cpu": ratio, "sustained": ok})
+            if ok:
+                ceiling = rows[-1]
+            else:
+                break
+        results[proto] = {"steps": rows, "ceiling": ceiling}
+        if ceiling:
+            print(f"{proto}: ceiling {ceiling['rate']}/s sustained; generator {ceiling['gen_us']:.2f} us vs "
+                  f"opentracker {ceiling['tracker_us']:.2f} us per announce = {ceiling['gen_over_tracker_cpu']:.2f}x")
+finally:
+    ot.close()
+if a.json:
+    with open(a.json, "w") as f:
+        json.dump(results, f, indent=1)
