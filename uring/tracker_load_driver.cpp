@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -348,6 +349,19 @@ struct TrackerLoadDriver::Impl {
       close_http(i, now);
       return;
     }
+    // On loopback the handshake usually completes inside connect(): take
+    // the connection at once instead of waking up again for EPOLLOUT.
+    pollfd pfd{h.fd, POLLOUT, 0};
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLOUT) &&
+        getsockopt(h.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) {
+      h.state = HttpChannel::kIdle;
+      epoll_event ev{EPOLLIN, {.u64 = kHttpTag | i}};
+      epoll_ctl(epfd, EPOLL_CTL_ADD, h.fd, &ev);
+      idle_http.push_back(i);
+      return;
+    }
     epoll_event ev{EPOLLIN | EPOLLOUT, {.u64 = kHttpTag | i}};
     epoll_ctl(epfd, EPOLL_CTL_ADD, h.fd, &ev);
   }
@@ -365,6 +379,9 @@ struct TrackerLoadDriver::Impl {
   }
 
   void dispatch_http(int64_t now) {
+    // Reopen closed connections whose back-off has passed.
+    for (uint32_t i = 0; i < hc.size(); ++i)
+      if (hc[i]->state == HttpChannel::kClosed && now >= hc[i]->retry_at) open_http(i, now);
     while (!http_wait.empty() && !idle_http.empty()) {
       uint32_t slot = http_wait.front();
       http_wait.pop_front();
@@ -395,9 +412,6 @@ struct TrackerLoadDriver::Impl {
       }
       write_http(i, now);
     }
-    // Reopen closed connections whose back-off has passed.
-    for (uint32_t i = 0; i < hc.size(); ++i)
-      if (hc[i]->state == HttpChannel::kClosed && now >= hc[i]->retry_at) open_http(i, now);
   }
 
   void write_http(uint32_t i, int64_t now) {
