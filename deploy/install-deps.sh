@@ -9,11 +9,11 @@ BUILD_PKGS=(
   liburing-dev libboost-program-options-dev libboost-dev
   libfmt-dev nlohmann-json3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  gnuplot-nox
+  gnuplot-nox libdpdk-dev
 )
 TEST_PKGS=(
   iproute2 nftables procps util-linux python3 python3-libtorrent aria2
-  opentracker nodejs
+  opentracker nodejs ethtool zmap masscan
 )
 
 # --build: what compiling and `swarmdial demo` (gnuplot for its chart) need. --tests (default): also what the test

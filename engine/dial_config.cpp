@@ -35,7 +35,9 @@ po::options_description dial_options() {
       "retries", po::value<int64_t>()->default_value(0), "retries of a timed-out target")(
       "source", po::value<std::string>(), "source address pool, CIDR")(
       "duration", po::value<double>()->default_value(0), "stop new SYNs after S seconds")(
-      "dpdk", po::value<std::string>(), "EAL arguments for --backend dpdk");
+      "dpdk", po::value<std::string>(), "EAL arguments for --backend dpdk")(
+      "gateway", po::value<std::string>(),
+      "--backend dpdk: next hop for every target (default: targets are on-link)");
   po::options_description output("Output");
   output.add_options()("output", po::value<std::string>()->default_value("-"),
                        "result rows, - = stdout")(
@@ -108,6 +110,7 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
                                       : std::max<int64_t>(1, std::thread::hardware_concurrency());
   if (shards < 1 || shards > 256) fail("shards", "must be between 1 and 256");
   cfg.shards = static_cast<uint32_t>(shards);
+  cfg.shards_given = vm.count("shards") > 0;
 
   int64_t half_open = get<int64_t>(vm, "half-open");
   if (half_open < 1 || half_open > 1'000'000) fail("half-open", "must be between 1 and 1000000");
@@ -166,6 +169,22 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
   if (vm.count("dpdk")) {
     cfg.dpdk_args = get<std::string>(vm, "dpdk");
     if (cfg.backend != Backend::kDpdk) fail("dpdk", "needs --backend dpdk");
+  }
+  if (vm.count("gateway")) {
+    auto text = get<std::string>(vm, "gateway");
+    cfg.gateway = parse_ip(text);
+    if (!cfg.gateway || !cfg.gateway->is_v4())
+      fail("gateway", "'" + text + "' is not an IPv4 address");
+    if (cfg.backend != Backend::kDpdk) fail("gateway", "needs --backend dpdk");
+  }
+  if (cfg.backend == Backend::kDpdk) {
+    // The engine owns its addresses outright: the kernel must not hold them.
+    if (cfg.dpdk_args.empty()) fail("backend", "dpdk needs --dpdk \"EAL ARGS\"");
+    if (cfg.sources.empty())
+      fail("backend", "dpdk needs --source CIDR, the engine's own addresses");
+    if (!cfg.sources.front().is_v4()) fail("source", "the dpdk backend speaks IPv4 only");
+    if (cfg.hold || cfg.bt_infohash)
+      fail("backend", "dpdk runs dial-only in this build: no --hold or --bt-infohash");
   }
   return cfg;
 }

@@ -43,6 +43,8 @@ struct DialConfig {
   bool hold = false;
   std::optional<Endpoint> metrics;
   std::string dpdk_args;
+  std::optional<IpAddress> gateway;  // --backend dpdk only
+  bool shards_given = false;         // --shards was set, not defaulted
   bool quiet = false;
   bool status = false;  // force the status line when stderr is not a TTY
   std::optional<uint64_t> seed;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "endpoint.hpp"
+#include "wire_counters.hpp"
 
 namespace swarmdial {
 
@@ -21,6 +22,7 @@ struct DialCompletion {
 };
 
 struct DialerOptions {
+  uint32_t shard = 0;             // which shard (the dpdk backend: its queue pair)
   uint32_t slots = 0;             // the shard's half-open budget
   int64_t timeout_ns = 0;         // per attempt
   bool keep_established = false;  // hand established fds over instead of closing them
@@ -37,6 +39,9 @@ class Dialer {
   virtual size_t reap(std::span<DialCompletion> out, int64_t wait_ns) = 0;
   // Slots started and not yet reported complete.
   virtual uint32_t in_flight() const = 0;
+  // Backends that see packets themselves report their wire counters here;
+  // the shard publishes them to its stats after each reap.
+  virtual bool wire_counts(WireCounts&) const { return false; }
 };
 
 // TCP_SYNCNT for an engine timeout: the SYN retransmissions (at 1, 3, 7, 15 s

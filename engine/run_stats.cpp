@@ -14,6 +14,7 @@ RunView snapshot_run(std::span<const ShardStats> shards) {
     v.retries += s.retries.get();
     v.handed_off += s.handed_off.get();
     for (int i = 0; i < kOutcomeCount; ++i) v.outcomes[i] += s.outcomes[i].get();
+    for (int i = 0; i < kWireCounterCount; ++i) v.wire[i] += s.wire[i].get();
     v.latency.merge(s.connect_latency.snapshot());
   }
   return v;

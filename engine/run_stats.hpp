@@ -24,6 +24,7 @@ struct RunView {
   uint64_t syn_sent = 0, retries = 0, half_open = 0, budget = 0, handed_off = 0;
   std::array<uint64_t, kOutcomeCount> outcomes{};
   LatencyHistogram::Snapshot latency;
+  WireCounts wire{};
   uint64_t final_rows() const {
     uint64_t n = 0;
     for (auto v : outcomes) n += v;

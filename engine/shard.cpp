@@ -66,11 +66,18 @@ Shard::Shard(ShardConfig config, DialerFactory factory, ShardStats& stats,
 
 Shard::~Shard() = default;
 
+void Shard::publish_wire_counts() {
+  WireCounts counts;
+  if (!rt_->dialer->wire_counts(counts)) return;
+  for (int i = 0; i < kWireCounterCount; ++i) stats_.wire[i].set(counts[i]);
+}
+
 std::string Shard::run() {
   pin_to_cpu(cfg_.cpu);
   int64_t now = mono_ns();
   rt_ = std::make_unique<Runtime>(cfg_, now);
   DialerOptions opts;
+  opts.shard = cfg_.index;
   opts.slots = cfg_.budget;
   opts.timeout_ns = cfg_.timeout_ns;
   opts.keep_established = handoff_ != nullptr;
@@ -100,6 +107,7 @@ std::string Shard::run() {
     if (no_more_work && rt_->dialer->in_flight() == 0) break;
 
     size_t n = rt_->dialer->reap(done, idle_wait_ns(now));
+    publish_wire_counts();
     if (n > 0) now = mono_ns();
     for (size_t i = 0; i < n; ++i) complete(done[i], now, stopping);
   }

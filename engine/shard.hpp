@@ -59,6 +59,7 @@ class Shard {
 
   void launch(int64_t now);
   void complete(const DialCompletion& c, int64_t now, bool stopping);
+  void publish_wire_counts();
   void finish_pending_retries(int64_t now);
   void emit(const ResultRow& row);
   void hand_off(const Handoff& h);

@@ -7,6 +7,7 @@
 #include "latency_histogram.hpp"
 #include "outcome.hpp"
 #include "relaxed_counter.hpp"
+#include "wire_counters.hpp"
 
 namespace swarmdial {
 
@@ -18,8 +19,9 @@ struct alignas(64) ShardStats {
   RelaxedCounter half_open_high_water;
   RelaxedCounter half_open_budget;
   RelaxedCounter handed_off;
-  RelaxedCounter done;               // 1 once the shard loop has exited
-  LatencyHistogram connect_latency;  // established attempts only
+  RelaxedCounter done;                                 // 1 once the shard loop has exited
+  LatencyHistogram connect_latency;                    // established attempts only
+  std::array<RelaxedCounter, kWireCounterCount> wire;  // dpdk only
 };
 
 }  // namespace swarmdial

@@ -41,6 +41,11 @@ nlohmann::json build_summary(const RunView& v, const SummaryContext& ctx) {
                {"bt_timeout", ctx.bt.timeout},
                {"bt_closed", ctx.bt.closed},
                {"bt_invalid", ctx.bt.invalid}};
+  if (ctx.with_wire) {
+    json wire = json::object();
+    for (int i = 0; i < kWireCounterCount; ++i) wire[std::string(kWireCounterNames[i])] = v.wire[i];
+    s["wire"] = wire;
+  }
   if (ctx.with_hold)
     s["hold"] = {{"held", ctx.held}, {"closed_for_lack_of_fds", ctx.hold_overflow}};
   return s;

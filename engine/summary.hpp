@@ -12,6 +12,7 @@ struct SummaryContext {
   double duration_s = 0;
   bool interrupted = false;
   bool with_bt = false;
+  bool with_wire = false;  // the backend handles packets itself (dpdk)
   BtCounts bt;
   bool with_hold = false;
   uint64_t held = 0;           // flows kept open under --hold

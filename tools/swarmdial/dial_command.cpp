@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "dpdk_run.hpp"
 #include "engine/dial_config.hpp"
 #include "engine/metrics_text.hpp"
 #include "engine/mono_clock.hpp"
@@ -61,6 +62,7 @@ Run prepare(const DialConfig& cfg) {
   // kernel checks it per registration). Plain fds (epoll) need the sum.
   bool direct = cfg.backend == Backend::kUring && probe_uring_features().direct_chain;
   uint64_t dial_fds = (direct ? cfg.half_open : uint64_t{cfg.shards} * cfg.half_open) + kFdHeadroom;
+  if (cfg.backend == Backend::kDpdk) dial_fds = kFdHeadroom;  // handshakes live in mbufs
   bool consume = cfg.hold || cfg.bt_infohash;
   std::string why = direct ? "--half-open " + std::to_string(cfg.half_open)
                            : "--half-open " + std::to_string(cfg.half_open) + " x --shards " +
@@ -112,9 +114,15 @@ int run_dial_command(const std::vector<std::string>& args) {
     return 2;
   }
   const DialConfig& cfg = prepared->cfg;
+  std::unique_ptr<DpdkRun> dpdk;
   if (cfg.backend == Backend::kDpdk) {
-    std::cerr << "swarmdial dial: --backend dpdk: this build has no DPDK support\n";
-    return 2;
+    try {
+      dpdk = open_dpdk(cfg);
+      prepared->cfg.shards = dpdk->shards();
+    } catch (const std::exception& e) {
+      std::cerr << "swarmdial dial: " << e.what() << "\n";
+      return 2;
+    }
   }
 
   SignalWatcher::block_signals();
@@ -177,11 +185,16 @@ int run_dial_command(const std::vector<std::string>& args) {
     sc.cpu = n <= cores ? static_cast<int>(i % cores) : -1;
     sc.targets = &prepared->targets;
     sc.exclude = prepared->exclude.empty() ? nullptr : &prepared->exclude;
-    sc.sources = cfg.sources;
     Backend backend = cfg.backend;
-    shards.push_back(std::make_unique<Shard>(
-        sc, [backend](const DialerOptions& o) { return make_dialer(backend, o); }, stats[i],
-        *row_queues[i], consume ? handoffs[i].get() : nullptr, stop, abort, start));
+    DialerFactory factory = [backend](const DialerOptions& o) { return make_dialer(backend, o); };
+    if (dpdk) {
+      factory = dpdk->factory();  // the dpdk dialer owns the source pool (one port range per shard)
+    } else {
+      sc.sources = cfg.sources;
+    }
+    shards.push_back(std::make_unique<Shard>(sc, factory, stats[i], *row_queues[i],
+                                             consume ? handoffs[i].get() : nullptr, stop, abort,
+                                             start));
   }
   for (uint32_t i = 0; i < n; ++i)
     shard_threads.emplace_back([&, i] { shard_errors[i] = shards[i]->run(); });
@@ -250,6 +263,7 @@ int run_dial_command(const std::vector<std::string>& args) {
   ctx.duration_s = (dial_end - start) / 1e9;
   ctx.interrupted = signals.fired();
   ctx.with_bt = cfg.bt_infohash.has_value();
+  ctx.with_wire = cfg.backend == Backend::kDpdk;
   ctx.bt = consumer_stats.bt_counts();
   ctx.with_hold = cfg.hold;
   ctx.held = consumer_stats.held.get();

@@ -1,0 +1,257 @@
+#include "dpdk_dialer.hpp"
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+#include <rte_ring.h>
+
+#include <array>
+#include <stdexcept>
+#include <vector>
+
+#include "engine/mono_clock.hpp"
+#include "engine/tcp/handshake_engine.hpp"
+
+namespace swarmdial {
+namespace {
+
+constexpr uint16_t kBurst = 64;
+
+// Transmit side: frames are built straight into mbufs taken in bulk, and sent
+// in bursts. Frames the port does not take are freed; the engine's
+// retransmission timer covers a lost SYN like any other loss.
+class MbufTx final : public FrameSink {
+ public:
+  MbufTx(uint16_t port, uint16_t queue, rte_mempool* pool, bool offload)
+      : port_(port), queue_(queue), pool_(pool), offload_(offload) {}
+  ~MbufTx() override {
+    flush();
+    if (current_) rte_pktmbuf_free(current_);
+    for (uint16_t i = spare_next_; i < spare_count_; ++i) rte_pktmbuf_free(spare_[i]);
+  }
+
+  std::span<uint8_t> next_buffer() override {
+    if (!current_) {
+      if (spare_next_ == spare_count_) {
+        if (rte_pktmbuf_alloc_bulk(pool_, spare_.data(), kBurst) != 0) return {};
+        spare_next_ = 0;
+        spare_count_ = kBurst;
+      }
+      current_ = spare_[spare_next_++];
+    }
+    return {rte_pktmbuf_mtod(current_, uint8_t*), rte_pktmbuf_tailroom(current_)};
+  }
+
+  void commit(size_t length) override {
+    rte_mbuf* m = current_;
+    current_ = nullptr;
+    m->data_len = static_cast<uint16_t>(length);
+    m->pkt_len = static_cast<uint32_t>(length);
+    if (offload_) {
+      m->l2_len = kEthHeader;
+      m->l3_len = kIpv4Header;
+      m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM;
+    }
+    pending_[pending_count_++] = m;
+    if (pending_count_ == kBurst) flush();
+  }
+
+  void flush() {
+    uint16_t sent = 0;
+    // A full TX ring drains in microseconds; retry a few times before dropping.
+    for (int tries = 0; tries < 8 && sent < pending_count_; ++tries)
+      sent += rte_eth_tx_burst(port_, queue_, pending_.data() + sent,
+                               static_cast<uint16_t>(pending_count_ - sent));
+    for (uint16_t i = sent; i < pending_count_; ++i) rte_pktmbuf_free(pending_[i]);
+    dropped_ += pending_count_ - sent;
+    pending_count_ = 0;
+  }
+
+  uint64_t dropped() const { return dropped_; }
+
+ private:
+  uint16_t port_, queue_;
+  rte_mempool* pool_;
+  bool offload_;
+  rte_mbuf* current_ = nullptr;
+  std::array<rte_mbuf*, kBurst> spare_{};
+  uint16_t spare_next_ = 0, spare_count_ = 0;
+  std::array<rte_mbuf*, kBurst> pending_{};
+  uint16_t pending_count_ = 0;
+  uint64_t dropped_ = 0;
+};
+
+// Completed attempts waiting for reap(); at most one per slot.
+class CompletionQueue final : public ResultSink {
+ public:
+  explicit CompletionQueue(uint32_t capacity) : items_(capacity) {}
+  void on_result(const HandshakeResult& r) override {
+    items_[(head_ + size_) % items_.size()] = {r.slot, r.err, r.rtt_ns, -1};
+    ++size_;
+  }
+  size_t drain(std::span<DialCompletion> out) {
+    size_t n = 0;
+    while (n < out.size() && size_ > 0) {
+      out[n++] = items_[head_];
+      head_ = (head_ + 1) % items_.size();
+      --size_;
+    }
+    return n;
+  }
+  bool empty() const { return size_ == 0; }
+
+ private:
+  std::vector<DialCompletion> items_;
+  size_t head_ = 0, size_ = 0;
+};
+
+class DpdkDialer final : public Dialer {
+ public:
+  DpdkDialer(DpdkPort& port, const DpdkDialerConfig& cfg, const DialerOptions& opts)
+      : port_(port),
+        cfg_(cfg),
+        queue_(static_cast<uint16_t>(opts.shard)),
+        engine_(engine_config(port, cfg, opts)),
+        tx_(port.port_id(), queue_, port.pool(opts.shard), port.tx_checksum_offload()),
+        done_(opts.slots) {}
+
+  std::string_view name() const override { return "dpdk"; }
+
+  void start(uint32_t slot, const Endpoint& dst, const IpAddress*, int64_t now_ns) override {
+    uint32_t ip = uint32_t{dst.ip.bytes[0]} << 24 | uint32_t{dst.ip.bytes[1]} << 16 |
+                  uint32_t{dst.ip.bytes[2]} << 8 | dst.ip.bytes[3];
+    engine_.start(slot, ip, dst.port, now_ns, tx_, done_);
+  }
+
+  void submit() override { tx_.flush(); }
+
+  size_t reap(std::span<DialCompletion> out, int64_t wait_ns) override {
+    int64_t now = mono_ns();
+    int64_t deadline = now + wait_ns;
+    for (;;) {
+      uint16_t got = poll(now);
+      engine_.on_timers(now, tx_, done_);
+      tx_.flush();
+      if (!done_.empty()) return done_.drain(out);
+      if (now >= deadline) return 0;
+      if (got == 0) rte_pause();
+      now = mono_ns();
+    }
+  }
+
+  uint32_t in_flight() const override { return engine_.in_flight(); }
+
+  bool wire_counts(WireCounts& w) const override {
+    const HandshakeCounters& c = engine_.counters();
+    auto set = [&w](WireCounter k, uint64_t v) { w[static_cast<int>(k)] = v; };
+    set(WireCounter::kSynRetransmits, c.syn_retransmits);
+    set(WireCounter::kBadAck, c.bad_ack);
+    set(WireCounter::kResetsSent, c.resets_sent);
+    set(WireCounter::kIgnoredResets, c.ignored_resets);
+    set(WireCounter::kIgnoredIcmp, c.ignored_icmp);
+    set(WireCounter::kStray, c.stray);
+    set(WireCounter::kInvalid, c.invalid);
+    set(WireCounter::kArpRequests, c.arp_requests);
+    set(WireCounter::kArpReplies, c.arp_replies);
+    set(WireCounter::kArpFailures, c.arp_failures);
+    set(WireCounter::kTxDropped, tx_.dropped() + c.tx_no_buffer);
+    set(WireCounter::kSteeredAway, steered_away_);
+    return true;
+  }
+
+ private:
+  static HandshakeConfig engine_config(DpdkPort& port, const DpdkDialerConfig& cfg,
+                                       const DialerOptions& opts) {
+    if (opts.keep_established)
+      throw std::runtime_error(
+          "--backend dpdk: handing established flows to kernel sockets (TCP_REPAIR) is not "
+          "built yet; run dial-only (no --hold, --bt-infohash or seed)");
+    // Shard threads are not EAL lcores: registering gives this one an lcore
+    // id, so the mempool's per-core cache works for it.
+    if (rte_lcore_id() == LCORE_ID_ANY) rte_thread_register();
+    HandshakeConfig c;
+    c.shard = opts.shard;
+    c.capacity = opts.slots;
+    c.ports = cfg.ports;
+    c.our_mac = port.mac();
+    c.gateway = cfg.gateway;
+    c.timeout_ns = opts.timeout_ns;
+    c.isn_key = {rte_rand(), rte_rand()};
+    c.fill = port.tx_checksum_offload() ? ChecksumFill::kOffload : ChecksumFill::kSoftware;
+    c.answer_arp = true;
+    c.keep_established = false;
+    return c;
+  }
+
+  uint16_t poll(int64_t now) {
+    std::array<rte_mbuf*, kBurst> rx;
+    uint16_t n = rte_eth_rx_burst(port_.port_id(), queue_, rx.data(), kBurst);
+    for (uint16_t i = 0; i < n; ++i) handle(rx[i], now, /*from_wire=*/true);
+    uint16_t steered = 0;
+    if (cfg_.shards > 1) {
+      steered = static_cast<uint16_t>(rte_ring_dequeue_burst(
+          port_.steering_ring(queue_), reinterpret_cast<void**>(rx.data()), kBurst, nullptr));
+      for (uint16_t i = 0; i < steered; ++i) handle(rx[i], now, /*from_wire=*/false);
+    }
+    return static_cast<uint16_t>(n + steered);
+  }
+
+  void handle(rte_mbuf* m, int64_t now, bool from_wire) {
+    if (m->nb_segs != 1) {  // handshake frames are small; jumbo chains are not ours
+      rte_pktmbuf_free(m);
+      return;
+    }
+    L4Checksum l4 = L4Checksum::kVerify;
+    if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD)
+      l4 = L4Checksum::kTrusted;
+    std::span<const uint8_t> bytes{rte_pktmbuf_mtod(m, const uint8_t*), m->data_len};
+    ParsedFrame f = parse_frame(bytes, l4);
+    if (f.src_mac == engine_.config().our_mac) {  // our own frame, seen by a capture port
+      rte_pktmbuf_free(m);
+      return;
+    }
+    if (from_wire && cfg_.shards > 1 && steer(f, m)) return;
+    engine_.on_frame(f, now, tx_, done_);
+    rte_pktmbuf_free(m);
+  }
+
+  // Hands a frame that belongs to another shard to that shard's ring.
+  // Returns true when the mbuf left this shard.
+  bool steer(const ParsedFrame& f, rte_mbuf* m) {
+    std::optional<SlotRef> owner;
+    if (f.kind == FrameKind::kTcp) owner = cfg_.ports.owner(f.dst_ip, f.tcp.dst_port);
+    if (f.kind == FrameKind::kIcmpUnreachable)
+      owner = cfg_.ports.owner(f.quoted.src_ip, f.quoted.src_port);
+    if (f.kind == FrameKind::kArp && f.arp.op == 2) {
+      // Every shard keeps its own neighbour table: each learns from replies.
+      for (uint32_t s = 0; s < cfg_.shards; ++s) {
+        if (s == queue_) continue;
+        rte_mbuf_refcnt_update(m, 1);
+        if (rte_ring_enqueue(port_.steering_ring(s), m) != 0) rte_pktmbuf_free(m);
+      }
+      return false;
+    }
+    if (!owner || owner->shard == queue_) return false;
+    if (rte_ring_enqueue(port_.steering_ring(owner->shard), m) != 0) rte_pktmbuf_free(m);
+    ++steered_away_;
+    return true;
+  }
+
+  DpdkPort& port_;
+  DpdkDialerConfig cfg_;
+  uint16_t queue_;
+  HandshakeEngine engine_;
+  MbufTx tx_;
+  CompletionQueue done_;
+  uint64_t steered_away_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Dialer> make_dpdk_dialer(DpdkPort& port, const DpdkDialerConfig& config,
+                                         const DialerOptions& options) {
+  return std::make_unique<DpdkDialer>(port, config, options);
+}
+
+}  // namespace swarmdial

@@ -1,0 +1,204 @@
+#include "dpdk_port.hpp"
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+
+namespace swarmdial {
+namespace {
+
+constexpr uint16_t kRxDescriptors = 1024;
+constexpr uint16_t kTxDescriptors = 1024;
+constexpr uint32_t kSteeringRing = 4096;
+
+[[noreturn]] void fail(const std::string& what, int err) {
+  throw std::runtime_error("--dpdk: " + what + ": " + rte_strerror(err < 0 ? -err : err));
+}
+
+// Points stdout and stderr at an anonymous file until destroyed.
+class CapturedOutput {
+ public:
+  CapturedOutput() {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    file_ = memfd_create("eal-output", 0);
+    if (file_ < 0) return;
+    saved_out_ = dup(STDOUT_FILENO);
+    saved_err_ = dup(STDERR_FILENO);
+    dup2(file_, STDOUT_FILENO);
+    dup2(file_, STDERR_FILENO);
+  }
+  ~CapturedOutput() { restore(); }
+
+  // The first line that reads like an error, without EAL's prefix.
+  std::string first_complaint() {
+    restore();
+    if (file_ < 0) return {};
+    std::string text(16384, '\0');
+    ssize_t n = pread(file_, text.data(), text.size(), 0);
+    text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("EAL: Detected", 0) == 0 || line.rfind("EAL: Selected", 0) == 0 ||
+          line.find("FATAL") != std::string::npos || line.find("Usage") != std::string::npos ||
+          line.empty() || line[0] == ' ')
+        continue;
+      if (line.rfind("EAL: ", 0) == 0) line.erase(0, 5);
+      if (line.rfind("swarmdial: ", 0) == 0) line.erase(0, 11);
+      return line;
+    }
+    return {};
+  }
+
+ private:
+  void restore() {
+    if (saved_out_ < 0) return;
+    std::fflush(stdout);
+    std::fflush(stderr);
+    dup2(saved_out_, STDOUT_FILENO);
+    dup2(saved_err_, STDERR_FILENO);
+    close(saved_out_);
+    close(saved_err_);
+    saved_out_ = saved_err_ = -1;
+  }
+  int file_ = -1, saved_out_ = -1, saved_err_ = -1;
+};
+
+void start_eal(const std::string& args) {
+  static bool started = false;
+  if (started) return;
+  std::vector<std::string> words{"swarmdial"};
+  std::istringstream in(args);
+  for (std::string w; in >> w;) words.push_back(w);
+  std::vector<char*> argv;
+  for (auto& w : words) argv.push_back(w.data());
+  argv.push_back(nullptr);
+  // EAL prints its usage to stdout and its complaints to stderr; stdout
+  // carries our result rows and a bad flag gets one line. So EAL speaks into
+  // a scratch file while it starts, and on failure its first complaint
+  // becomes part of our one line.
+  rte_log_set_global_level(RTE_LOG_WARNING);
+  int n;
+  std::string said;
+  {
+    CapturedOutput capture;
+    n = rte_eal_init(static_cast<int>(words.size()), argv.data());
+    said = capture.first_complaint();
+  }
+  rte_openlog_stream(stderr);
+  if (n < 0) {
+    throw std::runtime_error("--dpdk \"" + args + "\": EAL did not start: " +
+                             (said.empty() ? std::string(rte_strerror(rte_errno)) : said));
+  }
+  if (static_cast<size_t>(n) + 1 != words.size())
+    throw std::runtime_error("--dpdk: unexpected argument \"" + words[n + 1] + "\"");
+  started = true;
+}
+
+}  // namespace
+
+std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& cfg) {
+  start_eal(cfg.eal_args);
+  std::unique_ptr<DpdkPort> p(new DpdkPort);
+  uint16_t port = RTE_MAX_ETHPORTS;
+  uint16_t id;
+  RTE_ETH_FOREACH_DEV(id) {
+    port = id;
+    break;
+  }
+  if (port == RTE_MAX_ETHPORTS)
+    throw std::runtime_error(
+        "--dpdk: no Ethernet port; add one, e.g. --vdev net_af_packet0,iface=IFACE");
+  p->port_ = port;
+
+  rte_eth_dev_info info{};
+  if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) fail("port info", rc);
+  p->driver_ = info.driver_name ? info.driver_name : "?";
+  uint32_t port_queues = std::min(info.max_rx_queues, info.max_tx_queues);
+  uint32_t queues = cfg.fit_queues ? std::max(1u, std::min(cfg.queues, port_queues)) : cfg.queues;
+  p->queues_ = queues;
+  if (queues > port_queues)
+    throw std::runtime_error("--dpdk: port " + p->driver_ + " has " + std::to_string(port_queues) +
+                             " queue pairs, --shards needs " + std::to_string(queues) +
+                             " (net_af_packet: add qpairs=N)");
+
+  rte_eth_conf conf{};
+  constexpr uint64_t kTxCsum = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+  constexpr uint64_t kRxCsum = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+  p->tx_csum_ = (info.tx_offload_capa & kTxCsum) == kTxCsum;
+  p->rx_csum_ = (info.rx_offload_capa & kRxCsum) == kRxCsum;
+  if (p->tx_csum_) conf.txmode.offloads |= kTxCsum;
+  if (p->rx_csum_) conf.rxmode.offloads |= kRxCsum;
+  if (queues > 1 && info.flow_type_rss_offloads != 0) {
+    conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+    conf.rx_adv_conf.rss_conf.rss_hf =
+        info.flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP);
+  }
+  if (int rc = rte_eth_dev_configure(port, static_cast<uint16_t>(queues),
+                                     static_cast<uint16_t>(queues), &conf);
+      rc != 0)
+    fail("configure port", rc);
+  p->configured_ = true;
+  uint16_t rxd = kRxDescriptors, txd = kTxDescriptors;
+  rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
+  int socket = rte_eth_dev_socket_id(port);
+  if (socket < 0) socket = 0;
+
+  for (uint32_t q = 0; q < queues; ++q) {
+    // Every slot may hold a SYN awaiting retransmission only transiently, so
+    // the pool covers the descriptor rings, a burst in each direction, the
+    // steering ring and the budget's worth of frames in flight at once.
+    uint32_t mbufs = rxd + txd + kSteeringRing + 2 * cfg.budget + 1024;
+    std::string name = "sd_pool" + std::to_string(q);
+    rte_mempool* pool =
+        rte_pktmbuf_pool_create(name.c_str(), mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    if (!pool) fail("mempool of " + std::to_string(mbufs) + " mbufs", rte_errno);
+    p->pools_.push_back(pool);
+    if (int rc = rte_eth_rx_queue_setup(port, static_cast<uint16_t>(q), rxd,
+                                        static_cast<unsigned>(socket), nullptr, pool);
+        rc != 0)
+      fail("RX queue " + std::to_string(q), rc);
+    rte_eth_txconf txconf = info.default_txconf;
+    txconf.offloads = conf.txmode.offloads;
+    if (int rc = rte_eth_tx_queue_setup(port, static_cast<uint16_t>(q), txd,
+                                        static_cast<unsigned>(socket), &txconf);
+        rc != 0)
+      fail("TX queue " + std::to_string(q), rc);
+    std::string ring_name = "sd_steer" + std::to_string(q);
+    // Many shards enqueue into it, only its owner dequeues.
+    rte_ring* ring = rte_ring_create(ring_name.c_str(), kSteeringRing, socket, RING_F_SC_DEQ);
+    if (!ring) fail("steering ring", rte_errno);
+    p->rings_.push_back(ring);
+  }
+  if (int rc = rte_eth_dev_start(port); rc != 0) fail("start port", rc);
+  p->started_ = true;
+  rte_ether_addr mac{};
+  rte_eth_macaddr_get(port, &mac);
+  std::memcpy(p->mac_.bytes.data(), mac.addr_bytes, 6);
+  return p;
+}
+
+DpdkPort::~DpdkPort() {
+  if (started_) rte_eth_dev_stop(port_);
+  if (configured_) rte_eth_dev_close(port_);
+  for (rte_ring* r : rings_) {
+    void* m;
+    while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+    rte_ring_free(r);
+  }
+  for (rte_mempool* pool : pools_) rte_mempool_free(pool);
+  rte_eal_cleanup();
+}
+
+}  // namespace swarmdial
