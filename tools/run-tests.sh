@@ -35,14 +35,14 @@ build_and_test() {
 }
 
 if ((run_plain)); then
-  build_and_test build
+  build_and_test build -Ddpdk=enabled
 fi
 if ((run_sanitized)); then
   # Integration tests spawn the sanitized binary too; leaks in the Python
   # side are not ours, so only our processes carry the options.
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  build_and_test build-asan -Dsanitize_address_undefined=true -Dbench=false
+  build_and_test build-asan -Dsanitize_address_undefined=true -Dbench=false -Ddpdk=enabled
 fi
 
 python3 - "${logs[@]}" <<'PY'

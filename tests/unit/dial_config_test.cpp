@@ -93,6 +93,33 @@ TEST(DialConfig, ConflictingAndMissingFlags) {
   expect_usage_error({"--range", "127.0.0.1/32:80", "--dpdk", "-l 0"}, "--dpdk");
 }
 
+TEST(DialConfig, DpdkBackendNeedsItsOwnAddressesAndEal) {
+  const std::vector<std::string> base = {"--range", "198.18.0.1/32:80", "--backend", "dpdk"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  expect_usage_error(with({"--source", "198.18.0.100/32"}), "--dpdk");
+  expect_usage_error(with({"--dpdk", "--no-pci"}), "--source");
+  expect_usage_error(with({"--dpdk", "--no-pci", "--source", "fd00::1/128"}), "IPv4");
+  expect_usage_error(with({"--dpdk", "--no-pci", "--source", "198.18.0.100/32", "--hold"}),
+                     "dial-only");
+  expect_usage_error(with({"--dpdk", "--no-pci", "--source", "198.18.0.100/32", "--gateway", "gw"}),
+                     "--gateway");
+  expect_usage_error({"--range", "198.18.0.1/32:80", "--gateway", "198.18.0.254"}, "--gateway");
+  auto c = parse(with({"--dpdk", "--no-pci --vdev net_ring0", "--source", "198.18.0.100/31",
+                       "--gateway", "198.18.0.254"}));
+  EXPECT_EQ(c.backend, Backend::kDpdk);
+  EXPECT_EQ(c.dpdk_args, "--no-pci --vdev net_ring0");
+  EXPECT_EQ(c.sources.size(), 2u);
+  ASSERT_TRUE(c.gateway.has_value());
+  EXPECT_EQ(c.gateway->bytes[3], 254);
+  EXPECT_FALSE(c.shards_given);
+  EXPECT_TRUE(
+      parse(with({"--dpdk", "x", "--source", "198.18.0.100/32", "--shards", "2"})).shards_given);
+}
+
 TEST(DialConfig, ConfigFileKeysAndCommandLinePrecedence) {
   std::string path = testing::TempDir() + "/dial.ini";
   {

@@ -114,6 +114,9 @@ int run_dial_command(const std::vector<std::string>& args) {
     return 2;
   }
   const DialConfig& cfg = prepared->cfg;
+  // Before EAL starts its own threads: a thread that left SIGTERM unblocked
+  // would take the signal with its default action and kill the run unflushed.
+  SignalWatcher::block_signals();
   std::unique_ptr<DpdkRun> dpdk;
   if (cfg.backend == Backend::kDpdk) {
     try {
@@ -125,7 +128,6 @@ int run_dial_command(const std::vector<std::string>& args) {
     }
   }
 
-  SignalWatcher::block_signals();
   std::atomic<bool> stop{false}, abort{false}, shards_done{false}, consumer_done{false};
   SignalWatcher signals(stop);
 
