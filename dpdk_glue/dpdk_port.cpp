@@ -1,11 +1,13 @@
 #include "dpdk_port.hpp"
 
+#include <pthread.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@ namespace {
 constexpr uint16_t kRxDescriptors = 1024;
 constexpr uint16_t kTxDescriptors = 1024;
 constexpr uint32_t kSteeringRing = 4096;
+constexpr uint32_t kMempoolCache = 256;
 
 [[noreturn]] void fail(const std::string& what, int err) {
   throw std::runtime_error("--dpdk: " + what + ": " + rte_strerror(err < 0 ? -err : err));
@@ -91,11 +94,18 @@ void start_eal(const std::string& args) {
   rte_log_set_global_level(RTE_LOG_WARNING);
   int n;
   std::string said;
+  // EAL pins the calling thread to its main lcore, and every thread started
+  // later would inherit that one core: the result writer, the status line
+  // and the metrics server would all crowd onto shard 0's core. The shards
+  // pin themselves, so the caller gets its own affinity back.
+  cpu_set_t affinity;
+  bool have_affinity = pthread_getaffinity_np(pthread_self(), sizeof affinity, &affinity) == 0;
   {
     CapturedOutput capture;
     n = rte_eal_init(static_cast<int>(words.size()), argv.data());
     said = capture.first_complaint();
   }
+  if (have_affinity) pthread_setaffinity_np(pthread_self(), sizeof affinity, &affinity);
   rte_openlog_stream(stderr);
   if (n < 0) {
     throw std::runtime_error("--dpdk \"" + args + "\": EAL did not start: " +
@@ -156,13 +166,14 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& cfg) {
   if (socket < 0) socket = 0;
 
   for (uint32_t q = 0; q < queues; ++q) {
-    // Every slot may hold a SYN awaiting retransmission only transiently, so
-    // the pool covers the descriptor rings, a burst in each direction, the
-    // steering ring and the budget's worth of frames in flight at once.
-    uint32_t mbufs = rxd + txd + kSteeringRing + 2 * cfg.budget + 1024;
+    // A waiting attempt holds no mbuf (a retransmitted SYN is built afresh),
+    // so the pool covers the descriptor rings, the steering ring, the
+    // per-core caches, and the answers a whole budget's worth of replies
+    // can trigger in one go, capped: at that point the TX ring is the limit.
+    uint32_t mbufs = rxd + txd + kSteeringRing + 4 * kMempoolCache + std::min(cfg.budget, 16384u);
     std::string name = "sd_pool" + std::to_string(q);
-    rte_mempool* pool =
-        rte_pktmbuf_pool_create(name.c_str(), mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+    rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), mbufs, kMempoolCache, 0,
+                                                RTE_MBUF_DEFAULT_BUF_SIZE, socket);
     if (!pool) fail("mempool of " + std::to_string(mbufs) + " mbufs", rte_errno);
     p->pools_.push_back(pool);
     if (int rc = rte_eth_rx_queue_setup(port, static_cast<uint16_t>(q), rxd,
