@@ -9,7 +9,7 @@ BUILD_PKGS=(
   liburing-dev libboost-program-options-dev libboost-dev
   libfmt-dev nlohmann-json3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  gnuplot-nox libdpdk-dev
+  gnuplot-nox libdpdk-dev libmnl-dev libnftables-dev
 )
 TEST_PKGS=(
   iproute2 nftables procps util-linux python3 python3-libtorrent aria2

@@ -7,24 +7,39 @@
 #include <rte_ring.h>
 
 #include <array>
+#include <cstring>
 #include <stdexcept>
 #include <vector>
 
 #include "engine/mono_clock.hpp"
 #include "engine/tcp/handshake_engine.hpp"
 #include "mbuf_tx.hpp"
+#include "tcp_repair.hpp"
 
 namespace swarmdial {
 namespace {
 
 constexpr uint16_t kBurst = 64;
 
-// Completed attempts waiting for reap(); at most one per slot.
+// Completed attempts waiting for reap(); at most one per slot. With the
+// exception path, an established flow becomes its kernel socket right here,
+// on the shard's thread, before the next received frame is looked at: the
+// flow's next packet must find the socket in place.
 class CompletionQueue final : public ResultSink {
  public:
-  explicit CompletionQueue(uint32_t capacity) : items_(capacity) {}
+  CompletionQueue(uint32_t capacity, bool repair) : items_(capacity), repair_(repair) {}
   void on_result(const HandshakeResult& r) override {
-    items_[(head_ + size_) % items_.size()] = {r.slot, r.err, r.rtt_ns, -1};
+    DialCompletion c{r.slot, r.err, r.rtt_ns, -1};
+    if (r.err == 0 && repair_) {
+      int fd = repair_established(r.flow);
+      if (fd >= 0) {
+        c.fd = fd;
+      } else {
+        c.err = -fd;
+        ++repair_failed_;
+      }
+    }
+    items_[(head_ + size_) % items_.size()] = c;
     ++size_;
   }
   size_t drain(std::span<DialCompletion> out) {
@@ -37,10 +52,13 @@ class CompletionQueue final : public ResultSink {
     return n;
   }
   bool empty() const { return size_ == 0; }
+  uint64_t repair_failed() const { return repair_failed_; }
 
  private:
   std::vector<DialCompletion> items_;
+  bool repair_;
   size_t head_ = 0, size_ = 0;
+  uint64_t repair_failed_ = 0;
 };
 
 class DpdkDialer final : public Dialer {
@@ -51,7 +69,9 @@ class DpdkDialer final : public Dialer {
         queue_(static_cast<uint16_t>(opts.shard)),
         engine_(engine_config(port, cfg, opts)),
         tx_(port.port_id(), queue_, port.pool(opts.shard), port.tx_checksum_offload()),
-        done_(opts.slots) {}
+        to_kernel_(port.has_tap() ? port.tap_port() : port.port_id(), queue_, port.pool(opts.shard),
+                   false),
+        done_(opts.slots, engine_.config().keep_established) {}
 
   std::string_view name() const override { return "dpdk"; }
 
@@ -70,6 +90,7 @@ class DpdkDialer final : public Dialer {
       uint16_t got = poll(now);
       engine_.on_timers(now, tx_, done_);
       tx_.flush();
+      to_kernel_.flush();
       if (!done_.empty()) return done_.drain(out);
       if (now >= deadline) return 0;
       if (got == 0) rte_pause();
@@ -78,6 +99,8 @@ class DpdkDialer final : public Dialer {
   }
 
   uint32_t in_flight() const override { return engine_.in_flight(); }
+
+  bool forwards_for_kernel() const override { return engine_.config().keep_established; }
 
   bool wire_counts(WireCounts& w) const override {
     const HandshakeCounters& c = engine_.counters();
@@ -94,16 +117,16 @@ class DpdkDialer final : public Dialer {
     set(WireCounter::kArpFailures, c.arp_failures);
     set(WireCounter::kTxDropped, tx_.dropped() + c.tx_no_buffer);
     set(WireCounter::kSteeredAway, steered_away_);
+    set(WireCounter::kToKernel, to_kernel_count_);
+    set(WireCounter::kFromKernel, from_kernel_count_);
+    set(WireCounter::kNoNeighbour, no_neighbour_);
+    set(WireCounter::kRepairFailed, done_.repair_failed());
     return true;
   }
 
  private:
   static HandshakeConfig engine_config(DpdkPort& port, const DpdkDialerConfig& cfg,
                                        const DialerOptions& opts) {
-    if (opts.keep_established)
-      throw std::runtime_error(
-          "--backend dpdk: handing established flows to kernel sockets (TCP_REPAIR) is not "
-          "built yet; run dial-only (no --hold, --bt-infohash or seed)");
     // Shard threads are not EAL lcores: registering gives this one an lcore
     // id, so the mempool's per-core cache works for it.
     if (rte_lcore_id() == LCORE_ID_ANY) rte_thread_register();
@@ -117,7 +140,8 @@ class DpdkDialer final : public Dialer {
     c.isn_key = {rte_rand(), rte_rand()};
     c.fill = port.tx_checksum_offload() ? ChecksumFill::kOffload : ChecksumFill::kSoftware;
     c.answer_arp = true;
-    c.keep_established = false;
+    // Without the exception path (no TCP_REPAIR here) the run is dial-only.
+    c.keep_established = opts.keep_established && port.has_tap();
     return c;
   }
 
@@ -131,7 +155,49 @@ class DpdkDialer final : public Dialer {
           port_.steering_ring(queue_), reinterpret_cast<void**>(rx.data()), kBurst, nullptr));
       for (uint16_t i = 0; i < steered; ++i) handle(rx[i], now, /*from_wire=*/false);
     }
-    return static_cast<uint16_t>(n + steered);
+    uint16_t from_kernel = 0;
+    if (port_.has_tap()) {
+      from_kernel = rte_eth_rx_burst(port_.tap_port(), queue_, rx.data(), kBurst);
+      for (uint16_t i = 0; i < from_kernel; ++i) send_kernel_frame(rx[i]);
+    }
+    return static_cast<uint16_t>(n + steered + from_kernel);
+  }
+
+  // A frame a repaired socket (or the kernel's listener) sent through the
+  // TAP: it leaves on the wire with our MAC and the next hop's. The TAP runs
+  // without ARP, so the kernel addressed it to the TAP itself.
+  void send_kernel_frame(rte_mbuf* m) {
+    uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
+    if (m->nb_segs != 1 || m->data_len < kEthHeader + kIpv4Header || d[12] != 0x08 ||
+        d[13] != 0x00) {  // IPv6 neighbour discovery and the like: not for this wire
+      rte_pktmbuf_free(m);
+      return;
+    }
+    uint32_t dst = uint32_t{d[30]} << 24 | uint32_t{d[31]} << 16 | uint32_t{d[32]} << 8 | d[33];
+    const MacAddress* next = engine_.neighbour_for(dst);
+    if (!next) {
+      ++no_neighbour_;
+      rte_pktmbuf_free(m);
+      return;
+    }
+    std::memcpy(d, next->bytes.data(), 6);
+    std::memcpy(d + 6, engine_.config().our_mac.bytes.data(), 6);
+    m->ol_flags = 0;
+    ++from_kernel_count_;
+    tx_.forward(m);
+  }
+
+  // A frame that is not a handshake of ours goes to the kernel, addressed
+  // to the TAP, or is dropped when there is no exception path.
+  void pass_to_kernel(rte_mbuf* m) {
+    if (!port_.has_tap()) {
+      rte_pktmbuf_free(m);
+      return;
+    }
+    std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), port_.tap_mac().bytes.data(), 6);
+    m->ol_flags = 0;
+    ++to_kernel_count_;
+    to_kernel_.forward(m);
   }
 
   void handle(rte_mbuf* m, int64_t now, bool from_wire) {
@@ -149,8 +215,10 @@ class DpdkDialer final : public Dialer {
       return;
     }
     if (from_wire && cfg_.shards > 1 && steer(f, m)) return;
-    engine_.on_frame(f, now, tx_, done_);
-    rte_pktmbuf_free(m);
+    if (engine_.on_frame(f, now, tx_, done_) == Disposition::kPassToKernel)
+      pass_to_kernel(m);
+    else
+      rte_pktmbuf_free(m);
   }
 
   // Hands a frame that belongs to another shard to that shard's ring.
@@ -180,8 +248,9 @@ class DpdkDialer final : public Dialer {
   uint16_t queue_;
   HandshakeEngine engine_;
   MbufTx tx_;
+  MbufTx to_kernel_;  // the TAP's queue of this shard
   CompletionQueue done_;
-  uint64_t steered_away_ = 0;
+  uint64_t steered_away_ = 0, to_kernel_count_ = 0, from_kernel_count_ = 0, no_neighbour_ = 0;
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "dpdk_port.hpp"
 
+#include <net/if.h>
 #include <pthread.h>
+#include <rte_bus_vdev.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -12,10 +14,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 namespace swarmdial {
 namespace {
@@ -78,6 +84,57 @@ class CapturedOutput {
   int file_ = -1, saved_out_ = -1, saved_err_ = -1;
 };
 
+sigset_t tap_signal_set() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGIO);
+  for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) sigaddset(&set, s);
+  return set;
+}
+
+// The one thread that lets the TAP driver's signal in, so its handler runs
+// here and nowhere else. It sleeps in pause() between signals.
+class SigioSink {
+ public:
+  explicit SigioSink(int signal) : signal_(signal) {
+    thread_ = std::thread([this] {
+      sigset_t one;
+      sigemptyset(&one);
+      sigaddset(&one, signal_);
+      pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+      while (!stop_.load()) pause();
+      exited_.store(true);
+    });
+  }
+  ~SigioSink() {
+    stop_.store(true);
+    // Each signal ends one pause(); knock until the thread has seen stop_.
+    while (!exited_.load()) {
+      pthread_kill(thread_.native_handle(), signal_);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    thread_.join();
+  }
+
+  // The signal the TAP driver installed a handler for, or 0.
+  static int find_tap_signal() {
+    for (int s = SIGRTMIN; s <= SIGRTMAX; ++s) {
+      struct sigaction sa {};
+      if (sigaction(s, nullptr, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+        return s;
+    }
+    struct sigaction sa {};
+    if (sigaction(SIGIO, nullptr, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+      return SIGIO;
+    return 0;
+  }
+
+ private:
+  int signal_;
+  std::atomic<bool> stop_{false}, exited_{false};
+  std::thread thread_;
+};
+
 void start_eal(const std::string& args) {
   static bool started = false;
   if (started) return;
@@ -98,6 +155,15 @@ void start_eal(const std::string& args) {
   // later would inherit that one core: the result writer, the status line
   // and the metrics server would all crowd onto shard 0's core. The shards
   // pin themselves, so the caller gets its own affinity back.
+  // DPDK's TAP driver learns that its interface has frames from a signal
+  // (SIGIO in older releases, a free real-time signal carrying the fd in
+  // newer ones): its receive burst reads nothing until that handler has run
+  // since the last read. Delivered to any thread, the signal breaks poll(),
+  // epoll_wait() and io_uring waits with EINTR. So these signals are blocked
+  // here, before EAL and every later thread inherit the mask, and one thread
+  // of the TAP's own takes them (SigioSink).
+  sigset_t tap_signals = tap_signal_set();
+  pthread_sigmask(SIG_BLOCK, &tap_signals, nullptr);
   cpu_set_t affinity;
   bool have_affinity = pthread_getaffinity_np(pthread_self(), sizeof affinity, &affinity) == 0;
   {
@@ -135,6 +201,8 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& cfg) {
   rte_eth_dev_info info{};
   if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) fail("port info", rc);
   p->driver_ = info.driver_name ? info.driver_name : "?";
+  if (char name[IF_NAMESIZE]; info.if_index != 0 && if_indextoname(info.if_index, name))
+    p->kernel_ifname_ = name;
   uint32_t port_queues = std::min(info.max_rx_queues, info.max_tx_queues);
   uint32_t queues = cfg.fit_queues ? std::max(1u, std::min(cfg.queues, port_queues)) : cfg.queues;
   p->queues_ = queues;
@@ -194,13 +262,52 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& cfg) {
   }
   if (int rc = rte_eth_dev_start(port); rc != 0) fail("start port", rc);
   p->started_ = true;
+  if (cfg.exception_path) p->open_tap(cfg, socket);
   rte_ether_addr mac{};
   rte_eth_macaddr_get(port, &mac);
   std::memcpy(p->mac_.bytes.data(), mac.addr_bytes, 6);
   return p;
 }
 
+void DpdkPort::open_tap(const DpdkPortConfig& cfg, int socket) {
+  // The TAP gets its own vdev name so it is never mistaken for the wire
+  // port, and runs one queue pair per shard: any shard may pass a frame to
+  // the kernel or send one of the kernel's frames out.
+  std::string vdev = "net_tap_sd" + std::to_string(getpid());
+  std::string args = "iface=" + cfg.tap_name;
+  if (int rc = rte_vdev_init(vdev.c_str(), args.c_str()); rc != 0)
+    fail("create TAP " + cfg.tap_name, rc);
+  uint16_t id;
+  if (int rc = rte_eth_dev_get_port_by_name(vdev.c_str(), &id); rc != 0) fail("TAP port", rc);
+  tap_port_ = id;
+  tap_name_ = cfg.tap_name;
+  rte_eth_conf conf{};
+  uint16_t q = static_cast<uint16_t>(queues_);
+  if (int rc = rte_eth_dev_configure(id, q, q, &conf); rc != 0) fail("configure TAP", rc);
+  for (uint16_t i = 0; i < q; ++i) {
+    if (int rc =
+            rte_eth_rx_queue_setup(id, i, 512, static_cast<unsigned>(socket), nullptr, pools_[i]);
+        rc != 0)
+      fail("TAP RX queue", rc);
+    if (int rc = rte_eth_tx_queue_setup(id, i, 512, static_cast<unsigned>(socket), nullptr);
+        rc != 0)
+      fail("TAP TX queue", rc);
+  }
+  if (int rc = rte_eth_dev_start(id); rc != 0) fail("start TAP", rc);
+  tap_started_ = true;
+  if (int sig = SigioSink::find_tap_signal(); sig != 0)
+    sigio_sink_ = std::make_shared<SigioSink>(sig);
+  rte_ether_addr mac{};
+  rte_eth_macaddr_get(id, &mac);
+  std::memcpy(tap_mac_.bytes.data(), mac.addr_bytes, 6);
+}
+
 DpdkPort::~DpdkPort() {
+  if (tap_port_ != kNoPort) {
+    sigio_sink_.reset();
+    if (tap_started_) rte_eth_dev_stop(tap_port_);
+    rte_eth_dev_close(tap_port_);
+  }
   if (started_) rte_eth_dev_stop(port_);
   if (configured_) rte_eth_dev_close(port_);
   for (rte_ring* r : rings_) {

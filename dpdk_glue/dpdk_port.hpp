@@ -20,6 +20,10 @@ struct DpdkPortConfig {
   uint32_t queues = 1;      // one per shard
   bool fit_queues = false;  // take fewer queues when the port has fewer
   uint32_t budget = 1;      // per shard: sizes the mempools
+  // Established flows become kernel sockets: add the TAP exception path,
+  // a net_tap interface (one queue pair per shard) named tap_name.
+  bool exception_path = false;
+  std::string tap_name;
 };
 
 class DpdkPort {
@@ -39,10 +43,24 @@ class DpdkPort {
   bool rx_checksum_offload() const { return rx_csum_; }
   rte_mempool* pool(uint32_t queue) const { return pools_[queue]; }
   rte_ring* steering_ring(uint32_t queue) const { return rings_[queue]; }
+  bool has_tap() const { return tap_port_ != kNoPort; }
+  uint16_t tap_port() const { return tap_port_; }
+  const MacAddress& tap_mac() const { return tap_mac_; }
+  const std::string& tap_name() const { return tap_name_; }
+  // The kernel interface under the wire port (af_packet, af_xdp), or "".
+  const std::string& kernel_ifname() const { return kernel_ifname_; }
 
  private:
+  static constexpr uint16_t kNoPort = UINT16_MAX;
   DpdkPort() = default;
+  void open_tap(const DpdkPortConfig& config, int socket);
   uint16_t port_ = 0;
+  uint16_t tap_port_ = kNoPort;
+  MacAddress tap_mac_;
+  std::string tap_name_;
+  std::string kernel_ifname_;
+  bool tap_started_ = false;
+  std::shared_ptr<void> sigio_sink_;  // the thread that takes the TAP's SIGIO
   uint32_t queues_ = 1;
   MacAddress mac_;
   std::string driver_;

@@ -53,9 +53,16 @@ class MbufTx final : public FrameSink {
     if (pending_count_ == kTxBurst) flush();
   }
 
+  // Queues a frame that already exists (the exception path's forwarding).
+  void forward(rte_mbuf* m) {
+    pending_[pending_count_++] = m;
+    if (pending_count_ == kTxBurst) flush();
+  }
+
   void flush() {
     uint16_t sent = 0;
     // A full TX ring drains in microseconds; retry a few times before dropping.
+    if (pending_count_ == 0) return;
     for (int tries = 0; tries < 8 && sent < pending_count_; ++tries)
       sent += rte_eth_tx_burst(port_, queue_, pending_.data() + sent,
                                static_cast<uint16_t>(pending_count_ - sent));

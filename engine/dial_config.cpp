@@ -183,8 +183,6 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
     if (cfg.sources.empty())
       fail("backend", "dpdk needs --source CIDR, the engine's own addresses");
     if (!cfg.sources.front().is_v4()) fail("source", "the dpdk backend speaks IPv4 only");
-    if (cfg.hold || cfg.bt_infohash)
-      fail("backend", "dpdk runs dial-only in this build: no --hold or --bt-infohash");
   }
   return cfg;
 }

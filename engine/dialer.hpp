@@ -42,6 +42,9 @@ class Dialer {
   // Backends that see packets themselves report their wire counters here;
   // the shard publishes them to its stats after each reap.
   virtual bool wire_counts(WireCounts&) const { return false; }
+  // True when handed-off flows depend on this dialer's loop (their packets
+  // pass through it): the shard keeps calling reap() after dialing ends.
+  virtual bool forwards_for_kernel() const { return false; }
 };
 
 // TCP_SYNCNT for an engine timeout: the SYN retransmissions (at 1, 3, 7, 15 s

@@ -72,6 +72,17 @@ void Shard::publish_wire_counts() {
   for (int i = 0; i < kWireCounterCount; ++i) stats_.wire[i].set(counts[i]);
 }
 
+void Shard::linger_forwarding(std::span<DialCompletion> scratch) {
+  // Dialing is over (the run may report it), but the flows handed to the
+  // kernel still travel through this loop.
+  stats_.done.set(1);
+  while (!abort_.load(std::memory_order_relaxed) &&
+         !cfg_.forwarding_done->load(std::memory_order_acquire)) {
+    rt_->dialer->reap(scratch, kMaxIdleNs);
+    publish_wire_counts();
+  }
+}
+
 std::string Shard::run() {
   pin_to_cpu(cfg_.cpu);
   int64_t now = mono_ns();
@@ -104,7 +115,10 @@ std::string Shard::run() {
 
     bool no_more_work =
         stopping || (!cfg_.feed && rt_->cursor.exhausted() && !rt_->peeked && rt_->retries.empty());
-    if (no_more_work && rt_->dialer->in_flight() == 0) break;
+    if (no_more_work && rt_->dialer->in_flight() == 0) {
+      if (rt_->dialer->forwards_for_kernel() && cfg_.forwarding_done) linger_forwarding(done);
+      break;
+    }
 
     size_t n = rt_->dialer->reap(done, idle_wait_ns(now));
     publish_wire_counts();

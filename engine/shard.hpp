@@ -35,6 +35,9 @@ struct ShardConfig {
   // Targets that arrive while the shard runs (tracker peers). With a feed,
   // the shard runs until stopped instead of ending when its list is done.
   SpscQueue<Endpoint>* feed = nullptr;
+  // A dialer that forwards packets for handed-off flows (dpdk's exception
+  // path) keeps its loop running after dialing ends, until this is set.
+  const std::atomic<bool>* forwarding_done = nullptr;
 };
 
 using DialerFactory = std::function<std::unique_ptr<Dialer>(const DialerOptions&)>;
@@ -60,6 +63,7 @@ class Shard {
   void launch(int64_t now);
   void complete(const DialCompletion& c, int64_t now, bool stopping);
   void publish_wire_counts();
+  void linger_forwarding(std::span<DialCompletion> scratch);
   void finish_pending_retries(int64_t now);
   void emit(const ResultRow& row);
   void hand_off(const Handoff& h);

@@ -117,6 +117,12 @@ class HandshakeEngine {
   int64_t next_timer_ns() const;
 
   uint32_t in_flight() const { return open_; }
+  // The MAC of dst's next hop, for frames the kernel sends through the
+  // exception path (handed-off flows): nullptr when it is not resolved.
+  const MacAddress* neighbour_for(uint32_t dst) {
+    const ArpEntry* e = arp_.find(next_hop_for(dst));
+    return e && e->resolved ? &e->mac : nullptr;
+  }
   const HandshakeCounters& counters() const { return counters_; }
   const HandshakeConfig& config() const { return cfg_; }
 

@@ -103,8 +103,6 @@ TEST(DialConfig, DpdkBackendNeedsItsOwnAddressesAndEal) {
   expect_usage_error(with({"--source", "198.18.0.100/32"}), "--dpdk");
   expect_usage_error(with({"--dpdk", "--no-pci"}), "--source");
   expect_usage_error(with({"--dpdk", "--no-pci", "--source", "fd00::1/128"}), "IPv4");
-  expect_usage_error(with({"--dpdk", "--no-pci", "--source", "198.18.0.100/32", "--hold"}),
-                     "dial-only");
   expect_usage_error(with({"--dpdk", "--no-pci", "--source", "198.18.0.100/32", "--gateway", "gw"}),
                      "--gateway");
   expect_usage_error({"--range", "198.18.0.1/32:80", "--gateway", "198.18.0.254"}, "--gateway");

@@ -129,6 +129,7 @@ int run_dial_command(const std::vector<std::string>& args) {
   }
 
   std::atomic<bool> stop{false}, abort{false}, shards_done{false}, consumer_done{false};
+  std::atomic<bool> forwarding_done{false};
   SignalWatcher signals(stop);
 
   uint32_t n = cfg.shards;
@@ -187,6 +188,7 @@ int run_dial_command(const std::vector<std::string>& args) {
     sc.cpu = n <= cores ? static_cast<int>(i % cores) : -1;
     sc.targets = &prepared->targets;
     sc.exclude = prepared->exclude.empty() ? nullptr : &prepared->exclude;
+    sc.forwarding_done = &forwarding_done;
     Backend backend = cfg.backend;
     DialerFactory factory = [backend](const DialerOptions& o) { return make_dialer(backend, o); };
     if (dpdk) {
@@ -237,7 +239,6 @@ int run_dial_command(const std::vector<std::string>& args) {
       last_status = now;
     }
   }
-  for (auto& t : shard_threads) t.join();
   int64_t dial_end = mono_ns();
   // --hold: connections stay open until a signal or the --duration deadline.
   if (cfg.hold) {
@@ -247,6 +248,9 @@ int run_dial_command(const std::vector<std::string>& args) {
   }
   consumer_done.store(true, std::memory_order_release);
   if (consumer_thread.joinable()) consumer_thread.join();
+  // Only now may the dpdk shards stop forwarding for the flows they handed off.
+  forwarding_done.store(true, std::memory_order_release);
+  for (auto& t : shard_threads) t.join();
   writer_stop.store(true, std::memory_order_release);
   writer_thread.join();
   if (out != stdout)

@@ -1,10 +1,16 @@
 #include "dpdk_run.hpp"
 
+#include <unistd.h>
+
+#include <iostream>
 #include <stdexcept>
 
 #ifdef SWARMDIAL_HAVE_DPDK
 #include "dpdk_glue/dpdk_dialer.hpp"
 #include "dpdk_glue/dpdk_port.hpp"
+#include "dpdk_glue/tap_kernel_side.hpp"
+#include "dpdk_glue/tcp_repair.hpp"
+#include "dpdk_glue/wire_ingress_guard.hpp"
 #endif
 
 namespace swarmdial {
@@ -33,7 +39,29 @@ class DpdkRunImpl final : public DpdkRun {
     // fails as a usage error without touching the port.
     std::string why;
     if (!make_plan(cfg, cfg.shards, why)) throw UsageError("--half-open: " + why);
-    port_ = DpdkPort::open({cfg.dpdk_args, cfg.shards, !cfg.shards_given, cfg.half_open});
+    DpdkPortConfig pc{cfg.dpdk_args, cfg.shards, !cfg.shards_given, cfg.half_open};
+    if (cfg.hold || cfg.bt_infohash) {
+      // Established flows must become kernel sockets; without TCP_REPAIR
+      // the run goes on dial-only, and says so once, now.
+      std::string no_repair;
+      if (tcp_repair_available(no_repair)) {
+        pc.exception_path = true;
+        pc.tap_name = "sdtap" + std::to_string(getpid() % 100000);
+      } else {
+        std::cerr << "swarmdial: --backend dpdk: " << no_repair
+                  << "; running dial-only, established flows are closed\n";
+      }
+    }
+    port_ = DpdkPort::open(pc);
+    if (port_->has_tap()) {
+      if (!port_->kernel_ifname().empty())
+        wire_guard_ = std::make_unique<WireIngressGuard>(port_->kernel_ifname());
+      uint32_t count = static_cast<uint32_t>(cfg.sources.size());
+      uint8_t prefix = 32;
+      while (prefix > 0 && (1u << (32 - prefix)) < count) --prefix;
+      kernel_side_ = std::make_unique<TapKernelSide>(
+          port_->tap_name(), host_order(cfg.sources.front()), count, prefix);
+    }
     dialer_cfg_.ports = *make_plan(cfg, port_->queues(), why);
     dialer_cfg_.shards = port_->queues();
     if (cfg.gateway) dialer_cfg_.gateway = host_order(*cfg.gateway);
@@ -48,6 +76,8 @@ class DpdkRunImpl final : public DpdkRun {
  private:
   DpdkDialerConfig dialer_cfg_;
   std::unique_ptr<DpdkPort> port_;
+  std::unique_ptr<WireIngressGuard> wire_guard_;
+  std::unique_ptr<TapKernelSide> kernel_side_;  // after port_: its rule goes first
 };
 
 }  // namespace
