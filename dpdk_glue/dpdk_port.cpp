@@ -273,6 +273,10 @@ void DpdkPort::open_tap(const DpdkPortConfig& cfg, int socket) {
   // The TAP gets its own vdev name so it is never mistaken for the wire
   // port, and runs one queue pair per shard: any shard may pass a frame to
   // the kernel or send one of the kernel's frames out.
+  // The TAP driver reports optional features it cannot set up here (a
+  // multiq qdisc, rte_flow through TC) as errors; a real failure comes back
+  // from rte_vdev_init and is ours to report.
+  rte_log_set_level_pattern("pmd.net.tap*", RTE_LOG_CRIT);
   std::string vdev = "net_tap_sd" + std::to_string(getpid());
   std::string args = "iface=" + cfg.tap_name;
   if (int rc = rte_vdev_init(vdev.c_str(), args.c_str()); rc != 0)

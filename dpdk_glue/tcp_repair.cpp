@@ -68,9 +68,11 @@ int repair_established(const EstablishedFlow& f) {
   if (!set(fd, IPPROTO_TCP, kTcpRepairQueue, kSendQueue) ||
       !set(fd, IPPROTO_TCP, kTcpQueueSeq, f.iss + 1))
     return fail();
-  // Other flows share this source port with other remotes (a slot's port
-  // outlives each attempt), so the bind must not be exclusive.
-  if (!set(fd, SOL_SOCKET, SO_REUSEADDR, 1)) return fail();
+  // A slot's source port outlives each attempt, so several repaired flows
+  // (to different remotes) share it. SO_REUSEADDR alone still refuses a
+  // second bind to the same address and port on this kernel; SO_REUSEPORT
+  // allows it, and each flow's 4-tuple stays unique.
+  if (!set(fd, SOL_SOCKET, SO_REUSEADDR, 1) || !set(fd, SOL_SOCKET, SO_REUSEPORT, 1)) return fail();
   sockaddr_in local = inet(f.local.ip, f.local.port);
   if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) return fail();
   sockaddr_in remote = inet(f.remote_ip, f.remote_port);

@@ -85,9 +85,9 @@ class DpdkNet:
             raise RuntimeError(f"{cmd[:2]} did not start: {line!r}")
         return p
 
-    def listeners(self, first=6000, count=10):
+    def listeners(self, first=6000, count=10, keep=False):
         return self.start_in_peer([sys.executable, os.path.join(HERE, "peer_listeners.py"),
-                                   self.peer_ip, first, count])
+                                   self.peer_ip, first, count] + (["keep"] if keep else []))
 
     def capture(self, out_path):
         return self.start_in_peer([sys.executable, os.path.join(HERE, "syn_capture.py"),
