@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli_parse.hpp"
+#include "dpdk_flags.hpp"
 
 namespace swarmdial {
 
@@ -33,11 +34,8 @@ po::options_description dial_options() {
       "rate", po::value<double>()->default_value(10000), "SYN/s over all shards, 0 = unlimited")(
       "timeout", po::value<int64_t>()->default_value(3000), "per-attempt timeout, ms")(
       "retries", po::value<int64_t>()->default_value(0), "retries of a timed-out target")(
-      "source", po::value<std::string>(), "source address pool, CIDR")(
-      "duration", po::value<double>()->default_value(0), "stop new SYNs after S seconds")(
-      "dpdk", po::value<std::string>(), "EAL arguments for --backend dpdk")(
-      "gateway", po::value<std::string>(),
-      "--backend dpdk: next hop for every target (default: targets are on-link)");
+      "duration", po::value<double>()->default_value(0), "stop new SYNs after S seconds");
+  add_engine_address_options(engine);
   po::options_description output("Output");
   output.add_options()("output", po::value<std::string>()->default_value("-"),
                        "result rows, - = stdout")(
@@ -128,15 +126,6 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
   if (retries < 0 || retries > 16) fail("retries", "must be between 0 and 16");
   cfg.retries = static_cast<uint32_t>(retries);
 
-  if (vm.count("source")) {
-    auto text = get<std::string>(vm, "source");
-    auto block = parse_cidr(text);
-    if (!block) fail("source", "'" + text + "' is not an address or CIDR");
-    if (block->size() > kMaxSourcePool)
-      fail("source", "'" + text + "' has more than 65536 addresses");
-    for (uint64_t i = 0; i < block->size(); ++i) cfg.sources.push_back(block->at(i));
-  }
-
   cfg.duration_s = get<double>(vm, "duration");
   if (!(cfg.duration_s >= 0)) fail("duration", "must be 0 or more seconds");
 
@@ -166,24 +155,10 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
   cfg.quiet = get<bool>(vm, "quiet");
   cfg.status = get<bool>(vm, "status");
   if (cfg.quiet && cfg.status) throw UsageError("--quiet and --status are mutually exclusive");
-  if (vm.count("dpdk")) {
-    cfg.dpdk_args = get<std::string>(vm, "dpdk");
-    if (cfg.backend != Backend::kDpdk) fail("dpdk", "needs --backend dpdk");
-  }
-  if (vm.count("gateway")) {
-    auto text = get<std::string>(vm, "gateway");
-    cfg.gateway = parse_ip(text);
-    if (!cfg.gateway || !cfg.gateway->is_v4())
-      fail("gateway", "'" + text + "' is not an IPv4 address");
-    if (cfg.backend != Backend::kDpdk) fail("gateway", "needs --backend dpdk");
-  }
-  if (cfg.backend == Backend::kDpdk) {
-    // The engine owns its addresses outright: the kernel must not hold them.
-    if (cfg.dpdk_args.empty()) fail("backend", "dpdk needs --dpdk \"EAL ARGS\"");
-    if (cfg.sources.empty())
-      fail("backend", "dpdk needs --source CIDR, the engine's own addresses");
-    if (!cfg.sources.front().is_v4()) fail("source", "the dpdk backend speaks IPv4 only");
-  }
+  EngineAddressFlags addresses = read_engine_address_flags(vm, cfg.backend);
+  cfg.sources = std::move(addresses.sources);
+  cfg.dpdk_args = std::move(addresses.dpdk_args);
+  cfg.gateway = addresses.gateway;
   return cfg;
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "backend.hpp"
 #include "cidr.hpp"
 #include "endpoint.hpp"
 #include "peerwire/bt_handshake.hpp"
@@ -19,7 +20,6 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class Backend { kUring, kEpoll, kDpdk };
 enum class RowFormat { kCsv, kJsonl };
 
 struct DialConfig {

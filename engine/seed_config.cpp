@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cli_parse.hpp"
+#include "dpdk_flags.hpp"
 #include "tracker/tracker_url.hpp"
 
 namespace swarmdial {
@@ -49,6 +50,7 @@ po::options_description seed_options() {
       "send-zc", po::bool_switch(), "send piece data with IORING_OP_SEND_ZC (zero-copy)")(
       "duration", po::value<double>()->default_value(0),
       "stop after S seconds, 0 = until a signal");
+  add_engine_address_options(engine);
   po::options_description output("Output");
   output.add_options()("metrics", po::value<std::string>(),
                        "serve Prometheus /metrics on ADDR:PORT")(
@@ -126,6 +128,7 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
     c.backend = Backend::kDpdk;
   else
     fail("backend", "'" + backend + "' is not one of uring, epoll, dpdk");
+  c.addresses = read_engine_address_flags(vm, c.backend);
   auto range = [&](const char* flag, int64_t lo, int64_t hi) {
     int64_t v = vm[flag].as<int64_t>();
     if (v < lo || v > hi)

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dial_config.hpp"
+#include "dpdk_flags.hpp"
 
 namespace swarmdial {
 
@@ -20,6 +21,7 @@ struct SeedConfig {
   Backend backend = Backend::kUring;
   uint32_t shards = 1;
   uint32_t half_open = 64;
+  EngineAddressFlags addresses;  // --source, --dpdk, --gateway
   double rate = 1000;
   int64_t timeout_ms = 3000;
   uint32_t workers = 1;

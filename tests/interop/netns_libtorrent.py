@@ -4,8 +4,9 @@ namespace with Debian's /usr/bin/python3.
   netns_libtorrent.py seed TORRENT DATA_DIR LISTEN_IP PORT
       seeds TORRENT from DATA_DIR; prints `ready` once listening.
   netns_libtorrent.py leech TORRENT SAVE_DIR LISTEN_IP PORT PEER_IP PEER_PORT TIMEOUT
-      downloads TORRENT from PEER (plaintext, TCP only); prints `ready`,
-      then `done` when complete or `timeout PROGRESS` and exits.
+      downloads TORRENT (plaintext, TCP only), dialing PEER unless its port is
+      0 (then it waits to be dialed); prints `ready`, then `done` when
+      complete or `timeout PROGRESS` and exits.
 Runs until SIGTERM (seed) or completion (leech)."""
 import signal
 import sys
@@ -42,7 +43,8 @@ if mode == "seed":
     sys.exit(0)
 
 peer_ip, peer_port, timeout = sys.argv[6], int(sys.argv[7]), float(sys.argv[8])
-handle.connect_peer((peer_ip, peer_port))
+if peer_port:
+    handle.connect_peer((peer_ip, peer_port))
 end = time.time() + timeout
 while running and time.time() < end:
     st = handle.status()
@@ -50,7 +52,7 @@ while running and time.time() < end:
         print("done", flush=True)
         sys.exit(0)
     time.sleep(0.1)
-    if int((end - time.time()) * 10) % 20 == 0:  # re-dial now and then, as a client would
+    if peer_port and int((end - time.time()) * 10) % 20 == 0:  # re-dial now and then
         handle.connect_peer((peer_ip, peer_port))
 print(f"timeout {handle.status().progress:.3f}", flush=True)
 sys.exit(1)

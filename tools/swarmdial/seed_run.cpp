@@ -7,6 +7,7 @@
 #include <iostream>
 #include <thread>
 
+#include "dpdk_run.hpp"
 #include "engine/metrics_text.hpp"
 #include "engine/mono_clock.hpp"
 #include "engine/shard.hpp"
@@ -85,9 +86,34 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
   session.have = &store.have_bitfield();
   session.have_count = store.have_count();
 
+  // With dpdk the port, the TAP and the engine's addresses come first: the
+  // pool's listener binds to those addresses, and the shards' loops carry
+  // every packet of every peer, inbound ones too, so they run even with
+  // nothing to dial.
+  std::unique_ptr<DpdkRun> dpdk;
+  if (cfg.backend == Backend::kDpdk) {
+    DialConfig dc;
+    dc.backend = Backend::kDpdk;
+    dc.sources = cfg.addresses.sources;
+    dc.dpdk_args = cfg.addresses.dpdk_args;
+    dc.gateway = cfg.addresses.gateway;
+    dc.shards = cfg.shards;
+    dc.shards_given = true;
+    dc.half_open = cfg.half_open;
+    dc.hold = true;  // established flows become kernel sockets for the pool
+    try {
+      dpdk = open_dpdk(dc);
+    } catch (const std::exception& e) {
+      std::cerr << "swarmdial seed: " << e.what() << "\n";
+      return 2;
+    }
+  }
+  std::atomic<bool> forwarding_done{false};
+
   // Dialing: the same shards, budgets and pacing as `dial`, handing every
   // established flow to the pool.
   uint32_t n = dial_list.empty() && !hooks.dynamic_targets ? 0 : cfg.shards;
+  if (dpdk) n = dpdk->shards();
   TargetSet targets = TargetSet::from_list(dial_list);
   std::vector<ShardStats> stats(std::max(1u, n));
   std::vector<std::unique_ptr<SpscQueue<ResultRow>>> rows;
@@ -149,10 +175,15 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
     sc.timeout_ns = cfg.timeout_ms * 1'000'000;
     sc.targets = &targets;
     if (hooks.dynamic_targets) sc.feed = feed_ptrs[i];
+    sc.forwarding_done = &forwarding_done;
     Backend backend = cfg.backend;
-    shards.push_back(std::make_unique<Shard>(
-        sc, [backend](const DialerOptions& o) { return make_dialer(backend, o); }, stats[i],
-        *rows[i], handoffs[i].get(), stop, abort, start));
+    DialerFactory factory = [backend](const DialerOptions& o) { return make_dialer(backend, o); };
+    if (dpdk)
+      factory = dpdk->factory();
+    else
+      sc.sources = cfg.addresses.sources;
+    shards.push_back(std::make_unique<Shard>(sc, factory, stats[i], *rows[i], handoffs[i].get(),
+                                             stop, abort, start));
     threads.emplace_back([&, i] { shards[i]->run(); });
   }
 
@@ -185,11 +216,14 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
   }
   if (hooks.before_stop) hooks.before_stop();
   stop.store(true);
+  // The pool closes its peers first: with dpdk their last segments still
+  // travel through the shards' loops, which stop forwarding only after.
+  pool.stop();
+  forwarding_done.store(true, std::memory_order_release);
   for (auto& t : threads) t.join();
   for (auto& q : rows)
     while (auto row = q->try_pop())
       if (hooks.on_row) hooks.on_row(*row);
-  pool.stop();
   // Flows handed off after the pool stopped are ours to close.
   for (auto& h : handoffs)
     while (auto f = h->try_pop()) ::close(f->fd);
