@@ -6,6 +6,7 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_flow.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -269,6 +270,40 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& cfg) {
   return p;
 }
 
+bool DpdkPort::steer_by_flow(uint16_t first_port, uint32_t ports_per_queue) {
+  if (queues_ < 2) return false;
+  for (uint32_t q = 0; q < queues_; ++q) {
+    rte_flow_attr attr{};
+    attr.ingress = 1;
+    rte_flow_item_tcp spec{}, last{}, mask{};
+    spec.hdr.dst_port = rte_cpu_to_be_16(static_cast<uint16_t>(first_port + q * ports_per_queue));
+    last.hdr.dst_port =
+        rte_cpu_to_be_16(static_cast<uint16_t>(first_port + (q + 1) * ports_per_queue - 1));
+    mask.hdr.dst_port = 0xffff;
+    rte_flow_item pattern[4] = {};
+    pattern[0].type = RTE_FLOW_ITEM_TYPE_ETH;
+    pattern[1].type = RTE_FLOW_ITEM_TYPE_IPV4;
+    pattern[2].type = RTE_FLOW_ITEM_TYPE_TCP;
+    pattern[2].spec = &spec;
+    pattern[2].last = &last;
+    pattern[2].mask = &mask;
+    pattern[3].type = RTE_FLOW_ITEM_TYPE_END;
+    rte_flow_action_queue queue{static_cast<uint16_t>(q)};
+    rte_flow_action actions[2] = {};
+    actions[0].type = RTE_FLOW_ACTION_TYPE_QUEUE;
+    actions[0].conf = &queue;
+    actions[1].type = RTE_FLOW_ACTION_TYPE_END;
+    rte_flow_error error{};
+    if (rte_flow_validate(port_, &attr, pattern, actions, &error) != 0 ||
+        !rte_flow_create(port_, &attr, pattern, actions, &error)) {
+      rte_flow_flush(port_, &error);  // all rules or none
+      return false;
+    }
+  }
+  flow_rules_ = true;
+  return true;
+}
+
 void DpdkPort::open_tap(const DpdkPortConfig& cfg, int socket) {
   // The TAP gets its own vdev name so it is never mistaken for the wire
   // port, and runs one queue pair per shard: any shard may pass a frame to
@@ -311,6 +346,10 @@ DpdkPort::~DpdkPort() {
     sigio_sink_.reset();
     if (tap_started_) rte_eth_dev_stop(tap_port_);
     rte_eth_dev_close(tap_port_);
+  }
+  if (flow_rules_) {
+    rte_flow_error error{};
+    rte_flow_flush(port_, &error);
   }
   if (started_) rte_eth_dev_stop(port_);
   if (configured_) rte_eth_dev_close(port_);

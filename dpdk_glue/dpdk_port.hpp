@@ -43,6 +43,12 @@ class DpdkPort {
   bool rx_checksum_offload() const { return rx_csum_; }
   rte_mempool* pool(uint32_t queue) const { return pools_[queue]; }
   rte_ring* steering_ring(uint32_t queue) const { return rings_[queue]; }
+  // Asks the port to deliver TCP segments for each shard's port range
+  // [first + q * per_queue, first + (q + 1) * per_queue) to queue q with
+  // rte_flow rules. False (and no rule left behind) when the port's driver
+  // cannot: the shards then pass each other's frames through their rings.
+  bool steer_by_flow(uint16_t first_port, uint32_t ports_per_queue);
+  bool flow_steering() const { return flow_rules_; }
   bool has_tap() const { return tap_port_ != kNoPort; }
   uint16_t tap_port() const { return tap_port_; }
   const MacAddress& tap_mac() const { return tap_mac_; }
@@ -65,7 +71,7 @@ class DpdkPort {
   MacAddress mac_;
   std::string driver_;
   bool tx_csum_ = false, rx_csum_ = false;
-  bool configured_ = false, started_ = false;
+  bool configured_ = false, started_ = false, flow_rules_ = false;
   std::vector<rte_mempool*> pools_;
   std::vector<rte_ring*> rings_;
 };

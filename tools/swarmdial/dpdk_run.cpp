@@ -64,6 +64,10 @@ class DpdkRunImpl final : public DpdkRun {
     }
     dialer_cfg_.ports = *make_plan(cfg, port_->queues(), why);
     dialer_cfg_.shards = port_->queues();
+    // Replies go straight to their shard's queue where the port can filter
+    // by TCP port; otherwise (af_packet, af_xdp, most vdevs) a shard hands
+    // a frame it does not own to its owner's ring.
+    port_->steer_by_flow(dialer_cfg_.ports.port_base(), dialer_cfg_.ports.ports_per_shard());
     if (cfg.gateway) dialer_cfg_.gateway = host_order(*cfg.gateway);
   }
 
