@@ -6,8 +6,10 @@ runs in an sd_* namespace on net_af_packet; real peers in the other.
 1. echo: 16 MiB each way through one repaired socket, every byte checked,
    and the same over a plain kernel connect() on the same veth: the
    throughput of each is printed.
-2. --hold: N flows are handed off and held; the peer's kernel shows N
-   ESTABLISHED connections from the engine's address.
+2. --hold on two shards (two af_packet queues, so some handshakes and
+   flows cross shards through the steering rings): N flows are handed off
+   and held; the peer's kernel shows N ESTABLISHED connections from the
+   engine's address.
 3. --bt-infohash against python3-libtorrent seeding in the peer namespace:
    bt_ok and the client's name from its peer_id, over the repaired socket.
 Run with Debian's /usr/bin/python3 (libtorrent)."""
@@ -80,8 +82,8 @@ try:
     net.listeners(6000, 10, keep=True)
     out, summary = os.path.join(tmp, "hold.csv"), os.path.join(tmp, "hold.json")
     p = subprocess.Popen(net.in_engine([
-        SWARMDIAL, "dial", "--backend", "dpdk", "--shards", "1", "--source", f"{net.engine_ip}/32",
-        "--dpdk", net.eal_args(1), "--range", f"{net.peer_ip}/32:6000-6009,5000-5004", "--hold",
+        SWARMDIAL, "dial", "--backend", "dpdk", "--shards", "2", "--source", f"{net.engine_ip}/32",
+        "--dpdk", net.eal_args(2), "--range", f"{net.peer_ip}/32:6000-6009,5000-5004", "--hold",
         "--duration", "4", "--timeout", "1000", "--output", out, "--summary", summary,
         "--quiet"]), stderr=subprocess.PIPE, text=True)
     time.sleep(2.5)
