@@ -79,6 +79,16 @@ class DpdkDialer final : public Dialer {
     uint32_t ip = uint32_t{dst.ip.bytes[0]} << 24 | uint32_t{dst.ip.bytes[1]} << 16 |
                   uint32_t{dst.ip.bytes[2]} << 8 | dst.ip.bytes[3];
     engine_.start(slot, ip, dst.port, now_ns, tx_, done_);
+    // A whole budget of SYNs can leave in one go (rate 0, or a neighbour
+    // resolving for many waiters), and its answers arrive while we are still
+    // sending: on a software port they land in a receive ring of a few
+    // hundred frames. Draining the ring after every burst keeps it from
+    // overflowing, as an l3fwd-style loop alternates RX and TX.
+    if (++started_since_poll_ == kBurst) {
+      started_since_poll_ = 0;
+      tx_.flush();
+      poll(now_ns);
+    }
   }
 
   void submit() override { tx_.flush(); }
@@ -250,6 +260,7 @@ class DpdkDialer final : public Dialer {
   MbufTx tx_;
   MbufTx to_kernel_;  // the TAP's queue of this shard
   CompletionQueue done_;
+  uint32_t started_since_poll_ = 0;
   uint64_t steered_away_ = 0, to_kernel_count_ = 0, from_kernel_count_ = 0, no_neighbour_ = 0;
 };
 

@@ -37,7 +37,7 @@ swarmdial = os.path.abspath(os.path.join(args.build_dir, "tools/swarmdial/swarmd
 pid = os.getpid()
 E, P = f"sd_synb_{pid}_e", f"sd_synb_{pid}_p"
 VE, VP = f"sdsb{pid % 100000}e", f"sdsb{pid % 100000}p"
-PEER_IP, SRC_IP, SRC_POOL = "198.18.30.1", "198.18.30.2", "198.18.30.128/25"
+PEER_IP, SRC_IP, SRC_POOL = "198.18.30.1", "198.18.30.2", "198.18.30.128/26"
 TARGETS = "198.18.128.0/17"
 tmp = tempfile.mkdtemp(prefix="sd_synb_")
 
