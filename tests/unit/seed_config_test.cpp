@@ -1,0 +1,59 @@
+#include "engine/seed_config.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace swarmdial;
+
+namespace {
+const std::vector<std::string> kBase = {"--torrent", "t.torrent", "--data",
+                                        "d",         "--listen",  "198.18.0.100:6881"};
+
+std::vector<std::string> with(std::vector<std::string> extra) {
+  std::vector<std::string> a = kBase;
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+SeedConfig parse(std::vector<std::string> args) {
+  std::string help;
+  auto cfg = parse_seed_args(args, help);
+  if (!cfg) throw std::runtime_error("help");
+  return *cfg;
+}
+
+void expect_usage_error(std::vector<std::string> args, const std::string& names) {
+  try {
+    parse(args);
+    ADD_FAILURE() << "no error for " << testing::PrintToString(args);
+  } catch (const UsageError& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find(names), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  }
+}
+}  // namespace
+
+TEST(SeedConfig, DpdkBackendTakesTheSameAddressFlagsAsDial) {
+  auto c = parse(with({"--backend", "dpdk", "--dpdk", "--no-pci --vdev net_ring0", "--source",
+                       "198.18.0.100/30", "--gateway", "198.18.0.1"}));
+  EXPECT_EQ(c.backend, Backend::kDpdk);
+  EXPECT_EQ(c.addresses.dpdk_args, "--no-pci --vdev net_ring0");
+  EXPECT_EQ(c.addresses.sources.size(), 4u);
+  ASSERT_TRUE(c.addresses.gateway.has_value());
+  EXPECT_EQ(c.addresses.gateway->bytes[3], 1);
+}
+
+TEST(SeedConfig, DpdkFlagErrorsNameTheFlag) {
+  expect_usage_error(with({"--backend", "dpdk", "--source", "198.18.0.100/32"}), "--dpdk");
+  expect_usage_error(with({"--backend", "dpdk", "--dpdk", "--no-pci"}), "--source");
+  expect_usage_error(with({"--dpdk", "--no-pci"}), "--dpdk");
+  expect_usage_error(with({"--gateway", "198.18.0.1"}), "--gateway");
+  expect_usage_error(with({"--source", "not-an-address"}), "--source");
+}
+
+TEST(SeedConfig, KernelBackendsMayUseASourcePool) {
+  auto c = parse(with({"--source", "127.0.1.0/29"}));
+  EXPECT_EQ(c.backend, Backend::kUring);
+  EXPECT_EQ(c.addresses.sources.size(), 8u);
+  EXPECT_TRUE(c.addresses.dpdk_args.empty());
+}
