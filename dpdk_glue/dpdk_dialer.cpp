@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/mono_clock.hpp"
+#include "engine/tcp/byte_order.hpp"
 #include "engine/tcp/handshake_engine.hpp"
 #include "mbuf_tx.hpp"
 #include "tcp_repair.hpp"
@@ -76,9 +77,7 @@ class DpdkDialer final : public Dialer {
   std::string_view name() const override { return "dpdk"; }
 
   void start(uint32_t slot, const Endpoint& dst, const IpAddress*, int64_t now_ns) override {
-    uint32_t ip = uint32_t{dst.ip.bytes[0]} << 24 | uint32_t{dst.ip.bytes[1]} << 16 |
-                  uint32_t{dst.ip.bytes[2]} << 8 | dst.ip.bytes[3];
-    engine_.start(slot, ip, dst.port, now_ns, tx_, done_);
+    engine_.start(slot, wire::load32(dst.ip.bytes.data()), dst.port, now_ns, tx_, done_);
     // A whole budget of SYNs can leave in one go (rate 0, or a neighbour
     // resolving for many waiters), and its answers arrive while we are still
     // sending: on a software port they land in a receive ring of a few
@@ -183,8 +182,7 @@ class DpdkDialer final : public Dialer {
       rte_pktmbuf_free(m);
       return;
     }
-    uint32_t dst = uint32_t{d[30]} << 24 | uint32_t{d[31]} << 16 | uint32_t{d[32]} << 8 | d[33];
-    const MacAddress* next = engine_.neighbour_for(dst);
+    const MacAddress* next = engine_.neighbour_for(wire::load32(d + kEthHeader + 16));
     if (!next) {
       ++no_neighbour_;
       rte_pktmbuf_free(m);

@@ -95,9 +95,9 @@ sigset_t tap_signal_set() {
 
 // The one thread that lets the TAP driver's signal in, so its handler runs
 // here and nowhere else. It sleeps in pause() between signals.
-class SigioSink {
+class TapSignalSink {
  public:
-  explicit SigioSink(int signal) : signal_(signal) {
+  explicit TapSignalSink(int signal) : signal_(signal) {
     thread_ = std::thread([this] {
       sigset_t one;
       sigemptyset(&one);
@@ -107,7 +107,7 @@ class SigioSink {
       exited_.store(true);
     });
   }
-  ~SigioSink() {
+  ~TapSignalSink() {
     stop_.store(true);
     // Each signal ends one pause(); knock until the thread has seen stop_.
     while (!exited_.load()) {
@@ -162,7 +162,7 @@ void start_eal(const std::string& args) {
   // since the last read. Delivered to any thread, the signal breaks poll(),
   // epoll_wait() and io_uring waits with EINTR. So these signals are blocked
   // here, before EAL and every later thread inherit the mask, and one thread
-  // of the TAP's own takes them (SigioSink).
+  // of the TAP's own takes them (TapSignalSink).
   sigset_t tap_signals = tap_signal_set();
   pthread_sigmask(SIG_BLOCK, &tap_signals, nullptr);
   cpu_set_t affinity;
@@ -334,8 +334,8 @@ void DpdkPort::open_tap(const DpdkPortConfig& cfg, int socket) {
   }
   if (int rc = rte_eth_dev_start(id); rc != 0) fail("start TAP", rc);
   tap_started_ = true;
-  if (int sig = SigioSink::find_tap_signal(); sig != 0)
-    sigio_sink_ = std::make_shared<SigioSink>(sig);
+  if (int sig = TapSignalSink::find_tap_signal(); sig != 0)
+    tap_signal_sink_ = std::make_shared<TapSignalSink>(sig);
   rte_ether_addr mac{};
   rte_eth_macaddr_get(id, &mac);
   std::memcpy(tap_mac_.bytes.data(), mac.addr_bytes, 6);
@@ -343,7 +343,7 @@ void DpdkPort::open_tap(const DpdkPortConfig& cfg, int socket) {
 
 DpdkPort::~DpdkPort() {
   if (tap_port_ != kNoPort) {
-    sigio_sink_.reset();
+    tap_signal_sink_.reset();
     if (tap_started_) rte_eth_dev_stop(tap_port_);
     rte_eth_dev_close(tap_port_);
   }

@@ -66,7 +66,7 @@ class DpdkPort {
   std::string tap_name_;
   std::string kernel_ifname_;
   bool tap_started_ = false;
-  std::shared_ptr<void> sigio_sink_;  // the thread that takes the TAP's SIGIO
+  std::shared_ptr<void> tap_signal_sink_;  // the thread that takes the TAP's signal
   uint32_t queues_ = 1;
   MacAddress mac_;
   std::string driver_;

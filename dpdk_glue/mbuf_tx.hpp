@@ -60,9 +60,9 @@ class MbufTx final : public FrameSink {
   }
 
   void flush() {
+    if (pending_count_ == 0) return;
     uint16_t sent = 0;
     // A full TX ring drains in microseconds; retry a few times before dropping.
-    if (pending_count_ == 0) return;
     for (int tries = 0; tries < 8 && sent < pending_count_; ++tries)
       sent += rte_eth_tx_burst(port_, queue_, pending_.data() + sent,
                                static_cast<uint16_t>(pending_count_ - sent));

@@ -10,6 +10,8 @@
 
 namespace swarmdial {
 
+class RouteNetlink;
+
 class TapKernelSide {
  public:
   // Throws std::runtime_error naming the step that failed.
@@ -20,7 +22,7 @@ class TapKernelSide {
   TapKernelSide& operator=(const TapKernelSide&) = delete;
 
  private:
-  void rule(bool add);
+  void rule(RouteNetlink& nl, bool add);
   uint32_t pool_ip_;
   uint8_t pool_prefix_;
   uint32_t table_;

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-from sdtest import sh
+from sdtest import is_root, sh, skip
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -28,6 +28,16 @@ NFT_RULES = """table inet sd_dpdk {
  }
 }
 """
+
+
+def skip_unless_dpdk(swarmdial):
+    """Skips (exit 77) without root or in a build without the dpdk backend."""
+    if not is_root():
+        skip("needs root for sd_* namespaces and a DPDK port")
+    probe = subprocess.run([swarmdial, "dial", "--range", "198.18.0.1/32:1", "--backend", "dpdk"],
+                           capture_output=True, text=True)
+    if "no DPDK support" in probe.stderr:
+        skip("this build has no DPDK backend")
 
 
 class DpdkNet:

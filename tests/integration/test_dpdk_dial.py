@@ -23,15 +23,10 @@ import sys
 import tempfile
 import time
 
-from dpdk_net import DpdkNet
-from sdtest import SWARMDIAL, Check, is_root, read_json, read_rows, skip
+from dpdk_net import DpdkNet, skip_unless_dpdk
+from sdtest import SWARMDIAL, Check, read_json, read_rows
 
-if not is_root():
-    skip("needs root for sd_* namespaces and a DPDK port")
-probe = subprocess.run([SWARMDIAL, "dial", "--range", "198.18.0.1/32:1", "--backend", "dpdk"],
-                       capture_output=True, text=True)
-if "no DPDK support" in probe.stderr:
-    skip("this build has no DPDK backend")
+skip_unless_dpdk(SWARMDIAL)
 
 check = Check("dpdk dial")
 tmp = tempfile.mkdtemp(prefix="sd_dpdk_")

@@ -28,16 +28,13 @@ except ImportError:
     sys.exit(77)
 
 from dpdk_net import HERE as INTEGRATION_DIR
-from dpdk_net import DpdkNet
-from sdtest import SWARMDIAL, Check, is_root, read_json, skip
+from dpdk_net import DpdkNet, skip_unless_dpdk
+from sdtest import SWARMDIAL, Check, read_json
 
-if not is_root():
-    skip("needs root for sd_* namespaces and a DPDK port")
-ECHO_CLIENT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(SWARMDIAL))),
-                           "..", "tests", "dpdk", "dpdk_echo_client")
-ECHO_CLIENT = os.path.normpath(ECHO_CLIENT)
-if not os.path.exists(ECHO_CLIENT):
-    skip("this build has no DPDK backend")
+skip_unless_dpdk(SWARMDIAL)
+# meson passes the echo client's path; by hand it sits in the same build tree.
+ECHO_CLIENT = os.environ.get("SWARMDIAL_ECHO_CLIENT") or os.path.normpath(
+    os.path.join(os.path.dirname(os.path.abspath(SWARMDIAL)), "../../tests/dpdk/dpdk_echo_client"))
 
 check = Check("dpdk handoff")
 tmp = tempfile.mkdtemp(prefix="sd_handoff_")

@@ -19,15 +19,10 @@ except ImportError:
     print("SKIP: python3-libtorrent is not installed")
     sys.exit(77)
 
-from dpdk_net import DpdkNet
-from sdtest import SWARMDIAL, Check, is_root, read_json, skip
+from dpdk_net import DpdkNet, skip_unless_dpdk
+from sdtest import SWARMDIAL, Check, read_json
 
-if not is_root():
-    skip("needs root for sd_* namespaces and a DPDK port")
-probe = subprocess.run([SWARMDIAL, "dial", "--range", "198.18.0.1/32:1", "--backend", "dpdk"],
-                       capture_output=True, text=True)
-if "no DPDK support" in probe.stderr:
-    skip("this build has no DPDK backend")
+skip_unless_dpdk(SWARMDIAL)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 check = Check("dpdk seed")

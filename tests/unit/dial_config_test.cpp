@@ -5,26 +5,18 @@
 #include <cstdio>
 #include <fstream>
 
+#include "usage_error_expect.hpp"
+
 using namespace swarmdial;
 
 namespace {
 DialConfig parse(std::vector<std::string> args) {
-  std::string help;
-  auto cfg = parse_dial_args(args, help);
-  if (!cfg) throw std::runtime_error("help");
-  return *cfg;
+  return testing_support::parse_or_throw(parse_dial_args, args);
 }
 
 // The message must be one line and name the offending flag.
 void expect_usage_error(std::vector<std::string> args, const std::string& names) {
-  try {
-    parse(args);
-    ADD_FAILURE() << "no error for " << testing::PrintToString(args);
-  } catch (const UsageError& e) {
-    std::string msg = e.what();
-    EXPECT_NE(msg.find(names), std::string::npos) << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-  }
+  testing_support::expect_usage_error(parse_dial_args, args, names);
 }
 }  // namespace
 

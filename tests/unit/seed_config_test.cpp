@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "usage_error_expect.hpp"
+
 using namespace swarmdial;
 
 namespace {
@@ -15,21 +17,11 @@ std::vector<std::string> with(std::vector<std::string> extra) {
 }
 
 SeedConfig parse(std::vector<std::string> args) {
-  std::string help;
-  auto cfg = parse_seed_args(args, help);
-  if (!cfg) throw std::runtime_error("help");
-  return *cfg;
+  return testing_support::parse_or_throw(parse_seed_args, args);
 }
 
 void expect_usage_error(std::vector<std::string> args, const std::string& names) {
-  try {
-    parse(args);
-    ADD_FAILURE() << "no error for " << testing::PrintToString(args);
-  } catch (const UsageError& e) {
-    std::string msg = e.what();
-    EXPECT_NE(msg.find(names), std::string::npos) << msg;
-    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
-  }
+  testing_support::expect_usage_error(parse_seed_args, args, names);
 }
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include "dpdk_glue/tap_kernel_side.hpp"
 #include "dpdk_glue/tcp_repair.hpp"
 #include "dpdk_glue/wire_ingress_guard.hpp"
+#include "engine/tcp/byte_order.hpp"
 #endif
 
 namespace swarmdial {
@@ -22,8 +23,7 @@ namespace {
 constexpr uint16_t kSourcePortBase = 20000;
 
 uint32_t host_order(const IpAddress& ip) {
-  return uint32_t{ip.bytes[0]} << 24 | uint32_t{ip.bytes[1]} << 16 | uint32_t{ip.bytes[2]} << 8 |
-         ip.bytes[3];
+  return wire::load32(ip.bytes.data());
 }
 
 std::optional<SourcePortPlan> make_plan(const DialConfig& cfg, uint32_t shards, std::string& why) {
