@@ -14,8 +14,10 @@
 #include "engine/mono_clock.hpp"
 #include "engine/tcp/byte_order.hpp"
 #include "engine/tcp/handshake_engine.hpp"
+#include "kernel_neighbours.hpp"
 #include "mbuf_tx.hpp"
 #include "tcp_repair.hpp"
+#include "xdp_steal_table.hpp"
 
 namespace swarmdial {
 namespace {
@@ -24,21 +26,31 @@ constexpr uint16_t kBurst = 64;
 
 // Completed attempts waiting for reap(); at most one per slot. With the
 // exception path, an established flow becomes its kernel socket right here,
-// on the shard's thread, before the next received frame is looked at: the
-// flow's next packet must find the socket in place.
+// on the shard's thread, before the next received frame is looked at (TAP
+// path) and before our ACK leaves (it is only queued yet): the flow's next
+// packet must find the socket in place. On the AF_XDP path the slot's
+// 4-tuple leaves the XDP program's map once the socket exists and before it
+// leaves repair mode, so the program stops taking the flow's RSTs and
+// retransmitted SYN-ACKs from the kernel exactly when the kernel can take
+// them; a slot that ended any other way leaves the map at once.
 class CompletionQueue final : public ResultSink {
  public:
-  CompletionQueue(uint32_t capacity, bool repair) : items_(capacity), repair_(repair) {}
+  CompletionQueue(uint32_t capacity, bool repair, XdpStealTable* steal, uint32_t shard)
+      : items_(capacity), repair_(repair), steal_(steal), shard_(shard) {}
   void on_result(const HandshakeResult& r) override {
     DialCompletion c{r.slot, r.err, r.rtt_ns, -1};
     if (r.err == 0 && repair_) {
-      int fd = repair_established(r.flow);
+      int fd = repair_begin(r.flow);
+      if (steal_) steal_->clear(shard_, r.slot);
+      if (fd >= 0) fd = repair_finish(fd);
       if (fd >= 0) {
         c.fd = fd;
       } else {
         c.err = -fd;
         ++repair_failed_;
       }
+    } else if (steal_) {
+      steal_->clear(shard_, r.slot);
     }
     items_[(head_ + size_) % items_.size()] = c;
     ++size_;
@@ -58,6 +70,8 @@ class CompletionQueue final : public ResultSink {
  private:
   std::vector<DialCompletion> items_;
   bool repair_;
+  XdpStealTable* steal_;
+  uint32_t shard_;
   size_t head_ = 0, size_ = 0;
   uint64_t repair_failed_ = 0;
 };
@@ -72,12 +86,26 @@ class DpdkDialer final : public Dialer {
         tx_(port.port_id(), queue_, port.pool(opts.shard), port.tx_checksum_offload()),
         to_kernel_(port.has_tap() ? port.tap_port() : port.port_id(), queue_, port.pool(opts.shard),
                    false),
-        done_(opts.slots, engine_.config().keep_established) {}
+        done_(opts.slots, engine_.config().keep_established, cfg.steal, opts.shard) {
+    if (cfg.steal) {
+      neighbours_.emplace(port.kernel_ifname());
+      cfg.steal->shard_running(true);
+    }
+  }
+  ~DpdkDialer() override { stopped(); }
+
+  void stopped() override {
+    if (cfg_.steal && running_) cfg_.steal->shard_running(false);
+    running_ = false;
+  }
 
   std::string_view name() const override { return "dpdk"; }
 
   void start(uint32_t slot, const Endpoint& dst, const IpAddress*, int64_t now_ns) override {
-    engine_.start(slot, wire::load32(dst.ip.bytes.data()), dst.port, now_ns, tx_, done_);
+    uint32_t ip = wire::load32(dst.ip.bytes.data());
+    // In the XDP program's map before the SYN can leave.
+    if (cfg_.steal) cfg_.steal->mark(queue_, slot, ip, dst.port);
+    engine_.start(slot, ip, dst.port, now_ns, tx_, done_);
     // A whole budget of SYNs can leave in one go (rate 0, or a neighbour
     // resolving for many waiters), and its answers arrive while we are still
     // sending: on a software port they land in a receive ring of a few
@@ -109,7 +137,10 @@ class DpdkDialer final : public Dialer {
 
   uint32_t in_flight() const override { return engine_.in_flight(); }
 
-  bool forwards_for_kernel() const override { return engine_.config().keep_established; }
+  // Only the TAP path forwards; on the AF_XDP path the kernel has the flows.
+  bool forwards_for_kernel() const override {
+    return engine_.config().keep_established && port_.has_tap();
+  }
 
   bool wire_counts(WireCounts& w) const override {
     const HandshakeCounters& c = engine_.counters();
@@ -119,7 +150,7 @@ class DpdkDialer final : public Dialer {
     set(WireCounter::kResetsSent, c.resets_sent);
     set(WireCounter::kIgnoredResets, c.ignored_resets);
     set(WireCounter::kIgnoredIcmp, c.ignored_icmp);
-    set(WireCounter::kStray, c.stray);
+    set(WireCounter::kStray, c.stray + unclaimed_);
     set(WireCounter::kInvalid, c.invalid);
     set(WireCounter::kArpRequests, c.arp_requests);
     set(WireCounter::kArpReplies, c.arp_replies);
@@ -130,6 +161,10 @@ class DpdkDialer final : public Dialer {
     set(WireCounter::kFromKernel, from_kernel_count_);
     set(WireCounter::kNoNeighbour, no_neighbour_);
     set(WireCounter::kRepairFailed, done_.repair_failed());
+    if (neighbours_) {
+      set(WireCounter::kNeighboursToKernel, neighbours_->pushed());
+      set(WireCounter::kNeighbourPushFailed, neighbours_->failed());
+    }
     return true;
   }
 
@@ -148,9 +183,10 @@ class DpdkDialer final : public Dialer {
     c.timeout_ns = opts.timeout_ns;
     c.isn_key = {rte_rand(), rte_rand()};
     c.fill = port.tx_checksum_offload() ? ChecksumFill::kOffload : ChecksumFill::kSoftware;
-    c.answer_arp = true;
+    // On the AF_XDP path the kernel owns our addresses and answers ARP.
+    c.answer_arp = cfg.steal == nullptr;
     // Without the exception path (no TCP_REPAIR here) the run is dial-only.
-    c.keep_established = opts.keep_established && port.has_tap();
+    c.keep_established = opts.keep_established && (port.has_tap() || cfg.steal);
     return c;
   }
 
@@ -196,9 +232,13 @@ class DpdkDialer final : public Dialer {
   }
 
   // A frame that is not a handshake of ours goes to the kernel, addressed
-  // to the TAP, or is dropped when there is no exception path.
+  // to the TAP, or is dropped when there is no TAP. On the AF_XDP path the
+  // program gave us only handshakes in flight; one that is not (a SYN-ACK
+  // repeated after the flow became a socket) would have gone to that
+  // socket, which answers it from its own state anyway.
   void pass_to_kernel(rte_mbuf* m) {
     if (!port_.has_tap()) {
+      if (cfg_.steal) ++unclaimed_;
       rte_pktmbuf_free(m);
       return;
     }
@@ -222,6 +262,8 @@ class DpdkDialer final : public Dialer {
       rte_pktmbuf_free(m);
       return;
     }
+    if (neighbours_ && from_wire && f.kind == FrameKind::kArp && f.arp.op == 2)
+      neighbours_->learned(f.arp.sender_ip, f.arp.sender_mac);
     if (from_wire && cfg_.shards > 1 && steer(f, m)) return;
     if (engine_.on_frame(f, now, tx_, done_) == Disposition::kPassToKernel)
       pass_to_kernel(m);
@@ -258,6 +300,9 @@ class DpdkDialer final : public Dialer {
   MbufTx tx_;
   MbufTx to_kernel_;  // the TAP's queue of this shard
   CompletionQueue done_;
+  std::optional<KernelNeighbours> neighbours_;  // the AF_XDP path
+  uint64_t unclaimed_ = 0;
+  bool running_ = true;
   uint32_t started_since_poll_ = 0;
   uint64_t steered_away_ = 0, to_kernel_count_ = 0, from_kernel_count_ = 0, no_neighbour_ = 0;
 };

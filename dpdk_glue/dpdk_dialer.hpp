@@ -11,10 +11,15 @@
 
 namespace swarmdial {
 
+class XdpStealTable;
+
 struct DpdkDialerConfig {
   SourcePortPlan ports;
   std::optional<uint32_t> gateway;  // host order
   uint32_t shards = 1;
+  // The AF_XDP exception path's map of handshakes in flight
+  // (ExceptionPath::handshake_table()); null on the TAP path or dial-only.
+  XdpStealTable* steal = nullptr;
 };
 
 std::unique_ptr<Dialer> make_dpdk_dialer(DpdkPort& port, const DpdkDialerConfig& config,

@@ -24,6 +24,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "xdp_program.hpp"
+
 namespace swarmdial {
 namespace {
 
@@ -136,7 +138,8 @@ class TapSignalSink {
   std::thread thread_;
 };
 
-void start_eal(const std::string& args) {
+// shown: the arguments as the user gave them, for error messages.
+void start_eal(const std::string& args, const std::string& shown) {
   static bool started = false;
   if (started) return;
   std::vector<std::string> words{"swarmdial"};
@@ -175,7 +178,7 @@ void start_eal(const std::string& args) {
   if (have_affinity) pthread_setaffinity_np(pthread_self(), sizeof affinity, &affinity);
   rte_openlog_stream(stderr);
   if (n < 0) {
-    throw std::runtime_error("--dpdk \"" + args + "\": EAL did not start: " +
+    throw std::runtime_error("--dpdk \"" + shown + "\": EAL did not start: " +
                              (said.empty() ? std::string(rte_strerror(rte_errno)) : said));
   }
   if (static_cast<size_t>(n) + 1 != words.size())
@@ -186,8 +189,10 @@ void start_eal(const std::string& args) {
 }  // namespace
 
 std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& cfg) {
-  start_eal(cfg.eal_args);
   std::unique_ptr<DpdkPort> p(new DpdkPort);
+  p->xdp_program_ = std::make_unique<XdpProgramFile>();
+  bool any_af_xdp = false;
+  start_eal(with_xdp_program(cfg.eal_args, p->xdp_program_->path(), any_af_xdp), cfg.eal_args);
   uint16_t port = RTE_MAX_ETHPORTS;
   uint16_t id;
   RTE_ETH_FOREACH_DEV(id) {
@@ -202,6 +207,7 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& cfg) {
   rte_eth_dev_info info{};
   if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) fail("port info", rc);
   p->driver_ = info.driver_name ? info.driver_name : "?";
+  p->af_xdp_ = p->driver_ == "net_af_xdp";
   if (char name[IF_NAMESIZE]; info.if_index != 0 && if_indextoname(info.if_index, name))
     p->kernel_ifname_ = name;
   uint32_t port_queues = std::min(info.max_rx_queues, info.max_tx_queues);
@@ -263,7 +269,7 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& cfg) {
   }
   if (int rc = rte_eth_dev_start(port); rc != 0) fail("start port", rc);
   p->started_ = true;
-  if (cfg.exception_path) p->open_tap(cfg, socket);
+  if (cfg.exception_path && !p->af_xdp_) p->open_tap(cfg, socket);
   rte_ether_addr mac{};
   rte_eth_macaddr_get(port, &mac);
   std::memcpy(p->mac_.bytes.data(), mac.addr_bytes, 6);

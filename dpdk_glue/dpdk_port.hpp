@@ -15,13 +15,17 @@ struct rte_ring;
 
 namespace swarmdial {
 
+class XdpProgramFile;
+
 struct DpdkPortConfig {
   std::string eal_args;     // as given to --dpdk
   uint32_t queues = 1;      // one per shard
   bool fit_queues = false;  // take fewer queues when the port has fewer
   uint32_t budget = 1;      // per shard: sizes the mempools
-  // Established flows become kernel sockets: add the TAP exception path,
-  // a net_tap interface (one queue pair per shard) named tap_name.
+  // Established flows become kernel sockets: on any port but net_af_xdp,
+  // add the TAP exception path, a net_tap interface (one queue pair per
+  // shard) named tap_name. net_af_xdp ports always run swarmdial's XDP
+  // program, which is their exception path (see exception_path.hpp).
   bool exception_path = false;
   std::string tap_name;
 };
@@ -50,6 +54,8 @@ class DpdkPort {
   bool steer_by_flow(uint16_t first_port, uint32_t ports_per_queue);
   bool flow_steering() const { return flow_rules_; }
   bool has_tap() const { return tap_port_ != kNoPort; }
+  // A net_af_xdp port, running swarmdial's XDP program.
+  bool af_xdp() const { return af_xdp_; }
   uint16_t tap_port() const { return tap_port_; }
   const MacAddress& tap_mac() const { return tap_mac_; }
   const std::string& tap_name() const { return tap_name_; }
@@ -61,6 +67,8 @@ class DpdkPort {
   DpdkPort() = default;
   void open_tap(const DpdkPortConfig& config, int socket);
   uint16_t port_ = 0;
+  bool af_xdp_ = false;
+  std::unique_ptr<XdpProgramFile> xdp_program_;  // DPDK reads it while the port starts
   uint16_t tap_port_ = kNoPort;
   MacAddress tap_mac_;
   std::string tap_name_;

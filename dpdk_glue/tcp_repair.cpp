@@ -53,6 +53,18 @@ bool tcp_repair_available(std::string& why) {
 }
 
 int repair_established(const EstablishedFlow& f) {
+  int fd = repair_begin(f);
+  return fd < 0 ? fd : repair_finish(fd);
+}
+
+int repair_finish(int fd) {
+  if (set(fd, IPPROTO_TCP, kTcpRepair, 0)) return fd;
+  int e = errno;
+  close(fd);
+  return -e;
+}
+
+int repair_begin(const EstablishedFlow& f) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
   // The order matters; each step was checked against this kernel.
@@ -100,7 +112,6 @@ int repair_established(const EstablishedFlow& f) {
   w.rcv_wnd = f.our_window;
   w.rcv_wup = f.irs + 1;
   if (!set(fd, IPPROTO_TCP, kTcpRepairWindow, w)) return fail();
-  if (!set(fd, IPPROTO_TCP, kTcpRepair, 0)) return fail();
   return fd;
 }
 

@@ -45,6 +45,8 @@ class Dialer {
   // True when handed-off flows depend on this dialer's loop (their packets
   // pass through it): the shard keeps calling reap() after dialing ends.
   virtual bool forwards_for_kernel() const { return false; }
+  // The shard's loop has ended: nothing more will be started or reaped.
+  virtual void stopped() {}
 };
 
 // TCP_SYNCNT for an engine timeout: the SYN retransmissions (at 1, 3, 7, 15 s

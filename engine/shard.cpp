@@ -125,6 +125,7 @@ std::string Shard::run() {
     if (n > 0) now = mono_ns();
     for (size_t i = 0; i < n; ++i) complete(done[i], now, stopping);
   }
+  rt_->dialer->stopped();
   stats_.done.set(1);
   return {};
 }

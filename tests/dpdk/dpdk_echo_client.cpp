@@ -1,9 +1,9 @@
 // Test client for the dpdk backend's handoff: dials ONE target through the
-// real DpdkPort + DpdkDialer with the TAP exception path, takes the
-// repaired kernel socket, pushes BYTES of data through an echo server and
-// checks every byte that comes back, while a second thread keeps the
-// shard's loop forwarding. With --plain it does the same over an ordinary
-// connect() from SOURCE, the baseline. Prints one JSON line.
+// real DpdkPort + DpdkDialer with the port's exception path (the TAP, or
+// swarmdial's XDP program on net_af_xdp), takes the repaired kernel socket,
+// pushes BYTES of data through an echo server and checks every byte that
+// comes back, while a second thread keeps the shard's loop running. With --plain it does the same
+// over an ordinary connect() from SOURCE, the baseline. Prints one JSON line.
 //
 // usage: dpdk_echo_client [--plain] EAL_ARGS SOURCE_IP TARGET_IP PORT BYTES
 #include <arpa/inet.h>
@@ -23,8 +23,7 @@
 
 #include "dpdk_glue/dpdk_dialer.hpp"
 #include "dpdk_glue/dpdk_port.hpp"
-#include "dpdk_glue/tap_kernel_side.hpp"
-#include "dpdk_glue/wire_ingress_guard.hpp"
+#include "dpdk_glue/exception_path.hpp"
 #include "engine/mono_clock.hpp"
 
 using namespace swarmdial;
@@ -122,13 +121,11 @@ int main(int argc, char** argv) {
     pc.exception_path = true;
     pc.tap_name = "sdtap" + std::to_string(getpid() % 100000);
     auto dpdk = DpdkPort::open(pc);
-    std::unique_ptr<WireIngressGuard> guard;
-    if (!dpdk->kernel_ifname().empty())
-      guard = std::make_unique<WireIngressGuard>(dpdk->kernel_ifname());
-    TapKernelSide kernel_side(dpdk->tap_name(), source, 1, 32);
     std::string why;
     DpdkDialerConfig dc;
     dc.ports = *SourcePortPlan::make(source, 1, 1, 64, 20000, why);
+    auto exception = ExceptionPath::open(*dpdk, dc.ports, 64, /*handoff=*/true);
+    dc.steal = exception->handshake_table();
 
     std::promise<DialCompletion> result;
     std::atomic<bool> done{false};
@@ -151,7 +148,9 @@ int main(int argc, char** argv) {
       size_t n = 0;
       while (n == 0) n = dialer->reap(c, 100'000'000);
       result.set_value(c[0]);
-      while (!done.load()) dialer->reap(c, 1'000'000);
+      // The TAP path's flow travels through this loop; the AF_XDP path's
+      // does not, and the shard is free to stop, as a real run's would.
+      while (!done.load() && dialer->forwards_for_kernel()) dialer->reap(c, 1'000'000);
       dialer->wire_counts(counts);
     });
     DialCompletion c = result.get_future().get();

@@ -8,9 +8,8 @@
 #ifdef SWARMDIAL_HAVE_DPDK
 #include "dpdk_glue/dpdk_dialer.hpp"
 #include "dpdk_glue/dpdk_port.hpp"
-#include "dpdk_glue/tap_kernel_side.hpp"
+#include "dpdk_glue/exception_path.hpp"
 #include "dpdk_glue/tcp_repair.hpp"
-#include "dpdk_glue/wire_ingress_guard.hpp"
 #include "engine/tcp/byte_order.hpp"
 #endif
 
@@ -53,17 +52,10 @@ class DpdkRunImpl final : public DpdkRun {
       }
     }
     port_ = DpdkPort::open(pc);
-    if (port_->has_tap()) {
-      if (!port_->kernel_ifname().empty())
-        wire_guard_ = std::make_unique<WireIngressGuard>(port_->kernel_ifname());
-      uint32_t count = static_cast<uint32_t>(cfg.sources.size());
-      uint8_t prefix = 32;
-      while (prefix > 0 && (1u << (32 - prefix)) < count) --prefix;
-      kernel_side_ = std::make_unique<TapKernelSide>(
-          port_->tap_name(), host_order(cfg.sources.front()), count, prefix);
-    }
     dialer_cfg_.ports = *make_plan(cfg, port_->queues(), why);
     dialer_cfg_.shards = port_->queues();
+    exception_ = ExceptionPath::open(*port_, dialer_cfg_.ports, cfg.half_open, pc.exception_path);
+    dialer_cfg_.steal = exception_->handshake_table();
     // Replies go straight to their shard's queue where the port can filter
     // by TCP port; otherwise (af_packet, af_xdp, most vdevs) a shard hands
     // a frame it does not own to its owner's ring.
@@ -80,8 +72,7 @@ class DpdkRunImpl final : public DpdkRun {
  private:
   DpdkDialerConfig dialer_cfg_;
   std::unique_ptr<DpdkPort> port_;
-  std::unique_ptr<WireIngressGuard> wire_guard_;
-  std::unique_ptr<TapKernelSide> kernel_side_;  // after port_: its rule goes first
+  std::unique_ptr<ExceptionPath> exception_;  // after port_: undone first
 };
 
 }  // namespace
