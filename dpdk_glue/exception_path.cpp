@@ -1,5 +1,9 @@
 #include "exception_path.hpp"
 
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
 #include "kernel_side.hpp"
 #include "reserved_ports.hpp"
 #include "wire_ingress_guard.hpp"
@@ -15,6 +19,16 @@ uint8_t pool_prefix(uint32_t count) {
   return prefix;
 }
 
+// The receive queues the kernel interface has in use.
+uint32_t kernel_rx_queues(const std::string& ifname) {
+  std::error_code ec;
+  uint32_t n = 0;
+  for (const auto& e :
+       std::filesystem::directory_iterator("/sys/class/net/" + ifname + "/queues", ec))
+    if (e.path().filename().string().rfind("rx-", 0) == 0) ++n;
+  return n;
+}
+
 }  // namespace
 
 std::unique_ptr<ExceptionPath> ExceptionPath::open(DpdkPort& port, const SourcePortPlan& plan,
@@ -23,6 +37,15 @@ std::unique_ptr<ExceptionPath> ExceptionPath::open(DpdkPort& port, const SourceP
   e->handoff_ = handoff;
   uint8_t prefix = pool_prefix(plan.address_count());
   if (port.af_xdp()) {
+    // An AF_XDP socket receives from one queue only: a reply the NIC hashes
+    // to a queue without one would reach the kernel, which resets it.
+    if (uint32_t rx = kernel_rx_queues(port.kernel_ifname()); rx > port.queues())
+      throw std::runtime_error(
+          "--dpdk: " + port.kernel_ifname() + " receives on " + std::to_string(rx) +
+          " queues and net_af_xdp binds " + std::to_string(port.queues()) +
+          "; replies on the others would miss the engine: bind them all (queue_count=" +
+          std::to_string(rx) + " and as many --shards) or reduce them (ethtool -L " +
+          port.kernel_ifname() + " combined " + std::to_string(port.queues()) + ")");
     e->steal_ = XdpStealTable::open(port.kernel_ifname(), plan, port.queues(), budget, handoff);
     if (handoff) {
       e->reserved_ = std::make_unique<ReservedPorts>(plan.port_base(), plan.port_end() - 1);

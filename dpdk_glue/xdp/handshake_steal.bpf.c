@@ -11,13 +11,15 @@
  *
  * "xdp.frags": the program looks at headers only, and declaring it safe
  * for multi-buffer frames keeps the veth peer's GSO on. */
-#include <bpf/bpf_endian.h>
-#include <bpf/bpf_helpers.h>
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
 #include <linux/ip.h>
 #include <linux/tcp.h>
+
+/* libbpf's helpers need the kernel's types above. */
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
 
 #include "steal_maps.h"
 

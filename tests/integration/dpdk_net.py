@@ -1,6 +1,6 @@
 """The DPDK test network (DESIGN "Test networks", issue 4's topology):
 namespace `engine` holds one veth end with NO address, which swarmdial
-drives through a DPDK vdev (net_af_packet); namespace `peer` holds the other
+drives through a DPDK vdev (net_af_packet or net_af_xdp); namespace `peer` holds the other
 end with 198.18.S.1/24 and real kernel peers:
 
   ports 6000-6099 on 198.18.S.1: listening (established)
@@ -55,8 +55,14 @@ class DpdkNet:
             for ns in (self.engine, self.peer):
                 sh("ip", "netns", "add", ns)
                 self._made.append(ns)
-            sh("ip", "link", "add", self.engine_if, "netns", self.engine, "type", "veth", "peer",
-               "name", self.peer_if, "netns", self.peer)
+            # Room for two queues, one in use: net_af_xdp binds an AF_XDP
+            # socket per queue, and DPDK 22.11's PMD gives a veth (which has
+            # rx/tx channels, no combined ones) only one. set_engine_queues()
+            # makes the second one real, for the test of that mismatch.
+            sh("ip", "link", "add", self.engine_if, "netns", self.engine, "numtxqueues", "2",
+               "numrxqueues", "2", "type", "veth", "peer", "name", self.peer_if, "netns",
+               self.peer, "numtxqueues", "2", "numrxqueues", "2")
+            self.set_engine_queues(1)
             sh("ip", "-n", self.engine, "link", "set", self.engine_if, "up")
             sh("ip", "-n", self.peer, "addr", "add", f"{self.peer_ip}/24", "dev", self.peer_if)
             for ns, dev in ((self.engine, "lo"), (self.peer, self.peer_if), (self.peer, "lo")):
@@ -73,10 +79,21 @@ class DpdkNet:
             self.close()
             raise
 
-    def eal_args(self, queues=1, prefix="sd"):
-        vdev = f"net_af_packet0,iface={self.engine_if}"
-        if queues > 1:
-            vdev += f",qpairs={queues}"
+    def set_engine_queues(self, n):
+        """n queues each way on both ends (veth's XDP wants at least as many
+        receive queues as its peer transmits on)."""
+        for ns, dev in ((self.engine, self.engine_if), (self.peer, self.peer_if)):
+            sh("ip", "netns", "exec", ns, "ethtool", "-L", dev, "rx", str(n), "tx", str(n))
+
+    def eal_args(self, queues=1, prefix="sd", driver="af_packet"):
+        """EAL arguments for a port on the engine's veth end: net_af_packet
+        (the TAP exception path) or net_af_xdp (swarmdial's XDP program)."""
+        if driver == "af_xdp":
+            vdev = f"net_af_xdp0,iface={self.engine_if},queue_count={queues}"
+        else:
+            vdev = f"net_af_packet0,iface={self.engine_if}"
+            if queues > 1:
+                vdev += f",qpairs={queues}"
         return (f"--no-huge -m 256 --no-pci --no-shconf --file-prefix {prefix}{os.getpid()} "
                 f"--vdev {vdev}")
 

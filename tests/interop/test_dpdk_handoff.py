@@ -1,15 +1,23 @@
 """The dpdk backend's handoff: handshakes done in userspace become kernel
-sockets through TCP_REPAIR, and the flows' later packets travel through the
-TAP exception path. swarmdial (or the echo client built on the same glue)
-runs in an sd_* namespace on net_af_packet; real peers in the other.
+sockets through TCP_REPAIR, over both exception paths, chosen by the port:
+net_af_packet uses the TAP path (the flows' later packets pass through the
+shards and a TAP), net_af_xdp uses swarmdial's XDP program (it takes only
+the handshakes from the wire; the kernel gets the rest directly).
+swarmdial (or the echo client built on the same glue) runs in an sd_*
+namespace on the veth; real peers in the other. For each path:
 
-1. echo: 16 MiB each way through one repaired socket, every byte checked,
-   and the same over a plain kernel connect() on the same veth: the
-   throughput of each is printed.
-2. --hold on two shards (two af_packet queues, so some handshakes and
-   flows cross shards through the steering rings): N flows are handed off
-   and held; the peer's kernel shows N ESTABLISHED connections from the
-   engine's address.
+1. echo: 16 MiB each way through one repaired socket, every byte checked;
+   then the same over a plain kernel connect() on the same veth, and the
+   throughput of each is printed. On the AF_XDP path no frame of the flow
+   may pass through the engine.
+2. --hold (on the TAP path over two shards, two af_packet queues, so some
+   handshakes and flows cross shards through the steering rings; DPDK
+   22.11's net_af_xdp gives a veth one queue), with listening, closed,
+   dropped and ICMP-rejected ports: exact outcomes, and the peer's kernel sees every
+   held flow ESTABLISHED. On the AF_XDP path, while it runs: the engine's
+   address on the wire interface, its ports in ip_local_reserved_ports,
+   the peer in the kernel's neighbour table; after it: all of that undone
+   and the XDP program detached.
 3. --bt-infohash against python3-libtorrent seeding in the peer namespace:
    bt_ok and the client's name from its peer_id, over the repaired socket.
 Run with Debian's /usr/bin/python3 (libtorrent)."""
@@ -40,65 +48,130 @@ check = Check("dpdk handoff")
 tmp = tempfile.mkdtemp(prefix="sd_handoff_")
 net = DpdkNet("hand", subnet=24)
 HERE = os.path.dirname(os.path.abspath(__file__))
+SIZE = 16 << 20
+PATHS = {"af_packet": "TAP path", "af_xdp": "AF_XDP path"}
 
 
-def dial(args, timeout=60):
-    cmd = [SWARMDIAL, "dial", "--backend", "dpdk", "--shards", "1", "--source",
-                          f"{net.engine_ip}/32", "--dpdk", net.eal_args(1)] + [str(a) for a in args]
-    return subprocess.run(net.in_engine(cmd), capture_output=True, text=True, timeout=timeout)
+def dial(driver, args, shards=1, timeout=60):
+    cmd = [SWARMDIAL, "dial", "--backend", "dpdk", "--shards", shards, "--source",
+           f"{net.engine_ip}/32", "--dpdk", net.eal_args(shards, driver=driver)] + list(args)
+    return [str(c) for c in cmd]
 
 
-try:
-    # 1. echo through the TAP path, then the plain baseline.
-    net.start_in_peer([sys.executable, os.path.join(INTEGRATION_DIR, "peer_echo.py"),
-                       net.peer_ip, 6200])
-    size = 16 << 20
-    r = subprocess.run(net.in_engine([ECHO_CLIENT, net.eal_args(1), net.engine_ip, net.peer_ip,
-                                      6200, size]), capture_output=True, text=True, timeout=120)
-    tap = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else {}
-    check.that(r.returncode == 0 and tap.get("echoed") == size,
-               f"echo over TAP: exit {r.returncode} {tap} {r.stderr[-400:]}")
-    check.that(tap.get("repair_failed") == 0, f"echo: repair failures {tap}")
-    check.that(tap.get("to_kernel", 0) > 0 and tap.get("from_kernel", 0) > 0,
-               f"echo: frames did not cross the exception path {tap}")
-    # The baseline: the kernel's own address on the same veth, no swarmdial.
+def last_json(text):
+    lines = text.strip().splitlines()
+    return json.loads(lines[-1]) if lines else {}
+
+
+def engine_state():
+    """What the engine namespace's kernel shows of an exception path."""
+    run = lambda cmd: subprocess.run(net.in_engine(cmd), capture_output=True, text=True).stdout
+    return {
+        "reserved": run(["cat", "/proc/sys/net/ipv4/ip_local_reserved_ports"]).strip(),
+        "addresses": run(["ip", "-4", "-o", "addr", "show", "dev", net.engine_if]),
+        "xdp": "xdp" in run(["ip", "link", "show", "dev", net.engine_if]),
+        "neighbour": run(["ip", "neigh", "show", net.peer_ip, "dev", net.engine_if]),
+    }
+
+
+def echo_test(driver, plain_rate):
+    name = PATHS[driver]
+    r = subprocess.run(net.in_engine([ECHO_CLIENT, net.eal_args(1, driver=driver), net.engine_ip,
+                                      net.peer_ip, 6200, SIZE]),
+                       capture_output=True, text=True, timeout=120)
+    res = last_json(r.stdout)
+    check.that(r.returncode == 0 and res.get("echoed") == SIZE,
+               f"echo over {name}: exit {r.returncode} {res} {r.stderr[-400:]}")
+    check.that(res.get("repair_failed") == 0, f"echo over {name}: repair failures {res}")
+    if driver == "af_packet":
+        check.that(res.get("to_kernel", 0) > 0 and res.get("from_kernel", 0) > 0,
+                   f"echo: frames did not cross the TAP path {res}")
+    else:
+        check.that(res.get("to_kernel") == 0 and res.get("from_kernel") == 0,
+                   f"echo: the AF_XDP path's flow went through the engine {res}")
+    if res.get("seconds") and plain_rate:
+        rate = 2 * SIZE / res["seconds"] / 1e6
+        print(f"echo 16 MiB each way: {name} {rate:.1f} MB/s, plain connect() "
+              f"{plain_rate:.1f} MB/s, ratio {rate / plain_rate:.2f}x")
+
+
+def plain_echo():
+    """The baseline: the kernel's own address on the same veth, no swarmdial."""
     subprocess.run(["ip", "-n", net.engine, "addr", "add", "198.18.24.2/24", "dev",
                     net.engine_if], check=True)
     r = subprocess.run(net.in_engine([ECHO_CLIENT, "--plain", "-", "198.18.24.2", net.peer_ip,
-                                      6200, size]), capture_output=True, text=True, timeout=120)
+                                      6200, SIZE]), capture_output=True, text=True, timeout=120)
     subprocess.run(["ip", "-n", net.engine, "addr", "del", "198.18.24.2/24", "dev",
                     net.engine_if], check=True)
-    plain = json.loads(r.stdout.strip().splitlines()[-1]) if r.stdout.strip() else {}
-    check.that(r.returncode == 0 and plain.get("echoed") == size, f"plain echo: {plain}")
-    if tap.get("seconds") and plain.get("seconds"):
-        t_rate, p_rate = 2 * size / tap["seconds"] / 1e6, 2 * size / plain["seconds"] / 1e6
-        print(f"echo 16 MiB each way: TAP path {t_rate:.1f} MB/s, plain connect() "
-              f"{p_rate:.1f} MB/s, ratio {t_rate / p_rate:.2f}x")
+    plain = last_json(r.stdout)
+    check.that(r.returncode == 0 and plain.get("echoed") == SIZE, f"plain echo: {plain}")
+    return 2 * SIZE / plain["seconds"] / 1e6 if plain.get("seconds") else None
 
-    # 2. --hold: flows stay established on the peer's side while held.
-    net.listeners(6000, 10, keep=True)
-    out, summary = os.path.join(tmp, "hold.csv"), os.path.join(tmp, "hold.json")
-    p = subprocess.Popen(net.in_engine([
-        SWARMDIAL, "dial", "--backend", "dpdk", "--shards", "2", "--source", f"{net.engine_ip}/32",
-        "--dpdk", net.eal_args(2), "--range", f"{net.peer_ip}/32:6000-6009,5000-5004", "--hold",
+
+def hold_test(driver):
+    name = PATHS[driver]
+    before = engine_state()
+    out = os.path.join(tmp, f"hold_{driver}.csv")
+    summary = os.path.join(tmp, f"hold_{driver}.json")
+    p = subprocess.Popen(net.in_engine(dial(driver, [
+        "--range", f"{net.peer_ip}/32:6000-6009,5000-5004,7000-7002,8000-8002", "--hold",
         "--duration", "4", "--timeout", "1000", "--output", out, "--summary", summary,
-        "--quiet"]), stderr=subprocess.PIPE, text=True)
+        "--quiet"], shards=2 if driver == "af_packet" else 1)), stderr=subprocess.PIPE,
+        text=True)
     time.sleep(2.5)
+    during = engine_state()
     ss = subprocess.run(net.in_peer(["ss", "-Htn", "state", "established", "dst",
                                      net.engine_ip]), capture_output=True, text=True).stdout
     established_at_peer = len([line for line in ss.splitlines() if line.strip()])
     rc = p.wait(timeout=30)
-    check.that(rc == 0, f"hold: exit {rc} {p.stderr.read()[-400:]}")
-    s = read_json(summary)
-    check.that(s["outcomes"]["established"] == 10 and s["outcomes"]["refused"] == 5,
-               f"hold: outcomes {s['outcomes']}")
-    check.that(s.get("hold", {}).get("held") == 10, f"hold: summary {s.get('hold')}")
-    check.that(established_at_peer == 10,
-               f"hold: the peer sees {established_at_peer} established connections, want 10")
-    check.that(s["wire"]["repair_failed"] == 0, f"hold: wire {s['wire']}")
-    print(f"hold: peer sees {established_at_peer} established; wire {s['wire']}")
+    after = engine_state()
+    check.that(rc == 0, f"hold over {name}: exit {rc} {p.stderr.read()[-400:]}")
+    s = read_json(summary) if os.path.exists(summary) else {"outcomes": {}, "wire": {}}
+    want = {"established": 10, "refused": 5, "timeout": 3, "unreachable": 3}
+    got = {k: s["outcomes"].get(k) for k in want}
+    check.that(got == want, f"hold over {name}: outcomes {s['outcomes']}, want {want}")
+    check.that(s.get("hold", {}).get("held") == 10, f"hold over {name}: summary {s.get('hold')}")
+    check.that(established_at_peer == 10, f"hold over {name}: the peer sees "
+               f"{established_at_peer} established connections, want 10")
+    check.that(s["wire"].get("repair_failed") == 0, f"hold over {name}: wire {s['wire']}")
+    if driver == "af_xdp":
+        check.that(during["xdp"] and not after["xdp"],
+                   f"hold: XDP program attached during the run / detached after: "
+                   f"{during['xdp']} / {after['xdp']}")
+        check.that("20000-" in during["reserved"] and after["reserved"] == before["reserved"],
+                   f"hold: reserved ports before {before['reserved']!r} during "
+                   f"{during['reserved']!r} after {after['reserved']!r}")
+        check.that(net.engine_ip in during["addresses"] and net.engine_ip not in after["addresses"],
+                   f"hold: engine address on the wire interface during {during['addresses']!r} "
+                   f"after {after['addresses']!r}")
+        check.that("lladdr" in during["neighbour"] and s["wire"].get("neighbours_to_kernel", 0) > 0,
+                   f"hold: the kernel did not get the peer's MAC: {during['neighbour']!r} "
+                   f"wire {s['wire']}")
+        check.that(s["wire"].get("to_kernel") == 0 and s["wire"].get("from_kernel") == 0,
+                   f"hold: frames forwarded on the AF_XDP path {s['wire']}")
+    print(f"hold over {name}: peer sees {established_at_peer} established; outcomes {got}")
 
-    # 3. --bt-infohash against libtorrent in the peer namespace.
+
+def bt_test(driver, torrent, info_hash):
+    name = PATHS[driver]
+    out = os.path.join(tmp, f"bt_{driver}.csv")
+    r = subprocess.run(net.in_engine(dial(driver, [
+        "--range", f"{net.peer_ip}/32:6881", "--bt-infohash", info_hash, "--bt-timeout", "3000",
+        "--timeout", "1000", "--output", out, "--quiet"])), capture_output=True, text=True,
+        timeout=60)
+    check.that(r.returncode == 0, f"bt over {name}: exit {r.returncode} {r.stderr[-400:]}")
+    rows = list(csv.DictReader(open(out))) if os.path.exists(out) else []
+    row = rows[0] if rows else {}
+    check.that(row.get("outcome") == "established" and row.get("bt") == "bt_ok",
+               f"bt over {name}: row {row}")
+    check.that(row.get("client", "").startswith("libtorrent"),
+               f"bt over {name}: client {row.get('client')}")
+
+
+try:
+    net.start_in_peer([sys.executable, os.path.join(INTEGRATION_DIR, "peer_echo.py"),
+                       net.peer_ip, 6200])
+    net.listeners(6000, 10, keep=True)
     data = os.path.join(tmp, "data")
     os.makedirs(data)
     with open(os.path.join(data, "payload.bin"), "wb") as f:
@@ -113,16 +186,23 @@ try:
     info_hash = str(lt.torrent_info(torrent).info_hashes().v1)
     net.start_in_peer([sys.executable, os.path.join(HERE, "netns_libtorrent.py"), "seed", torrent,
                        data, net.peer_ip, 6881])
-    out = os.path.join(tmp, "bt.csv")
-    r = dial(["--range", f"{net.peer_ip}/32:6881", "--bt-infohash", info_hash, "--bt-timeout",
-              "3000", "--timeout", "1000", "--output", out, "--quiet"])
-    check.that(r.returncode == 0, f"bt: exit {r.returncode} {r.stderr[-400:]}")
-    rows = list(csv.DictReader(open(out))) if os.path.exists(out) else []
-    row = rows[0] if rows else {}
-    check.that(row.get("outcome") == "established" and row.get("bt") == "bt_ok",
-               f"bt: row {row}")
-    check.that(row.get("client", "").startswith("libtorrent"), f"bt: client {row.get('client')}")
 
+    plain_rate = plain_echo()
+    for driver in PATHS:
+        echo_test(driver, plain_rate)
+        hold_test(driver)
+        bt_test(driver, torrent, info_hash)
+
+    # A wire interface receiving on more queues than the port binds: replies
+    # on the other queue would go to the kernel, so the run refuses to start.
+    net.set_engine_queues(2)
+    r = subprocess.run(net.in_engine(dial("af_xdp", ["--range", f"{net.peer_ip}/32:6000",
+                                                     "--hold", "--quiet"])),
+                       capture_output=True, text=True, timeout=60)
+    net.set_engine_queues(1)
+    err = r.stderr.strip().splitlines()
+    check.that(r.returncode == 2 and len(err) == 1 and "receives on 2 queues" in err[0],
+               f"queue mismatch: exit {r.returncode} {r.stderr[-400:]!r}")
 finally:
     net.close()
 check.done()
