@@ -161,10 +161,8 @@ class DpdkDialer final : public Dialer {
     set(WireCounter::kFromKernel, from_kernel_count_);
     set(WireCounter::kNoNeighbour, no_neighbour_);
     set(WireCounter::kRepairFailed, done_.repair_failed());
-    if (neighbours_) {
-      set(WireCounter::kNeighboursToKernel, neighbours_->pushed());
-      set(WireCounter::kNeighbourPushFailed, neighbours_->failed());
-    }
+    set(WireCounter::kNeighboursToKernel, neighbours_ ? neighbours_->pushed() : 0);
+    set(WireCounter::kNeighbourPushFailed, neighbours_ ? neighbours_->failed() : 0);
     return true;
   }
 
