@@ -189,10 +189,13 @@ void start_eal(const std::string& args, const std::string& shown) {
 }  // namespace
 
 std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& cfg) {
-  std::unique_ptr<DpdkPort> p(new DpdkPort);
-  p->xdp_program_ = std::make_unique<XdpProgramFile>();
+  // The port object (whose destructor cleans EAL up) exists only once EAL
+  // has started.
+  auto program = std::make_unique<XdpProgramFile>();
   bool any_af_xdp = false;
-  start_eal(with_xdp_program(cfg.eal_args, p->xdp_program_->path(), any_af_xdp), cfg.eal_args);
+  start_eal(with_xdp_program(cfg.eal_args, program->path(), any_af_xdp), cfg.eal_args);
+  std::unique_ptr<DpdkPort> p(new DpdkPort);
+  p->xdp_program_ = std::move(program);
   uint16_t port = RTE_MAX_ETHPORTS;
   uint16_t id;
   RTE_ETH_FOREACH_DEV(id) {

@@ -8,7 +8,9 @@ net_af_packet; the kernel on its side never holds the engine's address.
    nobody answers ARP for = unreachable); summary totals = rows.
 2. the same with two shards on two queue pairs (af_packet qpairs=2): the
    kernel's fanout puts replies on either queue, so some must travel to
-   their owning shard through the software steering ring.
+   their owning shard through the software steering ring; and the same on
+   net_af_xdp, where swarmdial's XDP program hands a dial-only run every
+   frame.
 3. strict budget, seen from outside: a capture in the peer namespace takes
    the first SYN of every attempt against black holes; no moment may have
    more attempts in flight than the sum of the budgets.
@@ -33,9 +35,10 @@ tmp = tempfile.mkdtemp(prefix="sd_dpdk_")
 net = DpdkNet("dpdk", subnet=21)
 
 
-def dial(args, queues=1, timeout=60):
+def dial(args, queues=1, timeout=60, driver="af_packet"):
     cmd = net.in_engine([SWARMDIAL, "dial", "--backend", "dpdk", "--source",
-                         f"{net.engine_ip}/32", "--dpdk", net.eal_args(queues)] + args)
+                         f"{net.engine_ip}/32", "--dpdk", net.eal_args(queues, driver=driver)]
+                        + args)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
@@ -50,7 +53,7 @@ def expected_outcomes():
     return want
 
 
-def check_outcomes(label, shards, queues):
+def check_outcomes(label, shards, queues, driver="af_packet"):
     want = expected_outcomes()
     targets = os.path.join(tmp, f"targets_{label}.txt")
     with open(targets, "w") as f:
@@ -58,7 +61,7 @@ def check_outcomes(label, shards, queues):
             f.write(f"{host}:{port}\n")
     out, summary = os.path.join(tmp, f"{label}.csv"), os.path.join(tmp, f"{label}.json")
     r = dial(["--targets", targets, "--shards", shards, "--half-open", 8, "--timeout", 600,
-              "--rate", 0, "--output", out, "--summary", summary], queues)
+              "--rate", 0, "--output", out, "--summary", summary], queues, driver=driver)
     if not check.that(r.returncode == 0, f"{label}: exit {r.returncode}: {r.stderr.strip()}"):
         return None
     rows = read_rows(out)
@@ -95,6 +98,7 @@ try:
     if s:
         check.that(s["wire"]["steered_away"] > 0,
                    f"two shards: no frame needed steering ({s['wire']}): the path went untested")
+    check_outcomes("af_xdp", 1, 1, driver="af_xdp")
 
     # 3. strict budget against black holes, from the peer's capture.
     budget, shards, timeout_ms, n = 16, 2, 250, 400
