@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Raw SYN emission on one veth: swarmdial's dpdk backend (net_af_packet
-vdev, every SYN tracked in its flow table, large budget, black-holed
-targets) against zmap and masscan, each sending from one core, side by side
+vdev, or net_af_xdp with --port af_xdp; every SYN tracked in its flow
+table, large budget, black-holed targets) against zmap and masscan, each sending from one core, side by side
 in one run.
 
 Topology: namespaces sd_synb_<pid>_e (the senders' veth end, 198.18.30.2)
@@ -14,7 +14,8 @@ The rate is read from the peer's rx_packets counter every 0.25 s; the first
 and the median of the remaining intervals is the run's pps. Tools alternate,
 RUNS times each; the medians and their ratios are printed.
 
-Usage: bench_syn_emission.py BUILD_DIR [--runs N] [--seconds S] [--json FILE]"""
+Usage: bench_syn_emission.py BUILD_DIR [--runs N] [--seconds S] [--port af_packet|af_xdp]
+                             [--only swarmdial,zmap,masscan] [--json FILE]"""
 import argparse
 import json
 import os
@@ -31,6 +32,8 @@ ap.add_argument("--runs", type=int, default=3)
 ap.add_argument("--seconds", type=float, default=4.0)
 ap.add_argument("--budget", type=int, default=500000)
 ap.add_argument("--json")
+ap.add_argument("--port", choices=["af_packet", "af_xdp"], default="af_packet",
+                help="swarmdial's DPDK port on the veth (af_xdp: dial-only, every frame to it)")
 ap.add_argument("--only", help="comma-separated subset of swarmdial,zmap,masscan")
 args = ap.parse_args()
 
@@ -90,7 +93,7 @@ def commands(peer_mac):
     return {
         "swarmdial": [swarmdial, "dial", "--backend", "dpdk", "--shards", "1", "--dpdk",
                       f"--no-huge -m 1024 --no-pci --no-shconf --file-prefix synb{pid} "
-                      f"--vdev net_af_packet0,iface={VE}",
+                      f"--vdev net_{args.port}0,iface={VE}",
                       "--range", f"{TARGETS}:1-100", "--gateway", PEER_IP, "--source", SRC_POOL,
                       "--half-open", str(args.budget), "--timeout", "500", "--rate", "0",
                       "--duration", str(secs), "--output", os.devnull, "--quiet"],
