@@ -14,6 +14,7 @@
 #include "engine/mono_clock.hpp"
 #include "engine/tcp/byte_order.hpp"
 #include "engine/tcp/handshake_engine.hpp"
+#include "engine/tcp/packet_builder.hpp"
 #include "kernel_neighbours.hpp"
 #include "mbuf_tx.hpp"
 #include "tcp_repair.hpp"
@@ -234,13 +235,18 @@ class DpdkDialer final : public Dialer {
   // program gave us only handshakes in flight; one that is not (a SYN-ACK
   // repeated after the flow became a socket) would have gone to that
   // socket, which answers it from its own state anyway.
-  void pass_to_kernel(rte_mbuf* m) {
+  void pass_to_kernel(rte_mbuf* m, const ParsedFrame& f) {
     if (!port_.has_tap()) {
       if (cfg_.steal) ++unclaimed_;
       rte_pktmbuf_free(m);
       return;
     }
-    std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), port_.tap_mac().bytes.data(), 6);
+    uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
+    // The kernel behind the TAP checks every checksum (it gets no offload
+    // metadata): a local sender's partial one would be dropped there.
+    if (f.kind == FrameKind::kTcp && f.tcp.checksum_partial)
+      complete_tcp_checksum({d, m->data_len});
+    std::memcpy(d, port_.tap_mac().bytes.data(), 6);
     m->ol_flags = 0;
     ++to_kernel_count_;
     to_kernel_.forward(m);
@@ -264,7 +270,7 @@ class DpdkDialer final : public Dialer {
       neighbours_->learned(f.arp.sender_ip, f.arp.sender_mac);
     if (from_wire && cfg_.shards > 1 && steer(f, m)) return;
     if (engine_.on_frame(f, now, tx_, done_) == Disposition::kPassToKernel)
-      pass_to_kernel(m);
+      pass_to_kernel(m, f);
     else
       rte_pktmbuf_free(m);
   }

@@ -19,4 +19,13 @@ uint32_t ipv4_pseudo_header_sum(uint32_t src, uint32_t dst, uint8_t protocol, ui
 // is NOT assumed: call it with the field zeroed when building).
 uint16_t tcp_checksum(uint32_t src, uint32_t dst, std::span<const uint8_t> segment);
 
+// Whether a segment's checksum field holds only its pseudo-header sum: what
+// a sender that left the checksum to offload (Linux's CHECKSUM_PARTIAL)
+// puts there. Such frames reach a packet socket or an AF_XDP socket from a
+// veth or a local sender before anything completed them.
+bool tcp_checksum_is_partial(uint32_t src, uint32_t dst, std::span<const uint8_t> segment);
+
+// Writes the full checksum into a segment's checksum field.
+void tcp_checksum_complete(uint32_t src, uint32_t dst, std::span<uint8_t> segment);
+
 }  // namespace swarmdial

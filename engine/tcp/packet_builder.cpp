@@ -130,4 +130,18 @@ size_t build_arp(std::span<uint8_t> out, ArpOp op, const MacAddress& sender_mac,
   return kMinFrame;
 }
 
+bool complete_tcp_checksum(std::span<uint8_t> frame) {
+  if (frame.size() < kEthHeader + kIpv4Header || wire::load16(frame.data() + 12) != kEtherIpv4)
+    return false;
+  uint8_t* ip = frame.data() + kEthHeader;
+  size_t ihl = static_cast<size_t>(ip[0] & 0x0f) * 4;
+  size_t total = wire::load16(ip + 2);
+  if (ip[9] != 6 || ihl < kIpv4Header || total < ihl + kTcpHeader ||
+      kEthHeader + total > frame.size())
+    return false;
+  tcp_checksum_complete(wire::load32(ip + 12), wire::load32(ip + 16),
+                        frame.subspan(kEthHeader + ihl, total - ihl));
+  return true;
+}
+
 }  // namespace swarmdial

@@ -39,6 +39,11 @@ size_t build_segment(std::span<uint8_t> out, const SegmentFields& f, ChecksumFil
 enum class ArpOp : uint16_t { kRequest = 1, kReply = 2 };
 // An ARP packet for IPv4 over Ethernet, padded to the minimum frame size.
 // A request goes to broadcast with an all-zero target hardware address.
+// Completes the TCP checksum of a received IPv4 frame whose sender left it
+// partial (ParsedFrame::tcp.checksum_partial), before the frame is handed
+// to a kernel that will check it. False when the frame is not IPv4/TCP.
+bool complete_tcp_checksum(std::span<uint8_t> frame);
+
 size_t build_arp(std::span<uint8_t> out, ArpOp op, const MacAddress& sender_mac, uint32_t sender_ip,
                  const MacAddress& target_mac, uint32_t target_ip);
 

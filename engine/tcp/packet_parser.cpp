@@ -36,8 +36,10 @@ ParsedFrame parse_tcp(ParsedFrame f, std::span<const uint8_t> seg, L4Checksum l4
   const uint8_t* p = seg.data();
   size_t header = static_cast<size_t>(p[12] >> 4) * 4;
   if (header < kTcpHeader || header > seg.size()) return invalid(f, "bad TCP data offset");
-  if (l4 == L4Checksum::kVerify && tcp_checksum(f.src_ip, f.dst_ip, seg) != 0)
-    return invalid(f, "bad TCP checksum");
+  if (l4 == L4Checksum::kVerify && tcp_checksum(f.src_ip, f.dst_ip, seg) != 0) {
+    if (!tcp_checksum_is_partial(f.src_ip, f.dst_ip, seg)) return invalid(f, "bad TCP checksum");
+    f.tcp.checksum_partial = true;
+  }
   TcpSegmentView& t = f.tcp;
   t.src_port = load16(p);
   t.dst_port = load16(p + 2);

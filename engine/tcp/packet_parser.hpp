@@ -36,6 +36,10 @@ struct TcpSegmentView {
   uint16_t window = 0;
   uint16_t payload_len = 0;
   TcpOptions options;
+  // The checksum field holds only the pseudo-header sum (a local sender left
+  // it to offload, see tcp_checksum_is_partial): accepted, and to be
+  // completed before the frame goes to a kernel that checks it.
+  bool checksum_partial = false;
 };
 
 // The part of our own segment an ICMP error quotes back (RFC 792: IP header

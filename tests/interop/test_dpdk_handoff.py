@@ -108,20 +108,29 @@ def plain_echo():
     return 2 * SIZE / plain["seconds"] / 1e6 if plain.get("seconds") else None
 
 
+# Each path dials its own peers: a flow held by the first run is still
+# ESTABLISHED on the peer's side (its closing FIN had no shard left to carry
+# it), and a SYN on the same 4-tuple would only get a challenge ACK.
+LISTEN_BASE = {"af_packet": 6000, "af_xdp": 6010}
+BT_PORT = {"af_packet": 6881, "af_xdp": 6882}
+
+
 def hold_test(driver):
     name = PATHS[driver]
+    listen = LISTEN_BASE[driver]
     before = engine_state()
     out = os.path.join(tmp, f"hold_{driver}.csv")
     summary = os.path.join(tmp, f"hold_{driver}.json")
     p = subprocess.Popen(net.in_engine(dial(driver, [
-        "--range", f"{net.peer_ip}/32:6000-6009,5000-5004,7000-7002,8000-8002", "--hold",
+        "--range", f"{net.peer_ip}/32:{listen}-{listen + 9},5000-5004,7000-7002,8000-8002", "--hold",
         "--duration", "4", "--timeout", "1000", "--output", out, "--summary", summary,
         "--quiet"], shards=2 if driver == "af_packet" else 1)), stderr=subprocess.PIPE,
         text=True)
     time.sleep(2.5)
     during = engine_state()
-    ss = subprocess.run(net.in_peer(["ss", "-Htn", "state", "established", "dst",
-                                     net.engine_ip]), capture_output=True, text=True).stdout
+    ss = subprocess.run(net.in_peer(["ss", "-Htn", "state", "established", "dst", net.engine_ip,
+                                     "(", "sport", ">=", f":{listen}", "and", "sport", "<=",
+                                     f":{listen + 9}", ")"]), capture_output=True, text=True).stdout
     established_at_peer = len([line for line in ss.splitlines() if line.strip()])
     rc = p.wait(timeout=30)
     after = engine_state()
@@ -156,7 +165,8 @@ def bt_test(driver, torrent, info_hash):
     name = PATHS[driver]
     out = os.path.join(tmp, f"bt_{driver}.csv")
     r = subprocess.run(net.in_engine(dial(driver, [
-        "--range", f"{net.peer_ip}/32:6881", "--bt-infohash", info_hash, "--bt-timeout", "3000",
+        "--range", f"{net.peer_ip}/32:{BT_PORT[driver]}", "--bt-infohash", info_hash,
+        "--bt-timeout", "3000",
         "--timeout", "1000", "--output", out, "--quiet"])), capture_output=True, text=True,
         timeout=60)
     check.that(r.returncode == 0, f"bt over {name}: exit {r.returncode} {r.stderr[-400:]}")
@@ -171,7 +181,7 @@ def bt_test(driver, torrent, info_hash):
 try:
     net.start_in_peer([sys.executable, os.path.join(INTEGRATION_DIR, "peer_echo.py"),
                        net.peer_ip, 6200])
-    net.listeners(6000, 10, keep=True)
+    net.listeners(6000, 20, keep=True)
     data = os.path.join(tmp, "data")
     os.makedirs(data)
     with open(os.path.join(data, "payload.bin"), "wb") as f:
@@ -184,8 +194,9 @@ try:
     with open(torrent, "wb") as f:
         f.write(lt.bencode(t.generate()))
     info_hash = str(lt.torrent_info(torrent).info_hashes().v1)
-    net.start_in_peer([sys.executable, os.path.join(HERE, "netns_libtorrent.py"), "seed", torrent,
-                       data, net.peer_ip, 6881])
+    for port in BT_PORT.values():
+        net.start_in_peer([sys.executable, os.path.join(HERE, "netns_libtorrent.py"), "seed",
+                           torrent, data, net.peer_ip, port])
 
     plain_rate = plain_echo()
     for driver in PATHS:

@@ -93,6 +93,42 @@ TEST(TcpCodec, OffloadLeavesPseudoHeaderSumForTheNic) {
   EXPECT_EQ(parse_frame(f).kind, FrameKind::kTcp);
 }
 
+TEST(TcpCodec, PartialChecksumsOfLocalSendersAreAcceptedAndCompleted) {
+  // What Linux hands a packet socket from a veth peer with TX checksum
+  // offload on: the IP checksum done, the TCP field holding the
+  // pseudo-header sum only (as our own offload build leaves it).
+  auto f = syn_frame(ChecksumFill::kOffload);
+  uint8_t* ip = f.data() + kEthHeader;
+  uint16_t ic = checksum_fold(checksum_add(0, {ip, kIpv4Header}));
+  ip[10] = static_cast<uint8_t>(ic >> 8);
+  ip[11] = static_cast<uint8_t>(ic);
+  ParsedFrame p = parse_frame(f);
+  ASSERT_EQ(p.kind, FrameKind::kTcp) << (p.error ? p.error : "");
+  EXPECT_TRUE(p.tcp.checksum_partial);
+  EXPECT_EQ(p.tcp.seq, 0xdeadbeefu);
+
+  // Any other wrong value is still a bad checksum.
+  auto off_by_one = f;
+  off_by_one[kEthHeader + kIpv4Header + 17] ^= 1;
+  EXPECT_STREQ(parse_frame(off_by_one).error, "bad TCP checksum");
+
+  // Completed before the frame goes to a kernel that verifies it.
+  ASSERT_TRUE(complete_tcp_checksum(f));
+  EXPECT_EQ(tcp_checksum(ip4(198, 18, 20, 100), ip4(198, 18, 20, 1),
+                         {f.data() + kEthHeader + kIpv4Header, kTcpHeader + kSynOptions}),
+            0);
+  p = parse_frame(f);
+  ASSERT_EQ(p.kind, FrameKind::kTcp);
+  EXPECT_FALSE(p.tcp.checksum_partial);
+  EXPECT_EQ(f, syn_frame(ChecksumFill::kSoftware));
+
+  // Not IPv4/TCP, or too short: left alone.
+  std::vector<uint8_t> arp(kEthHeader + kArpBody, 0);
+  EXPECT_FALSE(complete_tcp_checksum(arp));
+  std::vector<uint8_t> cut(f.begin(), f.begin() + kEthHeader + kIpv4Header + 4);
+  EXPECT_FALSE(complete_tcp_checksum(cut));
+}
+
 TEST(TcpCodec, SegmentWithTimestampsAndRstRoundTrip) {
   SegmentFields s;
   s.addr = sample_flow();
