@@ -156,7 +156,8 @@ class DpdkDialer final : public Dialer {
     set(WireCounter::kArpRequests, c.arp_requests);
     set(WireCounter::kArpReplies, c.arp_replies);
     set(WireCounter::kArpFailures, c.arp_failures);
-    set(WireCounter::kTxDropped, tx_.dropped() + c.tx_no_buffer);
+    set(WireCounter::kTxDropped,
+        tx_.dropped() + c.tx_no_buffer + to_kernel_.dropped() + oversized_);
     set(WireCounter::kSteeredAway, steered_away_);
     set(WireCounter::kToKernel, to_kernel_count_);
     set(WireCounter::kFromKernel, from_kernel_count_);
@@ -242,12 +243,28 @@ class DpdkDialer final : public Dialer {
       return;
     }
     uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
-    // The kernel behind the TAP checks every checksum (it gets no offload
-    // metadata): a local sender's partial one would be dropped there.
-    if (f.kind == FrameKind::kTcp && f.tcp.checksum_partial)
-      complete_tcp_checksum({d, m->data_len});
-    std::memcpy(d, port_.tap_mac().bytes.data(), 6);
     m->ol_flags = 0;
+    if (m->data_len > port_.tap_mtu() + kEthHeader) {
+      // A GSO frame (a veth peer's TSO, a NIC's GRO): the TAP cuts it to
+      // its MTU and fills in each piece's checksums.
+      if (f.kind != FrameKind::kTcp || !port_.tap_tso()) {
+        ++oversized_;
+        rte_pktmbuf_free(m);
+        return;
+      }
+      m->l2_len = kEthHeader;
+      m->l3_len = static_cast<uint64_t>(d[kEthHeader] & 0x0f) * 4;
+      m->l4_len = static_cast<uint64_t>(d[kEthHeader + m->l3_len + 12] >> 4) * 4;
+      // DPDK's TAP holds the whole segment, Ethernet header included, to its MTU.
+      m->tso_segsz = static_cast<uint16_t>(port_.tap_mtu() - m->l2_len - m->l3_len - m->l4_len);
+      m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_TCP_CKSUM |
+                    RTE_MBUF_F_TX_TCP_SEG;
+    } else if (f.kind == FrameKind::kTcp && f.tcp.checksum_partial) {
+      // The kernel behind the TAP checks every checksum (it gets no offload
+      // metadata): a local sender's partial one would be dropped there.
+      complete_tcp_checksum({d, m->data_len});
+    }
+    std::memcpy(d, port_.tap_mac().bytes.data(), 6);
     ++to_kernel_count_;
     to_kernel_.forward(m);
   }
@@ -306,6 +323,7 @@ class DpdkDialer final : public Dialer {
   CompletionQueue done_;
   std::optional<KernelNeighbours> neighbours_;  // the AF_XDP path
   uint64_t unclaimed_ = 0;
+  uint64_t oversized_ = 0;  // larger than the TAP's MTU and not segmentable
   bool running_ = true;
   uint32_t started_since_poll_ = 0;
   uint64_t steered_away_ = 0, to_kernel_count_ = 0, from_kernel_count_ = 0, no_neighbour_ = 0;

@@ -24,7 +24,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "xdp_program.hpp"
+#include "eal_args.hpp"
 
 namespace swarmdial {
 namespace {
@@ -33,6 +33,10 @@ constexpr uint16_t kRxDescriptors = 1024;
 constexpr uint16_t kTxDescriptors = 1024;
 constexpr uint32_t kSteeringRing = 4096;
 constexpr uint32_t kMempoolCache = 256;
+// Received GSO-sized mbufs per queue (64 KiB each): a full burst in every
+// stage between the port and the TAP, with room; when they run out the port
+// leaves frames in the kernel's ring until some come back.
+constexpr uint32_t kGsoMbufs = 511;
 
 [[noreturn]] void fail(const std::string& what, int err) {
   throw std::runtime_error("--dpdk: " + what + ": " + rte_strerror(err < 0 ? -err : err));
@@ -193,7 +197,9 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& cfg) {
   // has started.
   auto program = std::make_unique<XdpProgramFile>();
   bool any_af_xdp = false;
-  start_eal(with_xdp_program(cfg.eal_args, program->path(), any_af_xdp), cfg.eal_args);
+  std::string args = with_xdp_program(cfg.eal_args, program->path(), any_af_xdp);
+  if (cfg.exception_path) args = with_gso_frames(args);
+  start_eal(args, cfg.eal_args);
   std::unique_ptr<DpdkPort> p(new DpdkPort);
   p->xdp_program_ = std::move(program);
   uint16_t port = RTE_MAX_ETHPORTS;
@@ -211,6 +217,9 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& cfg) {
   if (int rc = rte_eth_dev_info_get(port, &info); rc != 0) fail("port info", rc);
   p->driver_ = info.driver_name ? info.driver_name : "?";
   p->af_xdp_ = p->driver_ == "net_af_xdp";
+  // The TAP path forwards whole GSO frames (see eal_args.hpp): they are
+  // received into mbufs of their own, few and large.
+  bool gso_rx = cfg.exception_path && p->driver_ == "net_af_packet";
   if (char name[IF_NAMESIZE]; info.if_index != 0 && if_indextoname(info.if_index, name))
     p->kernel_ifname_ = name;
   uint32_t port_queues = std::min(info.max_rx_queues, info.max_tx_queues);
@@ -254,8 +263,16 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& cfg) {
                                                 RTE_MBUF_DEFAULT_BUF_SIZE, socket);
     if (!pool) fail("mempool of " + std::to_string(mbufs) + " mbufs", rte_errno);
     p->pools_.push_back(pool);
+    rte_mempool* rx_pool = pool;
+    if (gso_rx) {
+      std::string big = "sd_gso" + std::to_string(q);
+      rx_pool = rte_pktmbuf_pool_create(big.c_str(), kGsoMbufs, 32, 0,
+                                        RTE_PKTMBUF_HEADROOM + kAfPacketGsoData, socket);
+      if (!rx_pool) fail("mempool of " + std::to_string(kGsoMbufs) + " GSO-sized mbufs", rte_errno);
+      p->gso_pools_.push_back(rx_pool);
+    }
     if (int rc = rte_eth_rx_queue_setup(port, static_cast<uint16_t>(q), rxd,
-                                        static_cast<unsigned>(socket), nullptr, pool);
+                                        static_cast<unsigned>(socket), nullptr, rx_pool);
         rc != 0)
       fail("RX queue " + std::to_string(q), rc);
     rte_eth_txconf txconf = info.default_txconf;
@@ -330,6 +347,15 @@ void DpdkPort::open_tap(const DpdkPortConfig& cfg, int socket) {
   tap_port_ = id;
   tap_name_ = cfg.tap_name;
   rte_eth_conf conf{};
+  // A GSO frame from the wire goes in as one mbuf, and the TAP segments it
+  // to its MTU (in software, with the checksums) on the way to the kernel.
+  rte_eth_dev_info info{};
+  constexpr uint64_t kTso =
+      RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+  if (rte_eth_dev_info_get(id, &info) == 0 && (info.tx_offload_capa & kTso) == kTso) {
+    conf.txmode.offloads = kTso;
+    tap_tso_ = true;
+  }
   uint16_t q = static_cast<uint16_t>(queues_);
   if (int rc = rte_eth_dev_configure(id, q, q, &conf); rc != 0) fail("configure TAP", rc);
   for (uint16_t i = 0; i < q; ++i) {
@@ -337,7 +363,9 @@ void DpdkPort::open_tap(const DpdkPortConfig& cfg, int socket) {
             rte_eth_rx_queue_setup(id, i, 512, static_cast<unsigned>(socket), nullptr, pools_[i]);
         rc != 0)
       fail("TAP RX queue", rc);
-    if (int rc = rte_eth_tx_queue_setup(id, i, 512, static_cast<unsigned>(socket), nullptr);
+    rte_eth_txconf txconf = info.default_txconf;
+    txconf.offloads = conf.txmode.offloads;
+    if (int rc = rte_eth_tx_queue_setup(id, i, 512, static_cast<unsigned>(socket), &txconf);
         rc != 0)
       fail("TAP TX queue", rc);
   }
@@ -348,6 +376,7 @@ void DpdkPort::open_tap(const DpdkPortConfig& cfg, int socket) {
   rte_ether_addr mac{};
   rte_eth_macaddr_get(id, &mac);
   std::memcpy(tap_mac_.bytes.data(), mac.addr_bytes, 6);
+  if (rte_eth_dev_get_mtu(id, &tap_mtu_) != 0) tap_mtu_ = 1500;
 }
 
 DpdkPort::~DpdkPort() {
@@ -368,6 +397,7 @@ DpdkPort::~DpdkPort() {
     rte_ring_free(r);
   }
   for (rte_mempool* pool : pools_) rte_mempool_free(pool);
+  for (rte_mempool* pool : gso_pools_) rte_mempool_free(pool);
   rte_eal_cleanup();
 }
 

@@ -59,6 +59,9 @@ class DpdkPort {
   uint16_t tap_port() const { return tap_port_; }
   const MacAddress& tap_mac() const { return tap_mac_; }
   const std::string& tap_name() const { return tap_name_; }
+  uint16_t tap_mtu() const { return tap_mtu_; }
+  // The TAP segments TCP frames larger than its MTU (TX TSO in software).
+  bool tap_tso() const { return tap_tso_; }
   // The kernel interface under the wire port (af_packet, af_xdp), or "".
   const std::string& kernel_ifname() const { return kernel_ifname_; }
 
@@ -71,6 +74,8 @@ class DpdkPort {
   std::unique_ptr<XdpProgramFile> xdp_program_;  // DPDK reads it while the port starts
   uint16_t tap_port_ = kNoPort;
   MacAddress tap_mac_;
+  uint16_t tap_mtu_ = 1500;
+  bool tap_tso_ = false;
   std::string tap_name_;
   std::string kernel_ifname_;
   bool tap_started_ = false;
@@ -81,6 +86,7 @@ class DpdkPort {
   bool tx_csum_ = false, rx_csum_ = false;
   bool configured_ = false, started_ = false, flow_rules_ = false;
   std::vector<rte_mempool*> pools_;
+  std::vector<rte_mempool*> gso_pools_;  // the TAP path's receive pools on net_af_packet
   std::vector<rte_ring*> rings_;
 };
 

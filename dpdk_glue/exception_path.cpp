@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "gro_guard.hpp"
 #include "kernel_side.hpp"
 #include "reserved_ports.hpp"
 #include "wire_ingress_guard.hpp"
@@ -54,8 +55,10 @@ std::unique_ptr<ExceptionPath> ExceptionPath::open(DpdkPort& port, const SourceP
                                                      /*arp_off=*/false);
     }
   } else if (port.has_tap()) {
-    if (!port.kernel_ifname().empty())
+    if (!port.kernel_ifname().empty()) {
+      e->gro_ = std::make_unique<GroGuard>(port.kernel_ifname());
       e->guard_ = std::make_unique<WireIngressGuard>(port.kernel_ifname());
+    }
     e->kernel_side_ = std::make_unique<KernelSide>(port.tap_name(), plan.first_ip(),
                                                    plan.address_count(), prefix, /*arp_off=*/true);
   }
@@ -66,6 +69,7 @@ ExceptionPath::~ExceptionPath() {
   // The kernel's routes first, then what kept the kernel off the wire.
   kernel_side_.reset();
   guard_.reset();
+  gro_.reset();
   reserved_.reset();
   steal_.reset();
 }

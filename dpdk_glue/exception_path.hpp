@@ -3,7 +3,8 @@
 // carry their flows, chosen by the port's type:
 // - TAP path (any port): a TAP holds the engine's addresses with ARP off,
 //   the shards pass frames between it and the wire, and an nftables drop on
-//   the wire's kernel interface keeps the kernel from resetting SYN-ACKs.
+//   the wire's kernel interface keeps the kernel from resetting SYN-ACKs;
+//   GRO is off there (gro_guard.hpp).
 // - AF_XDP path (net_af_xdp): the wire interface itself holds the addresses,
 //   swarmdial's XDP program takes only the engine's handshakes from it, and
 //   the engine's source ports are reserved from the kernel's own use.
@@ -16,6 +17,7 @@
 
 namespace swarmdial {
 
+class GroGuard;
 class KernelSide;
 class ReservedPorts;
 class WireIngressGuard;
@@ -40,6 +42,7 @@ class ExceptionPath {
   std::unique_ptr<XdpStealTable> steal_;
   std::unique_ptr<ReservedPorts> reserved_;
   std::unique_ptr<WireIngressGuard> guard_;
+  std::unique_ptr<GroGuard> gro_;
   std::unique_ptr<KernelSide> kernel_side_;
 };
 

@@ -67,10 +67,9 @@ class DpdkNet:
             sh("ip", "-n", self.peer, "addr", "add", f"{self.peer_ip}/24", "dev", self.peer_if)
             for ns, dev in ((self.engine, "lo"), (self.peer, self.peer_if), (self.peer, "lo")):
                 sh("ip", "-n", ns, "link", "set", dev, "up")
-            # veth hands frames over with the TCP checksum still to be filled
-            # in (CHECKSUM_PARTIAL); af_packet passes them to DPDK as they
-            # are, so the peer computes its checksums in software.
-            sh("ip", "netns", "exec", self.peer, "ethtool", "-K", self.peer_if, "tx", "off")
+            # The peer keeps veth's default offloads: its frames reach DPDK
+            # with TCP checksums left partial and, on the handed-off flows,
+            # as GSO frames of up to 64 KB; the engine must take both.
             # Linux rate-limits ICMP errors per destination (burst 6, then
             # 1/s); every unreachable target must get its answer.
             sh("ip", "netns", "exec", self.peer, "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0")

@@ -1,4 +1,4 @@
-#include "xdp_program.hpp"
+#include "eal_args.hpp"
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -39,17 +39,14 @@ std::string XdpProgramFile::path() const {
   return "/proc/self/fd/" + std::to_string(fd_);
 }
 
-std::string with_xdp_program(const std::string& eal_args, const std::string& program,
-                             bool& af_xdp) {
-  af_xdp = false;
+namespace {
+
+// Applies patch to the device string of every --vdev in args.
+template <typename Patch>
+std::string patch_vdevs(const std::string& args, Patch&& patch) {
   std::vector<std::string> words;
-  std::istringstream in(eal_args);
+  std::istringstream in(args);
   for (std::string w; in >> w;) words.push_back(w);
-  auto patch = [&](std::string& device) {
-    if (device.rfind("net_af_xdp", 0) != 0) return;
-    af_xdp = true;
-    if (device.find("xdp_prog=") == std::string::npos) device += ",xdp_prog=" + program;
-  };
   for (size_t i = 0; i < words.size(); ++i) {
     if (words[i] == "--vdev" && i + 1 < words.size()) {
       patch(words[++i]);
@@ -62,6 +59,28 @@ std::string with_xdp_program(const std::string& eal_args, const std::string& pro
   std::string out;
   for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
   return out;
+}
+
+}  // namespace
+
+std::string with_xdp_program(const std::string& eal_args, const std::string& program,
+                             bool& af_xdp) {
+  af_xdp = false;
+  return patch_vdevs(eal_args, [&](std::string& device) {
+    if (device.rfind("net_af_xdp", 0) != 0) return;
+    af_xdp = true;
+    if (device.find("xdp_prog=") == std::string::npos) device += ",xdp_prog=" + program;
+  });
+}
+
+std::string with_gso_frames(const std::string& eal_args) {
+  return patch_vdevs(eal_args, [](std::string& device) {
+    if (device.rfind("net_af_packet", 0) != 0 || device.find("framesz=") != std::string::npos)
+      return;
+    device += ",blocksz=" + std::to_string(kAfPacketGsoBlock) +
+              ",framesz=" + std::to_string(kAfPacketGsoFrame) +
+              ",framecnt=" + std::to_string(kAfPacketGsoFrames);
+  });
 }
 
 }  // namespace swarmdial

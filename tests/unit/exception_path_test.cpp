@@ -1,9 +1,9 @@
-// The AF_XDP exception path's pure parts: where the XDP program goes into
-// the EAL arguments, and the reserved-port list the run writes.
+// The exception paths' pure parts: what they add to EAL's arguments (the XDP
+// program, GSO-sized af_packet frames), and the reserved-port list.
 #include <gtest/gtest.h>
 
+#include "dpdk_glue/eal_args.hpp"
 #include "dpdk_glue/reserved_ports.hpp"
-#include "dpdk_glue/xdp_program.hpp"
 
 using namespace swarmdial;
 
@@ -27,6 +27,19 @@ TEST(WithXdpProgram, LeavesOtherDevicesAndOwnProgramsAlone) {
   // A dangling --vdev is EAL's to reject, not ours to crash on.
   EXPECT_EQ(with_xdp_program("--vdev", "/p", af_xdp), "--vdev");
   EXPECT_EQ(with_xdp_program("", "/p", af_xdp), "");
+}
+
+TEST(WithGsoFrames, GivesAfPacketDevicesFramesForGsoUnlessSet) {
+  EXPECT_EQ(with_gso_frames("--no-huge --vdev net_af_packet0,iface=eth1,qpairs=2"),
+            "--no-huge --vdev net_af_packet0,iface=eth1,qpairs=2,blocksz=16748544,framesz=65424,"
+            "framecnt=256");
+  std::string own = "--vdev net_af_packet0,iface=eth1,framesz=4096";
+  EXPECT_EQ(with_gso_frames(own), own);
+  std::string xdp = "--vdev net_af_xdp0,iface=eth1";
+  EXPECT_EQ(with_gso_frames(xdp), xdp);
+  // The frame's data fits an mbuf, and whole frames fill whole pages.
+  EXPECT_LE(kAfPacketGsoData + 128u, 65535u);
+  EXPECT_EQ(kAfPacketGsoBlock % kAfPacketGsoFrame, 0u);
 }
 
 TEST(ReservedPorts, AppendsTheRangeToWhatWasThere) {
