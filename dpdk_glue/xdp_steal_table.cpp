@@ -13,15 +13,12 @@
 #include <stdexcept>
 #include <vector>
 
-extern "C" {
-#include "xdp/steal_maps.h"
-}
-
 namespace swarmdial {
 
 struct XdpStealTable::Config {
   sd_steal_config value{};
-  std::mutex lock;  // shards start and stop on their own threads
+  uint32_t running = 0;  // shards whose loop runs
+  std::mutex lock;       // shards start and stop on their own threads
 };
 
 namespace {
@@ -105,8 +102,11 @@ std::unique_ptr<XdpStealTable> XdpStealTable::open(const std::string& ifname,
 
 void XdpStealTable::shard_running(bool running) {
   std::lock_guard<std::mutex> hold(config_->lock);
-  uint32_t now = running ? running_.fetch_add(1) + 1 : running_.fetch_sub(1) - 1;
-  uint32_t steal = now > 0 ? 1 : 0;
+  if (running)
+    ++config_->running;
+  else
+    --config_->running;
+  uint32_t steal = config_->running > 0 ? 1 : 0;
   if (config_->value.steal_arp == steal) return;
   config_->value.steal_arp = steal;
   uint32_t key = 0;

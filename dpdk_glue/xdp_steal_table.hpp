@@ -11,6 +11,10 @@
 
 #include "engine/tcp/source_port_plan.hpp"
 
+extern "C" {
+#include "xdp/steal_maps.h"
+}
+
 namespace swarmdial {
 
 class XdpStealTable {
@@ -27,16 +31,12 @@ class XdpStealTable {
   XdpStealTable& operator=(const XdpStealTable&) = delete;
 
   void mark(uint32_t shard, uint32_t slot, uint32_t remote_ip, uint16_t remote_port) {
-    store(shard, slot, (uint64_t{remote_ip} << 32) | (uint64_t{remote_port} << 16) | 1);
+    store(shard, slot, sd_inflight_entry(remote_ip, remote_port));
   }
   void clear(uint32_t shard, uint32_t slot) { store(shard, slot, 0); }
   // Each shard's dialer says when its loop starts and ends; when none runs,
   // the program leaves ARP replies to the kernel. Off the per-attempt path.
   void shard_running(bool running);
-  uint64_t entry(uint32_t shard, uint32_t slot) const {
-    return std::atomic_ref<uint64_t>(slots_[shard * budget_ + slot])
-        .load(std::memory_order_relaxed);
-  }
 
  private:
   XdpStealTable() = default;
@@ -46,9 +46,7 @@ class XdpStealTable {
   }
   uint64_t* slots_ = nullptr;
   size_t mapped_bytes_ = 0;
-  void write_config();
   uint32_t budget_ = 0;
-  std::atomic<uint32_t> running_{0};
   struct Config;
   std::unique_ptr<Config> config_;
   int inflight_fd_ = -1, config_fd_ = -1;
