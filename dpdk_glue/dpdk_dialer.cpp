@@ -205,6 +205,7 @@ class DpdkDialer final : public Dialer {
       from_kernel = rte_eth_rx_burst(port_.tap_port(), queue_, rx.data(), kBurst);
       for (uint16_t i = 0; i < from_kernel; ++i) send_kernel_frame(rx[i]);
     }
+    if (neighbours_) neighbours_->flush();
     return static_cast<uint16_t>(n + steered + from_kernel);
   }
 

@@ -39,6 +39,9 @@ inline constexpr uint32_t kAfPacketGsoBlock = kAfPacketGsoFrame * kAfPacketGsoFr
 static_assert(kAfPacketGsoBlock % 4096 == 0);
 // Bytes of a frame a kAfPacketGsoFrame ring frame holds.
 inline constexpr uint32_t kAfPacketGsoData = kAfPacketGsoFrame - 32;
+// The PMD refuses a ring frame whose data would not fit one mbuf, and an
+// mbuf's data room (headroom included) is 16 bits.
+static_assert(kAfPacketGsoData + 128 <= UINT16_MAX);
 
 // The EAL arguments with GSO-sized frames for every net_af_packet --vdev
 // that sets no frame size of its own.

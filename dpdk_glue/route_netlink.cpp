@@ -40,9 +40,9 @@ int RouteNetlink::request(nlmsghdr* nlh) {
   return 0;
 }
 
-int RouteNetlink::send(nlmsghdr* nlh) {
+int RouteNetlink::send(const void* messages, size_t length) {
   if (!nl_) return -EPROTO;
-  return mnl_socket_sendto(nl_, nlh, nlh->nlmsg_len) < 0 ? -errno : 0;
+  return mnl_socket_sendto(nl_, messages, length) < 0 ? -errno : 0;
 }
 
 uint32_t RouteNetlink::drain_errors() {

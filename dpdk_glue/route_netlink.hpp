@@ -2,6 +2,7 @@
 // One rtnetlink socket (libmnl) and its message buffer, shared by all of an
 // object's requests (one socket per address of a big --source pool would
 // otherwise mean thousands).
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -24,8 +25,9 @@ class RouteNetlink {
   nlmsghdr* message(uint16_t type, uint16_t flags, bool ack = true);
   // Sends and waits for the kernel's acknowledgement: 0 or -errno.
   int request(nlmsghdr* nlh);
-  // Sends without waiting: 0 or -errno (EAGAIN when the socket is full).
-  int send(nlmsghdr* nlh);
+  // Sends messages the caller built (one or a batch) without waiting:
+  // 0 or -errno (EAGAIN when the socket is full).
+  int send(const void* messages, size_t length);
   // Reads what the kernel sent back without waiting; returns how many of
   // the messages were errors.
   uint32_t drain_errors();

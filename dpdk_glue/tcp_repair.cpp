@@ -52,11 +52,6 @@ bool tcp_repair_available(std::string& why) {
   return ok;
 }
 
-int repair_established(const EstablishedFlow& f) {
-  int fd = repair_begin(f);
-  return fd < 0 ? fd : repair_finish(fd);
-}
-
 int repair_finish(int fd) {
   if (set(fd, IPPROTO_TCP, kTcpRepair, 0)) return fd;
   int e = errno;

@@ -14,15 +14,13 @@ namespace swarmdial {
 // TCP_REPAIR). On false, `why` says what failed.
 bool tcp_repair_available(std::string& why);
 
-// The repaired socket (non-blocking, close-on-exec), or -errno. Our
-// timestamp clock continues from flow.ts_now (milliseconds, as the kernel's).
-int repair_established(const EstablishedFlow& flow);
-
-// The same in two halves, for a caller with work between them: begin
-// leaves the socket bound, connected and still in repair mode (it already
-// receives the flow's packets, and sends nothing); finish turns repair off,
-// after which the kernel sends its window probe. Both return the fd or
-// -errno, and close the socket on failure.
+// The repaired socket (non-blocking, close-on-exec), in two halves, for a
+// caller with work between them (the AF_XDP path). begin leaves the socket
+// bound, connected and still in repair mode (it already receives the flow's
+// packets, and sends nothing); finish turns repair off, after which the
+// kernel sends its window probe. Both return the fd or -errno, and close the
+// socket on failure. Our timestamp clock continues from flow.ts_now
+// (milliseconds, as the kernel's).
 int repair_begin(const EstablishedFlow& flow);
 int repair_finish(int fd);
 
