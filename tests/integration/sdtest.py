@@ -87,6 +87,12 @@ class SynSentSampler:
         self.ports = {f"{p:04X}" for p in remote_ports}
         self.interval = interval
         self.max = 0
+        # The largest count seen in two samples in a row. A sample is not an
+        # atomic snapshot (the kernel walks its hash while sockets open and
+        # close), so a single one can count a closing socket and its
+        # successor both; a socket the kernel really holds stays for many.
+        self.sustained = 0
+        self._last = 0
         self.samples = 0
         self._stop = False
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -119,7 +125,10 @@ class SynSentSampler:
 
     def _run(self):
         while not self._stop:
-            self.max = max(self.max, self.count())
+            n = self.count()
+            self.max = max(self.max, n)
+            self.sustained = max(self.sustained, min(n, self._last))
+            self._last = n
             self.samples += 1
             time.sleep(self.interval)
 
