@@ -61,6 +61,16 @@ std::string render_prometheus(const RunView& v, const PeerGauges& peers, const S
     family("swarmdial_disconnects_total", "counter", "Peer sessions ended, by reason.");
     for (const auto& [reason, n] : seed->disconnects)
       fmt::format_to(out, "swarmdial_disconnects_total{{reason=\"{}\"}} {}\n", reason, n);
+    if (!seed->redials.empty()) {
+      family("swarmdial_redials_total", "counter",
+             "Outbound peers dialled again, by how the last attempt or session ended.");
+      for (const auto& [cause, n] : seed->redials)
+        fmt::format_to(out, "swarmdial_redials_total{{cause=\"{}\"}} {}\n", cause, n);
+      family("swarmdial_peers_given_up_total", "counter",
+             "Outbound peers no longer dialled after too many failures, by the last cause.");
+      for (const auto& [cause, n] : seed->given_up)
+        fmt::format_to(out, "swarmdial_peers_given_up_total{{cause=\"{}\"}} {}\n", cause, n);
+    }
     if (!seed->trackers.empty()) {
       family("swarmdial_tracker_announces_total", "counter", "Tracker announces, by result.");
       for (const auto& t : seed->trackers) {

@@ -18,6 +18,8 @@ struct SeedCounters {
   uint64_t inbound_accepted = 0, inbound_rejected_full = 0, inbound_rejected_rate = 0;
   uint64_t upload_bytes = 0, pieces_served = 0;
   std::vector<std::pair<std::string, uint64_t>> disconnects;  // reason -> count
+  std::vector<std::pair<std::string, uint64_t>> redials;      // cause -> re-dials scheduled
+  std::vector<std::pair<std::string, uint64_t>> given_up;     // cause -> peers given up
   struct Tracker {
     std::string url;
     uint64_t ok = 0, failed = 0;

@@ -33,6 +33,11 @@ po::options_description seed_options() {
       "tracker-timeout", po::value<int64_t>()->default_value(15000),
       "UDP retransmission base (BEP 15: 15 s) and HTTP timeout, ms")(
       "announce-port", po::value<int64_t>(), "port to announce (default: the --listen port)")(
+      "redials", po::value<int64_t>()->default_value(8),
+      "dial a peer again after it failed to connect or closed before it had everything, "
+      "up to N failures in a row (0 = never); a peer that has everything is not re-dialled")(
+      "redial-delay", po::value<int64_t>()->default_value(1000),
+      "first re-dial delay, ms; doubles per failure (+/- 20% jitter), at most 60 s")(
       "max-peers", po::value<int64_t>()->default_value(1000),
       "connected peers at most, both directions")("inbound-rate",
                                                   po::value<double>()->default_value(0),
@@ -140,6 +145,8 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
   c.max_peers = range("max-peers", 1, 1'000'000);
   c.unchoke_slots = range("unchoke-slots", 1, 10'000);
   c.timeout_ms = range("timeout", 1, 600'000);
+  c.redials = static_cast<uint32_t>(range("redials", 0, 1'000'000));
+  c.redial_delay_ms = range("redial-delay", 1, 3'600'000);
   int64_t workers = vm.count("workers") ? vm["workers"].as<int64_t>()
                                         : std::max<int64_t>(1, std::thread::hardware_concurrency());
   if (workers < 1 || workers > 256) fail("workers", "must be between 1 and 256");

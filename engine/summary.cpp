@@ -20,6 +20,7 @@ nlohmann::json build_summary(const RunView& v, const SummaryContext& ctx) {
       {"backend", ctx.backend},
       {"duration_s", ctx.duration_s},
       {"interrupted", ctx.interrupted},
+      {"forced_exit", ctx.forced},
       {"targets", v.final_rows()},
       {"syn_sent", v.syn_sent},
       {"retries", v.retries},

@@ -11,6 +11,7 @@ struct SummaryContext {
   std::string backend;
   double duration_s = 0;
   bool interrupted = false;
+  bool forced = false;  // a later signal cut the settling short
   bool with_bt = false;
   bool with_wire = false;  // the backend handles packets itself (dpdk)
   BtCounts bt;

@@ -83,7 +83,7 @@ class PeerPool::Worker {
     if (listen_fd_ >= 0) arm_accept();
     while (!pool_.stop_.load(std::memory_order_relaxed)) {
       for (HandoffQueue* q : inputs_)
-        while (auto h = q->try_pop()) add_conn(h->fd, true);
+        while (auto h = q->try_pop()) add_conn(h->fd, true, h->row.target);
       flush_sends();
       // Ticks and handoff queues are polled at least every 5 ms.
       wait_and_handle(5'000'000);
@@ -105,6 +105,7 @@ class PeerPool::Worker {
     int fd = -1;
     uint32_t gen = 0;
     bool outbound = false;
+    Endpoint peer;  // outbound: the address we dialled (for a re-dial)
     bool closing = false;
     bool recv_armed = false;
     bool send_inflight = false;  // until the result (and, zero-copy, the notification) is in
@@ -168,7 +169,7 @@ class PeerPool::Worker {
     c.recv_armed = true;
   }
 
-  void add_conn(int fd, bool outbound) {
+  void add_conn(int fd, bool outbound, const Endpoint& peer = {}) {
     uint32_t id;
     if (!free_ids_.empty()) {
       id = free_ids_.back();
@@ -183,6 +184,7 @@ class PeerPool::Worker {
     c.gen = gen;
     c.fd = fd;
     c.outbound = outbound;
+    c.peer = peer;
     c.connected_ns = mono_ns();
     c.session = std::make_unique<PeerSession>(pool_.session_, outbound, c.connected_ns);
     c.session->start(c.ctrl);
@@ -339,10 +341,23 @@ class PeerPool::Worker {
     Disconnect reason = c.session->reason() != Disconnect::kNone ? c.session->reason() : why;
     if (reason == Disconnect::kNone) reason = Disconnect::kShutdown;
     stats_.disconnects[static_cast<size_t>(reason)].add();
+    if (c.outbound) report_end(c, reason);
     // Shutting the socket down completes the multishot receive and any send,
     // so the slot is freed once their last CQEs are in.
     ::shutdown(c.fd, SHUT_RDWR);
     choke_dirty_ = true;
+  }
+
+  // The run's re-dial planner decides whether this peer is dialled again.
+  void report_end(const Conn& c, Disconnect reason) {
+    OutboundEnd e;
+    e.peer = c.peer;
+    e.end.reason = reason;
+    const SessionConfig& sc = pool_.session_;
+    e.end.peer_complete = c.session->peer_have_count() == sc.num_pieces ||
+                          (sc.have_count == sc.num_pieces && c.session->peer_lost_interest());
+    e.end.bytes_up = c.session->bytes_uploaded();
+    if (!pool_.ended_[index_]->try_push(e)) stats_.ends_unreported.add();
   }
 
   void maybe_free(uint32_t id) {
@@ -435,6 +450,8 @@ PeerPool::PeerPool(PoolOptions opts, const PieceStore& store, SessionConfig sess
       inputs_(std::move(outbound_inputs)),
       stats_(std::max(1u, opts_.workers)) {
   opts_.workers = std::max(1u, opts_.workers);
+  for (uint32_t i = 0; i < opts_.workers; ++i)
+    ended_.push_back(std::make_unique<SpscQueue<OutboundEnd>>(kEndedQueueSize));
   if (opts_.inbound_rate > 0)
     inbound_pacer_ = std::make_unique<SharedPacer>(opts_.inbound_rate, 4, mono_ns());
   // One token per 16 KiB block; a burst of 16 blocks keeps sends batched.
@@ -476,8 +493,17 @@ PoolTotals PeerPool::totals() const {
     t.blocks_served += s.blocks_served.get();
     t.pieces_served += s.pieces_served.get();
     for (size_t i = 0; i < t.disconnects.size(); ++i) t.disconnects[i] += s.disconnects[i].get();
+    t.ends_unreported += s.ends_unreported.get();
   }
   return t;
+}
+
+std::optional<OutboundEnd> PeerPool::pop_ended() {
+  for (size_t n = 0; n < ended_.size(); ++n) {
+    auto& q = ended_[next_ended_++ % ended_.size()];
+    if (auto e = q->try_pop()) return e;
+  }
+  return std::nullopt;
 }
 
 }  // namespace swarmdial

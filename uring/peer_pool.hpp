@@ -15,8 +15,10 @@
 #include "engine/endpoint.hpp"
 #include "engine/handoff.hpp"
 #include "engine/peerwire/peer_session.hpp"
+#include "engine/redial_planner.hpp"
 #include "engine/relaxed_counter.hpp"
 #include "engine/shared_pacer.hpp"
+#include "engine/spsc_queue.hpp"
 #include "piece_store.hpp"
 
 namespace swarmdial {
@@ -38,12 +40,19 @@ struct alignas(64) WorkerStats {
   RelaxedCounter peers_served;  // sessions that completed a handshake
   RelaxedCounter bytes_up, blocks_served, pieces_served;
   std::array<RelaxedCounter, static_cast<size_t>(Disconnect::kCount)> disconnects;
+  RelaxedCounter ends_unreported;  // the ended-session queue was full
+};
+
+// An outbound session that ended, for the run's re-dial planner.
+struct OutboundEnd {
+  Endpoint peer;
+  SessionEnd end;
 };
 
 struct PoolTotals {
   uint64_t peers_outbound = 0, peers_inbound = 0, inbound_accepted = 0, inbound_rejected_full = 0,
            inbound_rejected_rate = 0, peers_served = 0, bytes_up = 0, blocks_served = 0,
-           pieces_served = 0;
+           pieces_served = 0, ends_unreported = 0;
   std::array<uint64_t, static_cast<size_t>(Disconnect::kCount)> disconnects{};
 };
 
@@ -60,6 +69,8 @@ class PeerPool {
   void stop();
   PoolTotals totals() const;
   uint16_t listen_port() const { return listen_port_; }
+  // Outbound sessions that ended, oldest first per worker. One consumer.
+  std::optional<OutboundEnd> pop_ended();
 
  private:
   class Worker;
@@ -68,6 +79,9 @@ class PeerPool {
   SessionConfig session_;
   std::vector<HandoffQueue*> inputs_;
   std::vector<WorkerStats> stats_;
+  static constexpr size_t kEndedQueueSize = 1 << 14;
+  std::vector<std::unique_ptr<SpscQueue<OutboundEnd>>> ended_;  // one per worker
+  size_t next_ended_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::thread> threads_;
   std::atomic<bool> stop_{false};

@@ -575,7 +575,7 @@ struct TrackerLoadDriver::Impl {
     return "interrupted";
   }
 
-  LoadResult run(const std::atomic<bool>& stop) {
+  LoadResult run(const std::atomic<bool>& stop, const std::atomic<bool>& abort) {
     LoadResult result;
     try {
       setup();
@@ -607,6 +607,8 @@ struct TrackerLoadDriver::Impl {
       }
       expire(now);
       if ((next >= sched.total() || stopping) && inflight == 0) break;
+      if (abort.load(std::memory_order_relaxed))
+        break;  // forced exit: in-flight replies are not awaited
       if (stopping && now - std::max(last_done, stop_seen) > cfg.timeout_ms * 1'000'000) break;
       // Sleep until the next request is due, but at least 100 µs: at high
       // rates a pass then sends a batch (late by at most that, which the
@@ -641,8 +643,8 @@ TrackerLoadDriver::TrackerLoadDriver(const TrackerLoadConfig& cfg, LoadCounters&
 TrackerLoadDriver::~TrackerLoadDriver() {
   delete impl_;
 }
-LoadResult TrackerLoadDriver::run(const std::atomic<bool>& stop) {
-  return impl_->run(stop);
+LoadResult TrackerLoadDriver::run(const std::atomic<bool>& stop, const std::atomic<bool>& abort) {
+  return impl_->run(stop, abort);
 }
 
 }  // namespace swarmdial

@@ -48,7 +48,7 @@ class TrackerLoadDriver {
   TrackerLoadDriver(const TrackerLoadConfig& cfg, LoadCounters& counters);
   ~TrackerLoadDriver();
   // Runs the whole load on the calling thread; returns early on `stop`.
-  LoadResult run(const std::atomic<bool>& stop);
+  LoadResult run(const std::atomic<bool>& stop, const std::atomic<bool>& abort);
 
  private:
   struct Impl;

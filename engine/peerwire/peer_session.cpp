@@ -150,6 +150,7 @@ bool PeerSession::handle_message(uint8_t id, std::span<const uint8_t> p, std::st
       return true;
     case kNotInterested:
       if (!p.empty()) return fail(Disconnect::kBadMessage);
+      if (peer_interested_) peer_lost_interest_ = true;
       peer_interested_ = false;
       return true;
     case kHave: {

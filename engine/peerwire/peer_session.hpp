@@ -89,6 +89,9 @@ class PeerSession {
   const std::string& client() const { return client_; }
   uint64_t bytes_uploaded() const { return uploaded_; }
   uint32_t peer_have_count() const { return peer_have_count_; }
+  // The peer was interested and then was not: from a seed, a leecher loses
+  // interest when it has every piece (clients need not send HAVE to a seed).
+  bool peer_lost_interest() const { return peer_lost_interest_; }
 
  private:
   bool fail(Disconnect d) {
@@ -113,6 +116,7 @@ class PeerSession {
   bool sent_handshake_ = false;
   bool am_choking_ = true;
   bool peer_interested_ = false;
+  bool peer_lost_interest_ = false;
   bool peer_fast_ = false;
   bool peer_ext_ = false;
   bool peer_seed_ = false;

@@ -32,9 +32,9 @@ def make_torrent(root, piece_size, out, v1_only=True):
     return lt.torrent_info(out)
 
 
-def free_port():
+def free_port(addr="127.0.0.1"):
     s = socket.socket()
-    s.bind(("127.0.0.1", 0))
+    s.bind((addr, 0))
     p = s.getsockname()[1]
     s.close()
     return p
@@ -42,11 +42,15 @@ def free_port():
 
 class Leecher:
     """A python3-libtorrent downloader on loopback. Plaintext only: swarmdial
-    does not speak MSE/PE, and libtorrent would otherwise spend a retry on it."""
+    does not speak MSE/PE, and libtorrent would otherwise spend a retry on it.
 
-    def __init__(self, torrent, save_path, port=0, trackers=()):
+    With settle=False it returns as soon as the session exists: its listening
+    socket may be open before the torrent is loaded, so a peer that dials it
+    at once is turned away, as a real client does, and must dial again."""
+
+    def __init__(self, torrent, save_path, port=0, trackers=(), addr="127.0.0.1", settle=True):
         self.ses = lt.session({
-            "listen_interfaces": f"127.0.0.1:{port}", "enable_dht": False, "enable_lsd": False,
+            "listen_interfaces": f"{addr}:{port}", "enable_dht": False, "enable_lsd": False,
             "enable_upnp": False, "enable_natpmp": False, "out_enc_policy": 2, "in_enc_policy": 2,
             "allow_multiple_connections_per_ip": True, "alert_mask": 0,
             "enable_outgoing_utp": False, "enable_incoming_utp": False})
@@ -54,6 +58,9 @@ class Leecher:
         if trackers:
             params["trackers"] = list(trackers)
         self.handle = self.ses.add_torrent(params)
+        self.port = port
+        if not settle:
+            return
         deadline = time.time() + 10
         while not self.ses.listen_port() and time.time() < deadline:
             time.sleep(0.05)

@@ -58,14 +58,28 @@ def seed_run(driver, torrent, data, base_port):
     os.makedirs(dialing_dir)
     helper = os.path.join(HERE, "netns_libtorrent.py")
     # A: waits on base_port for swarmdial to dial it. B: dials swarmdial's listener.
-    leech_a = net.start_in_peer([sys.executable, helper, "leech", torrent, dialed_dir, net.peer_ip,
-                                 base_port, net.engine_ip, 0, 60])
+    # On af_packet, A's port first belongs to a peer that accepts swarmdial
+    # once and closes (a client not ready yet): A is served only because
+    # swarmdial dials again. On af_xdp, A starts just before swarmdial does,
+    # as a test that raced before re-dials did.
+    once = None
+    if driver == "af_packet":
+        once = net.start_in_peer([sys.executable, os.path.join(HERE, "accept_once.py"),
+                                  net.peer_ip, base_port, 30])
+    else:
+        leech_a = net.start_in_peer([sys.executable, helper, "leech", torrent, dialed_dir,
+                                     net.peer_ip, base_port, net.engine_ip, 0, 60])
     summary = os.path.join(tmp, f"summary_{driver}.json")
     seed_proc = subprocess.Popen(net.in_engine([
         SWARMDIAL, "seed", "--backend", "dpdk", "--shards", "1", "--source", f"{net.engine_ip}/32",
         "--dpdk", net.eal_args(1, driver=driver), "--torrent", torrent, "--data", data,
         "--listen", f"{net.engine_ip}:{listen_port}", "--peers", f"{net.peer_ip}:{base_port}",
-        "--timeout", "1000", "--summary", summary, "--quiet"]), stderr=subprocess.PIPE, text=True)
+        "--timeout", "1000", "--redial-delay", "500", "--summary", summary, "--quiet"]), stderr=subprocess.PIPE, text=True)
+    if once:
+        line = once.stdout.readline().strip()
+        check.that(line == "closed", f"{driver}: swarmdial's first dial was turned away: {line!r}")
+        leech_a = net.start_in_peer([sys.executable, helper, "leech", torrent, dialed_dir,
+                                     net.peer_ip, base_port, net.engine_ip, 0, 60])
     time.sleep(1.5)  # EAL, the exception path and the listener
     leech_b = net.start_in_peer([sys.executable, helper, "leech", torrent, dialing_dir,
                                  net.peer_ip, base_port + 10, net.engine_ip, listen_port, 60])
@@ -86,6 +100,10 @@ def seed_run(driver, torrent, data, base_port):
     print(f"{driver}: outcomes {s.get('outcomes')} wire {s.get('wire')}")
     check.that(s["backend"] == "dpdk", f"summary backend {s['backend']}")
     check.that(s["outcomes"]["established"] >= 1, f"{driver}: outcomes {s['outcomes']}")
+    if once:
+        r = s["seed"]["redial"]
+        check.that(r["by_cause"].get("peer_closed", 0) >= 1 and s["outcomes"]["established"] >= 2,
+                   f"{driver}: dialled again after the peer closed: {r}")
     w = s["wire"]
     if driver == "af_packet":
         check.that(w["to_kernel"] > 0 and w["from_kernel"] > 0, f"{driver}: wire {w}")

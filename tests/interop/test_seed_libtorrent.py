@@ -7,6 +7,7 @@ download is byte-identical."""
 import os
 import signal
 import tempfile
+import time
 
 from seedtest import (Check, Leecher, free_port, make_data, make_torrent, read_json, same_tree,
                       start_seed, wait_for_port)
@@ -22,7 +23,6 @@ for piece, v1 in ((16384, False), (262144, True)):
     for direction in ("inbound", "outbound", "inbound-send-zc"):
         label = f"{piece // 1024} KiB pieces, {direction}"
         dl = os.path.join(tmp, f"dl_{piece}_{direction}")
-        leecher = Leecher(torrent, dl)
         summary = os.path.join(tmp, f"s_{piece}_{direction}.json")
         args = ["--torrent", torrent, "--data", tmp, "--summary", summary, "--quiet",
                 "--duration", 60, "--workers", 2]
@@ -31,9 +31,17 @@ for piece, v1 in ((16384, False), (262144, True)):
             zc = ["--send-zc"] if direction.endswith("send-zc") else []
             seed = start_seed(args + ["--listen", f"127.0.0.1:{port}"] + zc)
             check.that(wait_for_port(port), f"{label}: swarmdial listens")
+            leecher = Leecher(torrent, dl)
             leecher.connect(port)
         else:
-            seed = start_seed(args + ["--peers", f"127.0.0.1:{leecher.port}", "--half-open", 4])
+            # swarmdial starts first and the client a moment later, not yet
+            # ready for it: the download completes only because swarmdial
+            # dials again (refused, or turned away while loading).
+            lport = free_port()
+            seed = start_seed(args + ["--peers", f"127.0.0.1:{lport}", "--half-open", 4,
+                                      "--redial-delay", 300])
+            time.sleep(0.2)
+            leecher = Leecher(torrent, dl, port=lport, settle=False)
         took = leecher.wait_done(45)
         seed.send_signal(signal.SIGINT)
         rc = seed.wait(timeout=20)
@@ -48,7 +56,7 @@ for piece, v1 in ((16384, False), (262144, True)):
         check.that(s["seed"]["pieces_served"] >= s["seed"]["pieces"], f"{label}: pieces served")
         check.that(s["seed"]["peers_served"] >= 1, f"{label}: peers served")
         if direction == "outbound":
-            check.that(s["outcomes"]["established"] == 1, f"{label}: dialed through the engine")
+            check.that(s["outcomes"]["established"] >= 1, f"{label}: dialed through the engine")
         else:
             check.that(s["seed"]["inbound"]["accepted"] >= 1, f"{label}: inbound accepted")
         del leecher

@@ -244,3 +244,16 @@ TEST(Choker, KeepsFastestAndRotatesOptimistic) {
   Choker few(8);
   EXPECT_EQ(few.decide({{1, true, 0}, {2, true, 0}}, 0).size(), 2u);
 }
+
+TEST(PeerSession, LosingInterestIsNotTheSameAsNeverBeingInterested) {
+  Fixture f;
+  PeerSession s(f.cfg, false, 0);
+  std::string out;
+  ASSERT_TRUE(feed(s, f.handshake(), out));
+  ASSERT_TRUE(feed(s, msg(3), out));  // not interested, never was
+  EXPECT_FALSE(s.peer_lost_interest());
+  ASSERT_TRUE(feed(s, msg(2), out));  // interested
+  EXPECT_FALSE(s.peer_lost_interest());
+  ASSERT_TRUE(feed(s, msg(3), out));  // done with us
+  EXPECT_TRUE(s.peer_lost_interest());
+}

@@ -132,8 +132,8 @@ int run_demo_command(const std::vector<std::string>& args) {
   }
 
   SignalWatcher::block_signals();
-  std::atomic<bool> stop{false};
-  SignalWatcher signals(stop);
+  std::atomic<bool> stop{false}, abort{false};
+  SignalWatcher signals(stop, abort);
 
   std::unique_ptr<TempDir> tmp;
   DemoTorrent torrent;
@@ -187,6 +187,9 @@ int run_demo_command(const std::vector<std::string>& args) {
   sc.unchoke_slots = cfg.unchoke_slots;
   sc.max_peers = cfg.shape.counts.total() + 16;
   sc.duration_s = cfg.max_seconds;
+  // The report maps one row per peer to the swarm's ground truth, and the
+  // emulated peers never turn a first connection away: no re-dials.
+  sc.redials = 0;
   std::vector<Endpoint> dial_list;
   std::unordered_map<uint64_t, PeerBehaviour> behaviour_of;
   for (const auto& p : plan) {
@@ -232,7 +235,7 @@ int run_demo_command(const std::vector<std::string>& args) {
   SeedResult result;
   std::random_device rd;
   PeerId peer_id = make_peer_id((uint64_t{rd()} << 32) ^ rd());
-  int rc = run_seeding(sc, meta, store, peer_id, dial_list, stop, hooks, result);
+  int rc = run_seeding(sc, meta, store, peer_id, dial_list, {stop, abort}, hooks, result);
   swarm.stop();
   if (rc != 0) return rc;
 
@@ -241,6 +244,7 @@ int run_demo_command(const std::vector<std::string>& args) {
   ctx.backend = "uring";
   ctx.duration_s = result.duration_s;
   ctx.interrupted = signals.fired();
+  ctx.forced = signals.forced();
   nlohmann::json dial = build_summary(result.view, ctx);
   nlohmann::json by = nlohmann::json::object();
   for (size_t b = 0; b < kBehaviourCount; ++b) {

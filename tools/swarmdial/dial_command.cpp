@@ -130,7 +130,7 @@ int run_dial_command(const std::vector<std::string>& args) {
 
   std::atomic<bool> stop{false}, abort{false}, shards_done{false}, consumer_done{false};
   std::atomic<bool> forwarding_done{false};
-  SignalWatcher signals(stop);
+  SignalWatcher signals(stop, abort);
 
   uint32_t n = cfg.shards;
   std::vector<ShardStats> stats(n);
@@ -268,6 +268,7 @@ int run_dial_command(const std::vector<std::string>& args) {
   ctx.backend = backend_name(cfg.backend);
   ctx.duration_s = (dial_end - start) / 1e9;
   ctx.interrupted = signals.fired();
+  ctx.forced = signals.forced();
   ctx.with_bt = cfg.bt_infohash.has_value();
   ctx.with_wire = cfg.backend == Backend::kDpdk;
   ctx.bt = consumer_stats.bt_counts();

@@ -86,6 +86,12 @@ int run_seed_command(const std::vector<std::string>& args) {
   const SeedConfig& cfg = *parsed;
   bool show_status = !cfg.quiet && (cfg.status || isatty(STDERR_FILENO));
 
+  // From here on a signal is a request to stop and write the summary, even
+  // while the pieces are verified (the run then ends as soon as it starts).
+  SignalWatcher::block_signals();
+  std::atomic<bool> stop{false}, abort{false};
+  SignalWatcher signals(stop, abort);
+
   PieceStore store(meta, cfg.data_path);
   if (store.missing_files() == meta.files.size()) {
     std::cerr << "swarmdial seed: --data " << cfg.data_path << ": none of the torrent's "
@@ -111,10 +117,6 @@ int run_seed_command(const std::vector<std::string>& args) {
     std::cerr << "swarmdial seed: no piece verified: nothing to seed\n";
     return 1;
   }
-
-  SignalWatcher::block_signals();
-  std::atomic<bool> stop{false};
-  SignalWatcher signals(stop);
 
   std::random_device rd;
   PeerId peer_id = make_peer_id((uint64_t{rd()} << 32) ^ rd());
@@ -184,7 +186,8 @@ int run_seed_command(const std::vector<std::string>& args) {
                    format_ip(cfg.listen->ip).c_str(), port);
   };
   SeedResult result;
-  if (int rc = run_seeding(cfg, meta, store, peer_id, dial_list, stop, hooks, result); rc != 0)
+  if (int rc = run_seeding(cfg, meta, store, peer_id, dial_list, {stop, abort}, hooks, result);
+      rc != 0)
     return rc;
 
   const PoolTotals& t = result.pool;
@@ -195,6 +198,7 @@ int run_seed_command(const std::vector<std::string>& args) {
     ctx.with_wire = cfg.backend == Backend::kDpdk;
     ctx.duration_s = result.duration_s;
     ctx.interrupted = signals.fired();
+    ctx.forced = signals.forced();
     nlohmann::json s = build_summary(result.view, ctx);
     nlohmann::json disc = nlohmann::json::object();
     for (auto& [reason, count] : disconnect_list(t)) disc[reason] = count;
@@ -212,7 +216,8 @@ int run_seed_command(const std::vector<std::string>& args) {
                   {{"accepted", t.inbound_accepted},
                    {"rejected_max_peers", t.inbound_rejected_full},
                    {"rejected_rate", t.inbound_rejected_rate}}},
-                 {"disconnects", disc}};
+                 {"disconnects", disc},
+                 {"redial", redial_json(result.redial)}};
     if (announcer) {
       nlohmann::json tr = nlohmann::json::array();
       for (const auto& st : announcer->states())

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <mutex>
+#include <random>
 #include <thread>
 
 #include "dpdk_run.hpp"
@@ -37,6 +39,19 @@ std::vector<std::pair<std::string, uint64_t>> disconnect_list(const PoolTotals& 
   return out;
 }
 
+nlohmann::json redial_json(const RedialCounts& r) {
+  nlohmann::json by = nlohmann::json::object(), gave = nlohmann::json::object();
+  for (size_t i = 0; i < RedialCounts::kCauses; ++i) {
+    std::string name(redial_cause_name(static_cast<RedialCause>(i)));
+    if (r.redials[i]) by[name] = r.redials[i];
+    if (r.given_up[i]) gave[name] = r.given_up[i];
+  }
+  return {
+      {"redials", r.redials_total()},    {"by_cause", by},       {"given_up", r.given_up_total()},
+      {"given_up_by_cause", gave},       {"pending", r.pending}, {"peers_complete", r.complete},
+      {"not_redialled", r.not_redialled}};
+}
+
 std::string seed_status_line(const SeedTick& t) {
   int secs = static_cast<int>(t.t_s);
   char buf[256];
@@ -57,12 +72,21 @@ std::string seed_status_line(const SeedTick& t) {
       human_count(static_cast<double>(t.view.outcomes[static_cast<int>(Outcome::kTimeout)]))
           .c_str(),
       static_cast<unsigned long>(t.view.half_open), static_cast<unsigned long>(t.view.budget));
-  return buf;
+  std::string line = buf;
+  if (t.redial.redials_total() || t.redial.given_up_total())
+    line += " redials " + human_count(static_cast<double>(t.redial.redials_total())) +
+            " given up " + human_count(static_cast<double>(t.redial.given_up_total()));
+  return line;
 }
 
 namespace {
-SeedCounters seed_counters(const PoolTotals& t) {
+SeedCounters seed_counters(const PoolTotals& t, const RedialCounts& r) {
   SeedCounters s;
+  for (size_t i = 0; i < RedialCounts::kCauses; ++i) {
+    std::string name(redial_cause_name(static_cast<RedialCause>(i)));
+    s.redials.emplace_back(name, r.redials[i]);
+    s.given_up.emplace_back(name, r.given_up[i]);
+  }
   s.inbound_accepted = t.inbound_accepted;
   s.inbound_rejected_full = t.inbound_rejected_full;
   s.inbound_rejected_rate = t.inbound_rejected_rate;
@@ -74,9 +98,10 @@ SeedCounters seed_counters(const PoolTotals& t) {
 }  // namespace
 
 int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& store,
-                const PeerId& peer_id, const std::vector<Endpoint>& dial_list,
-                std::atomic<bool>& stop, const SeedHooks& hooks, SeedResult& result) {
-  std::atomic<bool> abort{false};
+                const PeerId& peer_id, const std::vector<Endpoint>& dial_list, RunFlags flags,
+                const SeedHooks& hooks, SeedResult& result) {
+  std::atomic<bool>& stop = flags.stop;
+  std::atomic<bool>& abort = flags.abort;
   SessionConfig session;
   session.info_hash = meta.info_hash;
   session.peer_id = peer_id;
@@ -111,7 +136,8 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
   std::atomic<bool> forwarding_done{false};
 
   // Dialing: the same shards, budgets and pacing as `dial`, handing every
-  // established flow to the pool.
+  // established flow to the pool. Every shard has a feed: tracker peers and
+  // re-dials arrive while it runs.
   uint32_t n = dial_list.empty() && !hooks.dynamic_targets ? 0 : cfg.shards;
   if (dpdk) n = dpdk->shards();
   TargetSet targets = TargetSet::from_list(dial_list);
@@ -122,10 +148,8 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
   std::vector<std::unique_ptr<SpscQueue<Endpoint>>> feeds;
   std::vector<SpscQueue<Endpoint>*> feed_ptrs;
   for (uint32_t i = 0; i < n; ++i) {
-    if (hooks.dynamic_targets) {
-      feeds.push_back(std::make_unique<SpscQueue<Endpoint>>(1 << 14));
-      feed_ptrs.push_back(feeds.back().get());
-    }
+    feeds.push_back(std::make_unique<SpscQueue<Endpoint>>(1 << 14));
+    feed_ptrs.push_back(feeds.back().get());
     rows.push_back(std::make_unique<SpscQueue<ResultRow>>(1 << 12));
     handoffs.push_back(std::make_unique<HandoffQueue>(1 << 12));
     pool_inputs.push_back(handoffs.back().get());
@@ -148,12 +172,24 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
   }
   if (cfg.listen && hooks.on_listening) hooks.on_listening(pool.listen_port());
 
+  std::random_device rd;
+  RedialPlanner planner({cfg.redials, cfg.redial_delay_ms * 1'000'000, 60'000'000'000,
+                         (uint64_t{rd()} << 32) ^ rd()});
+  // The metrics thread reads a copy the run loop refreshes.
+  std::mutex redial_copy_mu;
+  RedialCounts redial_copy;
+
   std::unique_ptr<MetricsHttpServer> metrics;
   if (cfg.metrics) {
     try {
       metrics = std::make_unique<MetricsHttpServer>(*cfg.metrics, [&] {
         PoolTotals t = pool.totals();
-        SeedCounters s = seed_counters(t);
+        RedialCounts r;
+        {
+          std::lock_guard lock(redial_copy_mu);
+          r = redial_copy;
+        }
+        SeedCounters s = seed_counters(t, r);
         if (hooks.add_metrics) hooks.add_metrics(s);
         return render_prometheus(snapshot_run(stats), {t.peers_outbound, t.peers_inbound}, &s);
       });
@@ -174,7 +210,7 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
     sc.rate = cfg.rate / n;
     sc.timeout_ns = cfg.timeout_ms * 1'000'000;
     sc.targets = &targets;
-    if (hooks.dynamic_targets) sc.feed = feed_ptrs[i];
+    sc.feed = feed_ptrs[i];
     sc.forwarding_done = &forwarding_done;
     Backend backend = cfg.backend;
     DialerFactory factory = [backend](const DialerOptions& o) { return make_dialer(backend, o); };
@@ -190,19 +226,36 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
   TargetFeed feed(feed_ptrs);
   if (hooks.on_started) hooks.on_started(feed);
 
+  // Dial outcomes and ended sessions feed the re-dial planner; due re-dials
+  // go back to the shards through the feed, and through the budget.
+  auto drain_rows = [&](int64_t now) {
+    for (auto& q : rows)
+      while (auto row = q->try_pop()) {
+        if (row->outcome != Outcome::kEstablished)
+          planner.on_connect_failed(row->target, row->outcome, now);
+        if (hooks.on_row) hooks.on_row(*row);
+      }
+  };
+  auto plan_redials = [&](int64_t now) {
+    drain_rows(now);
+    while (auto e = pool.pop_ended()) planner.on_session_end(e->peer, e->end, now);
+    if (n > 0) planner.take_due(now, [&](const Endpoint& e) { return feed.push(e); });
+    std::lock_guard lock(redial_copy_mu);
+    redial_copy = planner.counts();
+  };
+
   int64_t deadline = cfg.duration_s > 0 ? start + static_cast<int64_t>(cfg.duration_s * 1e9) : 0;
   int64_t last = start;
   uint64_t last_up = 0, last_est = 0;
   SeedTick tick;
   while (!stop.load() && (deadline == 0 || mono_ns() < deadline)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    for (auto& q : rows)
-      while (auto row = q->try_pop())
-        if (hooks.on_row) hooks.on_row(*row);
     int64_t now = mono_ns();
+    plan_redials(now);
     tick.t_s = (now - start) / 1e9;
     tick.view = snapshot_run(stats);
     tick.pool = pool.totals();
+    tick.redial = planner.counts();
     if (now - last >= 1'000'000'000) {
       uint64_t est = tick.view.outcomes[static_cast<int>(Outcome::kEstablished)];
       tick.up_rate = static_cast<double>(tick.pool.bytes_up - last_up) / ((now - last) / 1e9);
@@ -214,22 +267,21 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
     }
     if (hooks.done && hooks.done(tick)) break;
   }
-  if (hooks.before_stop) hooks.before_stop();
+  if (hooks.before_stop && !abort.load()) hooks.before_stop();
   stop.store(true);
   // The pool closes its peers first: with dpdk their last segments still
   // travel through the shards' loops, which stop forwarding only after.
   pool.stop();
   forwarding_done.store(true, std::memory_order_release);
   for (auto& t : threads) t.join();
-  for (auto& q : rows)
-    while (auto row = q->try_pop())
-      if (hooks.on_row) hooks.on_row(*row);
+  drain_rows(mono_ns());
   // Flows handed off after the pool stopped are ours to close.
   for (auto& h : handoffs)
     while (auto f = h->try_pop()) ::close(f->fd);
   result.duration_s = (mono_ns() - start) / 1e9;
   result.view = snapshot_run(stats);
   result.pool = pool.totals();
+  result.redial = planner.counts();
   return 0;
 }
 

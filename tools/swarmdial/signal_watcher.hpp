@@ -1,24 +1,42 @@
 #pragma once
 // SIGINT/SIGTERM handling without async-signal hazards: the signals are
 // blocked in every thread and a watcher thread takes them with sigtimedwait.
-// The first one asks for a graceful stop; a second one exits at once.
+//
+// The first signal asks for a graceful stop. GNU `timeout`, systemd and
+// container runtimes often deliver SIGTERM twice at once (to the child, then
+// to its process group), so signals within kSameRequestNs of the first are
+// the same request. A later signal forces the exit: it sets `abort`, which
+// makes the run skip settling and goodbyes, and the command still writes the
+// rows it has and a summary marked interrupted. If the command has not
+// finished that within kForcedGraceNs, the watcher says so on stderr and
+// exits with 128 + the signal.
 #include <atomic>
+#include <cstdint>
 #include <thread>
 
 namespace swarmdial {
 
 class SignalWatcher {
  public:
+  static constexpr int64_t kSameRequestNs = 1'000'000'000;
+  static constexpr int64_t kForcedGraceNs = 5'000'000'000;
+
   // Call before any other thread starts, so they inherit the blocked mask.
   static void block_signals();
 
-  explicit SignalWatcher(std::atomic<bool>& stop);
+  SignalWatcher(std::atomic<bool>& stop, std::atomic<bool>& abort);
+  // The command is done writing: a forced exit no longer needs to step in.
   ~SignalWatcher();
   bool fired() const { return fired_.load(); }
+  bool forced() const { return forced_.load(); }
 
  private:
+  void watch();
+
   std::atomic<bool>& stop_;
+  std::atomic<bool>& abort_;
   std::atomic<bool> fired_{false};
+  std::atomic<bool> forced_{false};
   std::atomic<bool> quit_{false};
   std::thread thread_;
 };

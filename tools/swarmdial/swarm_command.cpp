@@ -49,8 +49,8 @@ int run_swarm_command(const std::vector<std::string>& args) {
   bool show_status = !cfg.quiet && (cfg.status || isatty(STDERR_FILENO));
 
   SignalWatcher::block_signals();
-  std::atomic<bool> stop{false};
-  SignalWatcher signals(stop);
+  std::atomic<bool> stop{false}, abort{false};
+  SignalWatcher signals(stop, abort);
 
   SwarmOptions so;
   so.meta = &meta;
@@ -124,6 +124,7 @@ int run_swarm_command(const std::vector<std::string>& args) {
                        {"bytes", meta.total_length}};
     view["duration_s"] = (mono_ns() - start) / 1e9;
     view["interrupted"] = signals.fired();
+    view["forced_exit"] = signals.forced();
     view["announced"] = announced;
     std::ofstream out(cfg.view_file, std::ios::trunc);
     out << view.dump(2) << "\n";

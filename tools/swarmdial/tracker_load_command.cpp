@@ -73,14 +73,14 @@ int run_tracker_load_command(const std::vector<std::string>& args) {
   bool show_status = !cfg.quiet && (cfg.status || isatty(STDERR_FILENO));
 
   SignalWatcher::block_signals();
-  std::atomic<bool> stop{false};
-  SignalWatcher signals(stop);
+  std::atomic<bool> stop{false}, abort{false};
+  SignalWatcher signals(stop, abort);
   LoadCounters counters;
   TrackerLoadDriver driver(cfg, counters);
   LoadResult result;
   std::atomic<bool> finished{false};
   std::thread gen([&] {
-    result = driver.run(stop);
+    result = driver.run(stop, abort);
     finished.store(true);
   });
   int64_t start = mono_ns(), last = start;
@@ -114,6 +114,7 @@ int run_tracker_load_command(const std::vector<std::string>& args) {
       {"command", "tracker-load"},
       {"trackers", trackers},
       {"interrupted", signals.fired()},
+      {"forced_exit", signals.forced()},
       {"target_rate", cfg.rate},
       {"duration_s", result.duration_s},
       {"sent", sent},
