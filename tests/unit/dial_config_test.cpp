@@ -1,4 +1,4 @@
-#include "engine/dial_config.hpp"
+#include "tools/swarmdial/options/dial_config.hpp"
 
 #include <gtest/gtest.h>
 

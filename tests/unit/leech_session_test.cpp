@@ -9,7 +9,7 @@
 
 #include "engine/peerwire/peer_session.hpp"
 #include "engine/peerwire/torrent_writer.hpp"
-#include "engine/swarm_plan.hpp"
+#include "tools/swarm/swarm_plan.hpp"
 
 using namespace swarmdial;
 

@@ -1,4 +1,4 @@
-#include "engine/seed_config.hpp"
+#include "tools/swarmdial/options/seed_config.hpp"
 
 #include <gtest/gtest.h>
 

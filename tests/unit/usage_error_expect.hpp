@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/dial_config.hpp"
+#include "tools/swarmdial/options/dial_config.hpp"
 
 namespace swarmdial::testing_support {
 

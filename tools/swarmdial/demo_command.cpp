@@ -12,13 +12,13 @@
 
 #include "demo_chart.hpp"
 #include "demo_torrent.hpp"
-#include "engine/demo_config.hpp"
-#include "engine/dial_config.hpp"
 #include "engine/summary.hpp"
 #include "input_files.hpp"
 #include "seed_run.hpp"
 #include "signal_watcher.hpp"
 #include "swarm_view.hpp"
+#include "tools/swarmdial/options/demo_config.hpp"
+#include "tools/swarmdial/options/dial_config.hpp"
 
 namespace swarmdial {
 

@@ -13,7 +13,6 @@
 #include <thread>
 
 #include "dpdk_run.hpp"
-#include "engine/dial_config.hpp"
 #include "engine/metrics_text.hpp"
 #include "engine/mono_clock.hpp"
 #include "engine/shard.hpp"
@@ -23,9 +22,10 @@
 #include "metrics_http_server.hpp"
 #include "result_writer.hpp"
 #include "signal_watcher.hpp"
-#include "uring/dialer_factory.hpp"
-#include "uring/handoff_consumer.hpp"
-#include "uring/uring_dialer.hpp"
+#include "tools/swarmdial/options/dial_config.hpp"
+#include "uring/dial/dialer_factory.hpp"
+#include "uring/dial/handoff_consumer.hpp"
+#include "uring/dial/uring_dialer.hpp"
 
 namespace swarmdial {
 

@@ -4,8 +4,8 @@
 // build without DPDK it refuses with a one-line reason.
 #include <memory>
 
-#include "engine/dial_config.hpp"
 #include "engine/shard.hpp"
+#include "tools/swarmdial/options/dial_config.hpp"
 
 namespace swarmdial {
 

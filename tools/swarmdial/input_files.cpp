@@ -9,8 +9,8 @@
 #include <iostream>
 #include <sstream>
 
-#include "engine/dial_config.hpp"
 #include "engine/target_set.hpp"
+#include "tools/swarmdial/options/dial_config.hpp"
 
 namespace swarmdial {
 

@@ -15,7 +15,6 @@
 #include "engine/metrics_text.hpp"
 #include "engine/mono_clock.hpp"
 #include "engine/peerwire/metainfo.hpp"
-#include "engine/seed_config.hpp"
 #include "engine/shard.hpp"
 #include "engine/status_line.hpp"
 #include "engine/summary.hpp"
@@ -23,10 +22,11 @@
 #include "input_files.hpp"
 #include "seed_run.hpp"
 #include "signal_watcher.hpp"
-#include "uring/dialer_factory.hpp"
-#include "uring/peer_pool.hpp"
-#include "uring/piece_store.hpp"
-#include "uring/tracker_announcer.hpp"
+#include "tools/swarmdial/options/seed_config.hpp"
+#include "uring/dial/dialer_factory.hpp"
+#include "uring/peers/peer_pool.hpp"
+#include "uring/peers/piece_store.hpp"
+#include "uring/tracker/tracker_announcer.hpp"
 
 namespace swarmdial {
 

@@ -15,7 +15,7 @@
 #include "engine/shard.hpp"
 #include "engine/status_line.hpp"
 #include "metrics_http_server.hpp"
-#include "uring/dialer_factory.hpp"
+#include "uring/dial/dialer_factory.hpp"
 
 namespace swarmdial {
 

@@ -15,10 +15,10 @@
 #include "engine/peerwire/metainfo.hpp"
 #include "engine/redial_planner.hpp"
 #include "engine/run_stats.hpp"
-#include "engine/seed_config.hpp"
 #include "engine/spsc_queue.hpp"
-#include "uring/peer_pool.hpp"
-#include "uring/piece_store.hpp"
+#include "tools/swarmdial/options/seed_config.hpp"
+#include "uring/peers/peer_pool.hpp"
+#include "uring/peers/piece_store.hpp"
 
 namespace swarmdial {
 

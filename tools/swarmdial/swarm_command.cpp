@@ -9,14 +9,14 @@
 #include <map>
 #include <thread>
 
-#include "engine/dial_config.hpp"
 #include "engine/mono_clock.hpp"
-#include "engine/swarm_config.hpp"
 #include "engine/tracker/tracker_url.hpp"
 #include "input_files.hpp"
 #include "signal_watcher.hpp"
 #include "swarm_view.hpp"
-#include "uring/swarm_announce.hpp"
+#include "tools/swarm/swarm_announce.hpp"
+#include "tools/swarmdial/options/dial_config.hpp"
+#include "tools/swarmdial/options/swarm_config.hpp"
 
 namespace swarmdial {
 

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "uring/emulated_swarm.hpp"
+#include "tools/swarm/emulated_swarm.hpp"
 
 namespace swarmdial {
 

@@ -9,12 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "engine/dial_config.hpp"
 #include "engine/mono_clock.hpp"
 #include "engine/status_line.hpp"
-#include "engine/tracker_load_config.hpp"
 #include "signal_watcher.hpp"
-#include "uring/tracker_load_driver.hpp"
+#include "tools/swarmdial/options/dial_config.hpp"
+#include "tools/swarmdial/options/tracker_load_config.hpp"
+#include "uring/tracker/tracker_load_driver.hpp"
 
 namespace swarmdial {
 
@@ -76,7 +76,7 @@ int run_tracker_load_command(const std::vector<std::string>& args) {
   std::atomic<bool> stop{false}, abort{false};
   SignalWatcher signals(stop, abort);
   LoadCounters counters;
-  TrackerLoadDriver driver(cfg, counters);
+  TrackerLoadDriver driver(cfg.load, counters);
   LoadResult result;
   std::atomic<bool> finished{false};
   std::thread gen([&] {
@@ -92,7 +92,7 @@ int run_tracker_load_command(const std::vector<std::string>& args) {
       uint64_t ok = counters.ok.get();
       double rate_now = static_cast<double>(ok - last_ok) / ((now - last) / 1e9);
       std::fprintf(stderr, "%s\n",
-                   status_line(counters, (now - start) / 1e9, rate_now, cfg.rate).c_str());
+                   status_line(counters, (now - start) / 1e9, rate_now, cfg.load.rate).c_str());
       last = now;
       last_ok = ok;
     }
@@ -109,13 +109,13 @@ int run_tracker_load_command(const std::vector<std::string>& args) {
   for (size_t i = 0; i < counters.errors.size(); ++i)
     errors[std::string(load_error_name(static_cast<LoadError>(i)))] = counters.errors[i].get();
   nlohmann::json trackers = nlohmann::json::array();
-  for (const auto& t : cfg.trackers) trackers.push_back(t.text);
+  for (const auto& t : cfg.load.trackers) trackers.push_back(t.text);
   nlohmann::json s = {
       {"command", "tracker-load"},
       {"trackers", trackers},
       {"interrupted", signals.fired()},
       {"forced_exit", signals.forced()},
-      {"target_rate", cfg.rate},
+      {"target_rate", cfg.load.rate},
       {"duration_s", result.duration_s},
       {"sent", sent},
       {"ok", ok},
@@ -123,14 +123,14 @@ int run_tracker_load_command(const std::vector<std::string>& args) {
       {"error_total", error_total(counters)},
       {"achieved_rate", static_cast<double>(ok) / d},
       {"sent_rate", static_cast<double>(sent) / d},
-      {"achieved_vs_target", static_cast<double>(ok) / d / cfg.rate},
+      {"achieved_vs_target", static_cast<double>(ok) / d / cfg.load.rate},
       {"latency_us", percentiles(counters.latency.snapshot())},
       {"send_lag_us", percentiles(counters.send_lag.snapshot())},
       {"stray_replies", counters.stray_replies.get()},
       {"udp", {{"announces", counters.udp_sent.get()}, {"connects", counters.udp_connects.get()}}},
       {"http",
        {{"announces", counters.http_sent.get()}, {"connections", counters.http_connects.get()}}},
-      {"swarm", {{"torrents", cfg.torrents}, {"peers_per_torrent", cfg.peers}}},
+      {"swarm", {{"torrents", cfg.load.torrents}, {"peers_per_torrent", cfg.load.peers}}},
       {"cpu",
        {{"generator_s", result.cpu_s},
         {"us_per_announce", sent ? result.cpu_s * 1e6 / static_cast<double>(sent) : 0.0}}},
@@ -149,7 +149,7 @@ int run_tracker_load_command(const std::vector<std::string>& args) {
                  "latency p50 %lu us p99 %lu us\n",
                  static_cast<unsigned long>(sent), static_cast<unsigned long>(ok),
                  static_cast<unsigned long>(error_total(counters)), static_cast<double>(ok) / d,
-                 cfg.rate,
+                 cfg.load.rate,
                  static_cast<unsigned long>(counters.latency.snapshot().percentile_us(0.5)),
                  static_cast<unsigned long>(counters.latency.snapshot().percentile_us(0.99)));
   return 0;

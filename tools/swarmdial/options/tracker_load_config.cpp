@@ -48,21 +48,21 @@ std::optional<TrackerLoadConfig> parse_tracker_load_args(const std::vector<std::
     bool& seen = u->scheme == TrackerUrl::Scheme::kUdp ? have_udp : have_http;
     if (seen) throw UsageError("--tracker: give at most one udp:// and one http:// tracker");
     seen = true;
-    c.trackers.push_back(*u);
+    c.load.trackers.push_back(*u);
   }
   if (!vm.count("rate")) throw UsageError("--rate N is required");
   if (!vm.count("duration")) throw UsageError("--duration S is required");
-  c.rate = vm["rate"].as<double>();
-  if (!(c.rate > 0 && c.rate <= 10'000'000))
+  c.load.rate = vm["rate"].as<double>();
+  if (!(c.load.rate > 0 && c.load.rate <= 10'000'000))
     throw UsageError("--rate: must be above 0 and at most 10000000");
-  c.duration_s = vm["duration"].as<double>();
-  if (!(c.duration_s > 0 && c.duration_s <= 86400))
+  c.load.duration_s = vm["duration"].as<double>();
+  if (!(c.load.duration_s > 0 && c.load.duration_s <= 86400))
     throw UsageError("--duration: must be above 0 and at most 86400");
-  c.torrents = flag_in_range(vm, "torrents", 1, 1'000'000);
-  c.peers = flag_in_range(vm, "peers", 1, 64'000);
-  c.connections = flag_in_range(vm, "connections", 1, 4096);
-  c.timeout_ms = flag_in_range(vm, "timeout", 10, 600'000);
-  c.numwant = static_cast<int32_t>(flag_in_range(vm, "numwant", 0, 1000));
+  c.load.torrents = flag_in_range(vm, "torrents", 1, 1'000'000);
+  c.load.peers = flag_in_range(vm, "peers", 1, 64'000);
+  c.load.connections = flag_in_range(vm, "connections", 1, 4096);
+  c.load.timeout_ms = flag_in_range(vm, "timeout", 10, 600'000);
+  c.load.numwant = static_cast<int32_t>(flag_in_range(vm, "numwant", 0, 1000));
   if (vm.count("summary")) c.summary_file = vm["summary"].as<std::string>();
   c.quiet = vm["quiet"].as<bool>();
   c.status = vm["status"].as<bool>();

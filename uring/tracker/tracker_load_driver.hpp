@@ -13,7 +13,7 @@
 #include "engine/latency_histogram.hpp"
 #include "engine/relaxed_counter.hpp"
 #include "engine/tracker/load_plan.hpp"
-#include "engine/tracker_load_config.hpp"
+#include "tracker_load_options.hpp"
 
 namespace swarmdial {
 
@@ -45,7 +45,7 @@ struct LoadResult {
 
 class TrackerLoadDriver {
  public:
-  TrackerLoadDriver(const TrackerLoadConfig& cfg, LoadCounters& counters);
+  TrackerLoadDriver(const TrackerLoadOptions& cfg, LoadCounters& counters);
   ~TrackerLoadDriver();
   // Runs the whole load on the calling thread; returns early on `stop`.
   LoadResult run(const std::atomic<bool>& stop, const std::atomic<bool>& abort);

@@ -2,8 +2,8 @@
 
 #include "cli_parse.hpp"
 #include "dial_config.hpp"
+#include "engine/tracker/tracker_url.hpp"
 #include "swarm_shape_options.hpp"
-#include "tracker/tracker_url.hpp"
 
 namespace swarmdial {
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "engine/mono_clock.hpp"
+#include "uring/ring.hpp"
 
 namespace swarmdial {
 
@@ -36,8 +37,7 @@ struct HandoffConsumer::Impl {
   std::vector<HandoffQueue*> inputs;
   SpscQueue<ResultRow>& rows;
   HandoffConsumerStats& stats;
-  io_uring ring{};
-  bool ring_ready = false;
+  std::unique_ptr<Ring> ring;  // only when a BitTorrent handshake is asked for
   std::vector<Conn> conns;
   std::vector<uint32_t> free_conns;
   std::vector<int> held;
@@ -52,27 +52,18 @@ struct HandoffConsumer::Impl {
       conns.resize(opts.max_concurrent);
       for (uint32_t i = 0; i < opts.max_concurrent; ++i)
         free_conns.push_back(opts.max_concurrent - 1 - i);
-      io_uring_params p{};
-      p.flags = IORING_SETUP_CQSIZE;
-      p.cq_entries = opts.max_concurrent * 4;
-      int rc = io_uring_queue_init_params(1024, &ring, &p);
-      if (rc < 0) throw std::runtime_error(std::string("io_uring setup: ") + strerror(-rc));
-      ring_ready = true;
+      RingSetup rs;
+      rs.sq_entries = 1024;
+      rs.cq_entries = opts.max_concurrent * 4;
+      rs.coop_taskrun = false;
+      ring = std::make_unique<Ring>(rs);
     }
   }
   ~Impl() {
     for (int fd : held) ::close(fd);
-    if (ring_ready) io_uring_queue_exit(&ring);
   }
 
-  io_uring_sqe* sqe() {
-    io_uring_sqe* e = io_uring_get_sqe(&ring);
-    while (!e) {
-      io_uring_submit(&ring);
-      e = io_uring_get_sqe(&ring);
-    }
-    return e;
-  }
+  io_uring_sqe* sqe() { return ring->sqe(); }
 
   void emit(const ResultRow& row, const std::atomic<bool>& abort) {
     while (!rows.try_push(row)) {
@@ -98,7 +89,7 @@ struct HandoffConsumer::Impl {
     c = Conn{};
     c.h = h;
     c.deadline_ns = mono_ns() + opts.bt_timeout_ns;
-    if (io_uring_sq_space_left(&ring) < 3) io_uring_submit(&ring);
+    if (io_uring_sq_space_left(ring->get()) < 3) io_uring_submit(ring->get());
     io_uring_sqe* e = sqe();
     io_uring_prep_send(e, h.fd, hello.data(), hello.size(), MSG_NOSIGNAL);
     io_uring_sqe_set_data64(e, tag(id, kSend));
@@ -110,7 +101,7 @@ struct HandoffConsumer::Impl {
     Conn& c = conns[id];
     int64_t left = std::max<int64_t>(1, c.deadline_ns - mono_ns());
     c.ts = {left / 1'000'000'000, left % 1'000'000'000};
-    if (io_uring_sq_space_left(&ring) < 2) io_uring_submit(&ring);
+    if (io_uring_sq_space_left(ring->get()) < 2) io_uring_submit(ring->get());
     io_uring_sqe* e = sqe();
     io_uring_prep_recv(e, c.h.fd, c.in.data() + c.got, kBtHandshakeSize - c.got, 0);
     e->flags |= IOSQE_IO_LINK;
@@ -193,13 +184,13 @@ struct HandoffConsumer::Impl {
       }
       __kernel_timespec ts{0, 2'000'000};
       io_uring_cqe* cqe;
-      io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &ts, nullptr);
+      io_uring_submit_and_wait_timeout(ring->get(), &cqe, 1, &ts, nullptr);
       unsigned head, seen = 0;
-      io_uring_for_each_cqe(&ring, head, cqe) {
+      io_uring_for_each_cqe(ring->get(), head, cqe) {
         ++seen;
         on_cqe(cqe->user_data, cqe->res, abort);
       }
-      io_uring_cq_advance(&ring, seen);
+      io_uring_cq_advance(ring->get(), seen);
     }
   }
 };

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "endpoint.hpp"
+#include "engine/endpoint.hpp"
 
 namespace swarmdial {
 

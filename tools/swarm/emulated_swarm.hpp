@@ -13,7 +13,7 @@
 
 #include "engine/peerwire/leech_session.hpp"
 #include "engine/relaxed_counter.hpp"
-#include "engine/swarm_plan.hpp"
+#include "tools/swarm/swarm_plan.hpp"
 
 namespace swarmdial {
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/mono_clock.hpp"
+#include "uring/ring.hpp"
 
 namespace swarmdial {
 
@@ -45,37 +46,16 @@ struct SlotState {
 class UringDialer final : public Dialer {
  public:
   UringDialer(const DialerOptions& opts, bool direct)
-      : opts_(opts), direct_(direct), slots_(opts.slots) {
+      : opts_(opts), direct_(direct), ring_(ring_setup(opts.slots)), slots_(opts.slots) {
     ready_.reserve(opts.slots);
-    io_uring_params params{};
-    // COOP_TASKRUN: completions are handled when we next enter the kernel
-    // rather than by interrupting the shard. DEFER_TASKRUN was measured
-    // 15-25% slower here (tools/bench/bench_dial.py): with thousands of
-    // connects in flight its deferred work list grows long and is run in
-    // big bursts inside io_uring_enter.
-    params.flags = IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |
-                   IORING_SETUP_TASKRUN_FLAG;
-    unsigned cq = 4096;
-    while (cq < opts.slots * 4u && cq < (1u << 20)) cq <<= 1;
-    params.cq_entries = cq;
-    int rc = io_uring_queue_init_params(kSqEntries, &ring_, &params);
-    if (rc == -EINVAL) {  // pre-5.19 kernel: no COOP_TASKRUN
-      params = io_uring_params{};
-      params.flags = IORING_SETUP_CQSIZE;
-      params.cq_entries = cq;
-      rc = io_uring_queue_init_params(kSqEntries, &ring_, &params);
-    }
-    if (rc < 0) throw std::runtime_error(std::string("io_uring setup failed: ") + strerror(-rc));
     if (direct_) {
-      rc = io_uring_register_files_sparse(&ring_, opts.slots);
-      if (rc < 0) {
-        io_uring_queue_exit(&ring_);
+      int rc = io_uring_register_files_sparse(ring_.get(), opts.slots);
+      if (rc < 0)
         throw std::runtime_error("io_uring could not register " + std::to_string(opts.slots) +
                                  " direct descriptors: " + strerror(-rc) +
                                  " (raise the open-files limit)");
-      }
     }
-    io_uring_register_ring_fd(&ring_);  // optional speed-up; fine if it fails
+    io_uring_register_ring_fd(ring_.get());  // optional speed-up; fine if it fails
     timeout_.tv_sec = opts.timeout_ns / 1'000'000'000;
     timeout_.tv_nsec = opts.timeout_ns % 1'000'000'000;
     syn_retries_ = syn_retries_for_timeout(opts.timeout_ns);
@@ -84,7 +64,6 @@ class UringDialer final : public Dialer {
   ~UringDialer() override {
     for (auto& s : slots_)
       if (!direct_ && s.fd >= 0) ::close(s.fd);
-    io_uring_queue_exit(&ring_);
   }
 
   std::string_view name() const override { return direct_ ? "uring" : "uring(plain-fd)"; }
@@ -105,7 +84,7 @@ class UringDialer final : public Dialer {
   }
 
   void submit() override {
-    if (io_uring_sq_ready(&ring_) > 0) io_uring_submit(&ring_);
+    if (io_uring_sq_ready(ring_.get()) > 0) io_uring_submit(ring_.get());
   }
 
   size_t reap(std::span<DialCompletion> out, int64_t wait_ns) override {
@@ -113,18 +92,18 @@ class UringDialer final : public Dialer {
       if (wait_ns > 0 && in_flight_ > 0) {
         __kernel_timespec ts{wait_ns / 1'000'000'000, wait_ns % 1'000'000'000};
         io_uring_cqe* cqe = nullptr;
-        io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+        io_uring_submit_and_wait_timeout(ring_.get(), &cqe, 1, &ts, nullptr);
       } else if (wait_ns > 0) {
         // Nothing can complete: just sleep (the shard is pacing or backing off).
         timespec ts{wait_ns / 1'000'000'000, wait_ns % 1'000'000'000};
         nanosleep(&ts, nullptr);
       } else {
-        io_uring_submit_and_get_events(&ring_);
+        io_uring_submit_and_get_events(ring_.get());
       }
       drain_cqes();
       // Completions may have queued closes; send them without waiting.
-      if (io_uring_sq_ready(&ring_) > 0) {
-        io_uring_submit_and_get_events(&ring_);
+      if (io_uring_sq_ready(ring_.get()) > 0) {
+        io_uring_submit_and_get_events(ring_.get());
         drain_cqes();
       }
     }
@@ -142,20 +121,27 @@ class UringDialer final : public Dialer {
  private:
   static constexpr unsigned kSqEntries = 4096;
 
-  io_uring_sqe* sqe() {
-    io_uring_sqe* e = io_uring_get_sqe(&ring_);
-    while (!e) {
-      // SQ full mid-batch: push what we have (task work included) and retry.
-      io_uring_submit_and_get_events(&ring_);
-      e = io_uring_get_sqe(&ring_);
-    }
-    return e;
+  // COOP_TASKRUN: completions are handled when we next enter the kernel
+  // rather than by interrupting the shard. DEFER_TASKRUN was measured
+  // 15-25% slower here (tools/bench/bench_dial.py): with thousands of
+  // connects in flight its deferred work list grows long and is run in big
+  // bursts inside io_uring_enter.
+  static RingSetup ring_setup(uint32_t slots) {
+    RingSetup r;
+    r.sq_entries = kSqEntries;
+    r.cq_entries = 4096;
+    while (r.cq_entries < slots * 4u && r.cq_entries < (1u << 20)) r.cq_entries <<= 1;
+    r.coop_taskrun = true;
+    r.submit_all = true;
+    return r;
   }
+
+  io_uring_sqe* sqe() { return ring_.sqe(); }
 
   // A chain must not be split by an SQ wrap-around flush in a way the kernel
   // sees as two chains; reserve room for the whole chain up front.
   void reserve_sqes(unsigned n) {
-    if (io_uring_sq_space_left(&ring_) < n) io_uring_submit_and_get_events(&ring_);
+    if (io_uring_sq_space_left(ring_.get()) < n) io_uring_submit_and_get_events(ring_.get());
   }
 
   void prep_setsockopt(uint32_t slot, int level, int optname, const void* val, uint32_t len) {
@@ -233,12 +219,12 @@ class UringDialer final : public Dialer {
     unsigned head, seen = 0;
     io_uring_cqe* cqe;
     int64_t now = 0;
-    io_uring_for_each_cqe(&ring_, head, cqe) {
+    io_uring_for_each_cqe(ring_.get(), head, cqe) {
       ++seen;
       if (now == 0) now = mono_ns();
       on_cqe(cqe->user_data, cqe->res, now);
     }
-    io_uring_cq_advance(&ring_, seen);
+    io_uring_cq_advance(ring_.get(), seen);
   }
 
   void on_cqe(uint64_t user_data, int res, int64_t now) {
@@ -343,7 +329,7 @@ class UringDialer final : public Dialer {
 
   DialerOptions opts_;
   bool direct_;
-  io_uring ring_{};
+  Ring ring_;
   std::vector<SlotState> slots_;
   std::vector<DialCompletion> ready_;
   size_t ready_head_ = 0;

@@ -1,8 +1,8 @@
 #include "dpdk_flags.hpp"
 
-#include "cidr.hpp"
 #include "cli_parse.hpp"
 #include "dial_config.hpp"
+#include "engine/cidr.hpp"
 
 namespace swarmdial {
 

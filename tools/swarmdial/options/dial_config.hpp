@@ -4,21 +4,17 @@
 // problem becomes a UsageError whose text names the flag (exit code 2).
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "backend.hpp"
-#include "cidr.hpp"
-#include "endpoint.hpp"
-#include "peerwire/bt_handshake.hpp"
-#include "target_set.hpp"
+#include "engine/backend.hpp"
+#include "engine/cidr.hpp"
+#include "engine/endpoint.hpp"
+#include "engine/peerwire/bt_handshake.hpp"
+#include "engine/target_set.hpp"
+#include "engine/usage_error.hpp"
 
 namespace swarmdial {
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 enum class RowFormat { kCsv, kJsonl };
 

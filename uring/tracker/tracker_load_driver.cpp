@@ -109,7 +109,7 @@ struct TrackerLoadDriver::Impl {
     std::optional<http::response_parser<http::string_body>> parser;
   };
 
-  Impl(const TrackerLoadConfig& c, LoadCounters& k)
+  Impl(const TrackerLoadOptions& c, LoadCounters& k)
       : cfg(c), counters(k), plan(c.torrents, c.peers, c.numwant), rng(std::random_device{}()) {
     size_t inflight = static_cast<size_t>(cfg.rate * (cfg.timeout_ms / 1000.0) * 1.5) + 4096;
     pend.resize(std::min<size_t>(inflight, kSlotMask + 1));
@@ -117,7 +117,7 @@ struct TrackerLoadDriver::Impl {
     for (size_t i = pend.size(); i-- > 0;) free_slots.push_back(static_cast<uint32_t>(i));
   }
 
-  const TrackerLoadConfig& cfg;
+  const TrackerLoadOptions& cfg;
   LoadCounters& counters;
   LoadPlan plan;
   std::mt19937 rng;
@@ -638,7 +638,7 @@ struct TrackerLoadDriver::Impl {
   }
 };
 
-TrackerLoadDriver::TrackerLoadDriver(const TrackerLoadConfig& cfg, LoadCounters& counters)
+TrackerLoadDriver::TrackerLoadDriver(const TrackerLoadOptions& cfg, LoadCounters& counters)
     : impl_(new Impl(cfg, counters)) {}
 TrackerLoadDriver::~TrackerLoadDriver() {
   delete impl_;

@@ -3,7 +3,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/dial_config.hpp"
+#include "engine/backend.hpp"
 #include "engine/dialer.hpp"
 
 namespace swarmdial {

@@ -4,8 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "endpoint.hpp"
-#include "swarm_plan.hpp"
+#include "engine/endpoint.hpp"
+#include "tools/swarm/swarm_plan.hpp"
 
 namespace swarmdial {
 

@@ -14,6 +14,7 @@
 #include "engine/mono_clock.hpp"
 #include "engine/peerwire/choker.hpp"
 #include "send_buffer.hpp"
+#include "uring/ring.hpp"
 
 namespace swarmdial {
 
@@ -42,18 +43,16 @@ class PeerPool::Worker {
   }
   ~Worker() {
     if (listen_fd_ >= 0) ::close(listen_fd_);
-    if (ring_ready_) io_uring_queue_exit(&ring_);
+    ring_.reset();  // before the buffer ring it registered
     if (buf_ring_) munmap(buf_ring_, ring_bytes_);
   }
 
   // Runs on the caller's thread before the worker thread starts.
   void setup(std::optional<Endpoint> listen, uint16_t port_override) {
-    io_uring_params p{};
-    p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_COOP_TASKRUN;
-    p.cq_entries = 8192;
-    int rc = io_uring_queue_init_params(1024, &ring_, &p);
-    if (rc < 0) throw std::runtime_error(std::string("io_uring setup: ") + strerror(-rc));
-    ring_ready_ = true;
+    RingSetup rs;
+    rs.sq_entries = 1024;
+    rs.cq_entries = 8192;
+    ring_ = std::make_unique<Ring>(rs);
     ring_bytes_ = kRecvBufs * sizeof(io_uring_buf);
     void* mem =
         mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
@@ -63,7 +62,7 @@ class PeerPool::Worker {
     reg.ring_addr = reinterpret_cast<uint64_t>(buf_ring_);
     reg.ring_entries = kRecvBufs;
     reg.bgid = kBufGroup;
-    rc = io_uring_register_buf_ring(&ring_, &reg, 0);
+    int rc = io_uring_register_buf_ring(ring_->get(), &reg, 0);
     if (rc < 0) throw std::runtime_error(std::string("provided buffer ring: ") + strerror(-rc));
     io_uring_buf_ring_init(buf_ring_);
     recv_bufs_.resize(size_t{kRecvBufs} * kRecvBufSize);
@@ -144,14 +143,7 @@ class PeerPool::Worker {
     listen_fd_ = fd;
   }
 
-  io_uring_sqe* sqe() {
-    io_uring_sqe* e = io_uring_get_sqe(&ring_);
-    while (!e) {
-      io_uring_submit(&ring_);
-      e = io_uring_get_sqe(&ring_);
-    }
-    return e;
-  }
+  io_uring_sqe* sqe() { return ring_->sqe(); }
 
   void arm_accept() {
     io_uring_sqe* e = sqe();
@@ -407,13 +399,13 @@ class PeerPool::Worker {
   void wait_and_handle(int64_t wait_ns) {
     __kernel_timespec ts{0, wait_ns};
     io_uring_cqe* cqe;
-    io_uring_submit_and_wait_timeout(&ring_, &cqe, 1, &ts, nullptr);
+    io_uring_submit_and_wait_timeout(ring_->get(), &cqe, 1, &ts, nullptr);
     unsigned head, seen = 0;
-    io_uring_for_each_cqe(&ring_, head, cqe) {
+    io_uring_for_each_cqe(ring_->get(), head, cqe) {
       ++seen;
       on_cqe(cqe->user_data, cqe->res, cqe->flags);
     }
-    io_uring_cq_advance(&ring_, seen);
+    io_uring_cq_advance(ring_->get(), seen);
   }
 
   void shutdown_all() {
@@ -427,8 +419,7 @@ class PeerPool::Worker {
   PeerPool& pool_;
   uint32_t index_;
   WorkerStats& stats_;
-  io_uring ring_{};
-  bool ring_ready_ = false;
+  std::unique_ptr<Ring> ring_;  // set up in setup(): a worker exists before its ring
   io_uring_buf_ring* buf_ring_ = nullptr;
   size_t ring_bytes_ = 0;
   std::vector<uint8_t> recv_bufs_;

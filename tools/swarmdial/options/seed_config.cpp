@@ -7,7 +7,7 @@
 
 #include "cli_parse.hpp"
 #include "dpdk_flags.hpp"
-#include "tracker/tracker_url.hpp"
+#include "engine/tracker/tracker_url.hpp"
 
 namespace swarmdial {
 

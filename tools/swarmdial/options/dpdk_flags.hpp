@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "backend.hpp"
-#include "endpoint.hpp"
+#include "engine/backend.hpp"
+#include "engine/endpoint.hpp"
 
 namespace swarmdial {
 
