@@ -13,9 +13,9 @@ struct TrackerLoadOptions {
   double rate = 1000;                // announces/s, scheduled open-loop
   double duration_s = 10;
   uint32_t torrents = 100;
-  uint32_t peers = 100;         // per torrent
-  uint32_t connections = 16;    // UDP sockets (each with its connection id) / HTTP connections
-  int64_t timeout_ms = 5000;    // a request unanswered this long is a timeout
+  uint32_t peers = 100;       // per torrent
+  uint32_t connections = 16;  // UDP sockets (each with its connection id) / HTTP connections
+  int64_t timeout_ms = 5000;  // a request unanswered this long is a timeout
   int32_t numwant = 50;
 };
 
