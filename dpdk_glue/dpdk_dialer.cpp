@@ -87,7 +87,7 @@ class DpdkDialer final : public Dialer {
         tx_(port.port_id(), queue_, port.pool(opts.shard), port.tx_checksum_offload()),
         to_kernel_(port.has_tap() ? port.tap_port() : port.port_id(), queue_, port.pool(opts.shard),
                    false),
-        done_(opts.slots, engine_.config().keep_established, cfg.steal, opts.shard) {
+        done_(opts.half_open, engine_.config().keep_established, cfg.steal, opts.shard) {
     if (cfg.steal) {
       neighbours_.emplace(port.kernel_ifname());
       cfg.steal->shard_running(true);
@@ -176,7 +176,7 @@ class DpdkDialer final : public Dialer {
     if (rte_lcore_id() == LCORE_ID_ANY) rte_thread_register();
     HandshakeConfig c;
     c.shard = opts.shard;
-    c.capacity = opts.slots;
+    c.capacity = opts.half_open;
     c.ports = cfg.ports;
     c.our_mac = port.mac();
     c.gateway = cfg.gateway;

@@ -257,7 +257,8 @@ std::unique_ptr<DpdkPort> DpdkPort::open(const DpdkPortConfig& cfg) {
     // so the pool covers the descriptor rings, the steering ring, the
     // per-core caches, and the answers a whole budget's worth of replies
     // can trigger in one go, capped: at that point the TX ring is the limit.
-    uint32_t mbufs = rxd + txd + kSteeringRing + 4 * kMempoolCache + std::min(cfg.budget, 16384u);
+    uint32_t mbufs =
+        rxd + txd + kSteeringRing + 4 * kMempoolCache + std::min(cfg.half_open, 16384u);
     std::string name = "sd_pool" + std::to_string(q);
     rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), mbufs, kMempoolCache, 0,
                                                 RTE_MBUF_DEFAULT_BUF_SIZE, socket);

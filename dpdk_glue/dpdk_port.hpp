@@ -21,7 +21,7 @@ struct DpdkPortConfig {
   std::string eal_args;     // as given to --dpdk
   uint32_t queues = 1;      // one per shard
   bool fit_queues = false;  // take fewer queues when the port has fewer
-  uint32_t budget = 1;      // per shard: sizes the mempools
+  uint32_t half_open = 1;   // per shard: sizes the mempools
   // Established flows become kernel sockets: on any port but net_af_xdp,
   // add the TAP exception path, a net_tap interface (one queue pair per
   // shard) named tap_name. net_af_xdp ports always run swarmdial's XDP

@@ -4,6 +4,7 @@
 // complete only once the attempt is final AND its socket is closed or its fd
 // is ready to hand off, which is what makes the half-open budget strict.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -23,7 +24,7 @@ struct DialCompletion {
 
 struct DialerOptions {
   uint32_t shard = 0;             // which shard (the dpdk backend: its queue pair)
-  uint32_t slots = 0;             // the shard's half-open budget
+  uint32_t half_open = 0;         // the shard's half-open budget: slots 0..half_open-1
   int64_t timeout_ns = 0;         // per attempt
   bool keep_established = false;  // hand established fds over instead of closing them
 };
@@ -48,6 +49,10 @@ class Dialer {
   // The shard's loop has ended: nothing more will be started or reaped.
   virtual void stopped() {}
 };
+
+// Makes each shard's dialer on the shard's own thread (a backend's rings and
+// queues belong to the thread that uses them).
+using DialerFactory = std::function<std::unique_ptr<Dialer>(const DialerOptions&)>;
 
 // TCP_SYNCNT for an engine timeout: the SYN retransmissions (at 1, 3, 7, 15 s
 // ... cumulative) that fit inside it, at least 1, so the kernel never keeps

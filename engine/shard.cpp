@@ -32,15 +32,15 @@ void pin_to_cpu(int cpu) {
 
 struct Shard::Runtime {
   Runtime(const ShardConfig& cfg, int64_t now)
-      : budget(cfg.budget),
+      : budget(cfg.half_open),
         // A burst of 1 ms worth of tokens lets one loop pass launch a batch
         // (amortising submission) while keeping the rate exact over time.
         pacer(cfg.rate, static_cast<uint32_t>(std::max(1.0, cfg.rate / 1000.0)), now),
         // Room for every in-flight attempt to time out and wait for a retry:
         // new targets start only while size + in_use < capacity.
-        retries(cfg.retries > 0 ? size_t{cfg.budget} * 2 : 1),
+        retries(cfg.retries > 0 ? size_t{cfg.half_open} * 2 : 1),
         cursor(*cfg.targets, cfg.exclude, cfg.index, cfg.shard_count, cfg.max_targets, cfg.seed),
-        slots(cfg.budget) {}
+        slots(cfg.half_open) {}
 
   HalfOpenBudget budget;
   Pacer pacer;
@@ -89,7 +89,7 @@ std::string Shard::run() {
   rt_ = std::make_unique<Runtime>(cfg_, now);
   DialerOptions opts;
   opts.shard = cfg_.index;
-  opts.slots = cfg_.budget;
+  opts.half_open = cfg_.half_open;
   opts.timeout_ns = cfg_.timeout_ns;
   opts.keep_established = handoff_ != nullptr;
   try {
@@ -98,7 +98,7 @@ std::string Shard::run() {
     stats_.done.set(1);
     return e.what();
   }
-  stats_.half_open_budget.set(cfg_.budget);
+  stats_.half_open_budget.set(cfg_.half_open);
 
   std::array<DialCompletion, kReapBatch> done;
   bool stopping = false;

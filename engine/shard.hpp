@@ -20,8 +20,8 @@ namespace swarmdial {
 struct ShardConfig {
   uint32_t index = 0;
   uint32_t shard_count = 1;
-  uint32_t budget = 1;
-  double rate = 0;  // SYN/s for this shard; 0 = unlimited
+  uint32_t half_open = 1;  // the shard's half-open budget: slots in flight at most
+  double rate = 0;         // SYN/s for this shard; 0 = unlimited
   int64_t timeout_ns = 0;
   uint32_t retries = 0;
   Backoff backoff{};
@@ -39,8 +39,6 @@ struct ShardConfig {
   // path) keeps its loop running after dialing ends, until this is set.
   const std::atomic<bool>* forwarding_done = nullptr;
 };
-
-using DialerFactory = std::function<std::unique_ptr<Dialer>(const DialerOptions&)>;
 
 class Shard {
  public:

@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
   try {
     DpdkPortConfig pc;
     pc.eal_args = eal;
-    pc.budget = 64;
+    pc.half_open = 64;
     pc.exception_path = true;
     pc.tap_name = "sdtap" + std::to_string(getpid() % 100000);
     auto dpdk = DpdkPort::open(pc);
@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
     // repaired socket until the echo is over.
     std::thread shard([&] {
       DialerOptions o;
-      o.slots = 64;
+      o.half_open = 64;
       o.timeout_ns = 3'000'000'000;
       o.keep_established = true;
       auto dialer = make_dpdk_dialer(*dpdk, dc, o);

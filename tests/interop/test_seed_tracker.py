@@ -60,7 +60,11 @@ def run_on(tracker, name, kind, leecher_url, seed_urls):
     used = trackers[seed_urls[-1]]
     check.that(used["announces_ok"] >= 2, f"{name}: started + stopped announced: {used}")
     check.that(s["tracker_peers_new"] == 1, f"{name}: one new peer from the tracker: {s['tracker_peers_new']}")
-    check.that(s["outcomes"]["established"] == 1, f"{name}: dialed the leecher: {s['outcomes']}")
+    # Once, and again only as a counted re-dial (libtorrent may close one of
+    # two connections to the same peer when it also dials our listener).
+    est, redials = s["outcomes"]["established"], s["seed"]["redial"]["redials"]
+    check.that(1 <= est <= 1 + redials,
+               f"{name}: dialed the leecher: {s['outcomes']}, re-dials {s['seed']['redial']}")
     # The tracker counted us while we seeded and dropped us after `stopped`.
     t0 = time.time()
     while peers_known() >= during and time.time() - t0 < 5:

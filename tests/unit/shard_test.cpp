@@ -17,10 +17,10 @@ namespace {
 class ScriptedDialer : public Dialer {
  public:
   explicit ScriptedDialer(const DialerOptions& o, uint32_t* max_in_flight)
-      : opts_(o), active_(o.slots, false), max_(max_in_flight) {}
+      : opts_(o), active_(o.half_open, false), max_(max_in_flight) {}
   std::string_view name() const override { return "scripted"; }
   void start(uint32_t slot, const Endpoint& dst, const IpAddress*, int64_t now) override {
-    EXPECT_LT(slot, opts_.slots);
+    EXPECT_LT(slot, opts_.half_open);
     EXPECT_FALSE(active_[slot]) << "slot started twice";
     active_[slot] = true;
     ++in_flight_;
@@ -70,7 +70,7 @@ Result run_shard(const std::string& range, uint32_t budget, uint32_t retries,
                  bool stop_early = false) {
   auto set = *TargetSet::from_range(*parse_target_range(range));
   ShardConfig cfg;
-  cfg.budget = budget;
+  cfg.half_open = budget;
   cfg.timeout_ns = 2'000'000;
   cfg.retries = retries;
   cfg.backoff = Backoff{1'000'000, 8'000'000};

@@ -4,21 +4,19 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <random>
 #include <thread>
 #include <unordered_map>
 
-#include "demo_chart.hpp"
 #include "demo_torrent.hpp"
-#include "engine/summary.hpp"
-#include "input_files.hpp"
+#include "report/demo_report.hpp"
+#include "report/status_lines.hpp"
+#include "report/swarm_report.hpp"
 #include "seed_run.hpp"
 #include "signal_watcher.hpp"
-#include "swarm_view.hpp"
 #include "tools/swarmdial/options/demo_config.hpp"
-#include "tools/swarmdial/options/dial_config.hpp"
+#include "uring/fd_limit.hpp"
 
 namespace swarmdial {
 
@@ -46,137 +44,36 @@ struct TempDir {
   }
 };
 
-void print_report(const nlohmann::json& r, const std::string& out_dir, const std::string& chart) {
-  const auto& dial = r["dial"];
-  const auto& truth = r["swarm"]["planned"];
-  const auto& out = dial["outcomes"];
-  const auto& sh = dial["shards"];
-  uint64_t hw = 0, budget = 0;
-  for (const auto& s : sh) {
-    hw += s["half_open_high_water"].get<uint64_t>();
-    budget += s["half_open_budget"].get<uint64_t>();
-  }
-  const auto& rtt = dial["connect_rtt_us"];
-  const auto& seed = r["seed"];
-  std::printf("\nswarmdial demo: seeded %s to an emulated swarm of %lu peers in %.1f s\n\n",
-              human_bytes(r["torrent"]["bytes"].get<double>()).c_str(),
-              static_cast<unsigned long>(r["swarm"]["peers"].get<uint64_t>()),
-              r["duration_s"].get<double>());
-  std::printf("  attempts      %6lu   half-open high-water %lu of budget %lu\n",
-              static_cast<unsigned long>(dial["targets"].get<uint64_t>()),
-              static_cast<unsigned long>(hw), static_cast<unsigned long>(budget));
-  std::printf("  established   %6lu   (the swarm has %lu leechers + %lu slow peers)\n",
-              static_cast<unsigned long>(out["established"].get<uint64_t>()),
-              static_cast<unsigned long>(truth["leecher"].get<uint64_t>()),
-              static_cast<unsigned long>(truth["slow"].get<uint64_t>()));
-  std::printf("  refused       %6lu   (dead peers: %lu)\n",
-              static_cast<unsigned long>(out["refused"].get<uint64_t>()),
-              static_cast<unsigned long>(truth["dead"].get<uint64_t>()));
-  std::printf("  timeout       %6lu   (black holes: %lu)\n",
-              static_cast<unsigned long>(out["timeout"].get<uint64_t>()),
-              static_cast<unsigned long>(truth["blackhole"].get<uint64_t>()));
-  std::printf("  connect rtt   p50 %lu us, p90 %lu us, p99 %lu us, max %lu us\n",
-              static_cast<unsigned long>(rtt["p50"].get<uint64_t>()),
-              static_cast<unsigned long>(rtt["p90"].get<uint64_t>()),
-              static_cast<unsigned long>(rtt["p99"].get<uint64_t>()),
-              static_cast<unsigned long>(rtt["max"].get<uint64_t>()));
-  const auto& b = r["swarm"]["behaviours"];
-  std::printf(
-      "  leechers      %lu of %lu completed and verified by SHA-1; slow peers %lu of %lu "
-      "(%s verified)\n",
-      static_cast<unsigned long>(b["leecher"]["completed"].get<uint64_t>()),
-      static_cast<unsigned long>(truth["leecher"].get<uint64_t>()),
-      static_cast<unsigned long>(b["slow"]["completed"].get<uint64_t>()),
-      static_cast<unsigned long>(truth["slow"].get<uint64_t>()),
-      human_bytes(b["slow"]["bytes_verified"].get<double>()).c_str());
-  std::printf("  served        %s in %lu pieces, mean upload %s/s\n",
-              human_bytes(seed["bytes_up"].get<double>()).c_str(),
-              static_cast<unsigned long>(seed["pieces_served"].get<uint64_t>()),
-              human_bytes(seed["upload_bytes_per_s"].get<double>()).c_str());
-  std::printf("\n  report        %s/report.json\n", out_dir.c_str());
-  if (!chart.empty()) std::printf("  chart         %s\n", chart.c_str());
-}
-
-}  // namespace
-
-int run_demo_command(const std::vector<std::string>& args) {
+// Returns 0 (--help printed), 2 (a bad flag, one line printed) or -1 to go on.
+int parse(const std::vector<std::string>& args, DemoConfig& cfg, std::vector<SwarmPeer>& plan) {
   std::string help;
-  std::optional<DemoConfig> parsed;
-  std::vector<SwarmPeer> plan;
   try {
-    parsed = parse_demo_args(args, help);
+    auto parsed = parse_demo_args(args, help);
     if (!parsed) {
       std::cout << help;
       return 0;
     }
+    cfg = *parsed;
     try {
-      plan = plan_swarm(parsed->shape.counts, parsed->shape.base, parsed->shape.port,
-                        parsed->shape.seed);
+      plan = plan_swarm(cfg.shape.counts, cfg.shape.base, cfg.shape.port, cfg.shape.seed);
     } catch (const std::invalid_argument& e) {
       throw UsageError(std::string("--base: ") + e.what());
     }
-    ensure_fd_limit(uint64_t{parsed->shape.counts.total()} * 2 +
-                        uint64_t{parsed->shards} * parsed->half_open + 512,
-                    "--half-open/--leechers/--blackhole");
+    ensure_fd_limit(
+        uint64_t{cfg.shape.counts.total()} * 2 + uint64_t{cfg.shards} * cfg.half_open + 512,
+        "--half-open/--leechers/--blackhole");
+    std::error_code ec;
+    fs::create_directories(cfg.out_dir, ec);
+    if (ec || ::access(cfg.out_dir.c_str(), W_OK) != 0)
+      throw UsageError("--out " + cfg.out_dir + ": cannot create or write");
   } catch (const UsageError& e) {
     std::cerr << "swarmdial demo: " << e.what() << "\n";
     return 2;
   }
-  const DemoConfig& cfg = *parsed;
-  bool show_status = !cfg.quiet && (cfg.status || isatty(STDERR_FILENO));
-  std::error_code ec;
-  fs::create_directories(cfg.out_dir, ec);
-  if (ec || ::access(cfg.out_dir.c_str(), W_OK) != 0) {
-    std::cerr << "swarmdial demo: --out " << cfg.out_dir << ": cannot create or write\n";
-    return 2;
-  }
+  return -1;
+}
 
-  SignalWatcher::block_signals();
-  std::atomic<bool> stop{false}, abort{false};
-  SignalWatcher signals(stop, abort);
-
-  std::unique_ptr<TempDir> tmp;
-  DemoTorrent torrent;
-  try {
-    tmp = std::make_unique<TempDir>();
-    if (!cfg.quiet)
-      std::fprintf(stderr, "creating a %s torrent of random data in %s\n",
-                   human_bytes(static_cast<double>(cfg.size_bytes)).c_str(), tmp->path.c_str());
-    torrent = make_demo_torrent(tmp->path, cfg.size_bytes, cfg.piece_length, cfg.shape.seed);
-  } catch (const std::exception& e) {
-    std::cerr << "swarmdial demo: " << e.what() << "\n";
-    return 1;
-  }
-  const Metainfo& meta = torrent.meta;
-  PieceStore store(meta, torrent.data_path);
-  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  if (!store.verify(cores, nullptr).empty()) {
-    std::cerr << "swarmdial demo: the demo data failed its own verification\n";
-    return 1;
-  }
-
-  SwarmOptions so;
-  so.meta = &meta;
-  so.peers = plan;
-  so.pipeline = cfg.shape.pipeline;
-  so.slow_accept_ns = cfg.shape.slow_accept_ms * 1'000'000;
-  so.slow_read_bytes_per_s = cfg.shape.slow_rate;
-  so.seed = cfg.shape.seed;
-  EmulatedSwarm swarm(so);
-  try {
-    swarm.start();
-  } catch (const std::exception& e) {
-    std::cerr << "swarmdial demo: " << e.what() << "\n";
-    return 1;
-  }
-  if (!cfg.quiet)
-    std::fprintf(stderr,
-                 "emulated swarm on %s..: %u peers (%u leechers, %u slow, %u dead, %u black "
-                 "holes); seeding with half-open %u x %u shard(s), %.0f SYN/s\n",
-                 format_ip(cfg.shape.base).c_str(), cfg.shape.counts.total(),
-                 cfg.shape.counts.leechers, cfg.shape.counts.slow, cfg.shape.counts.dead,
-                 cfg.shape.counts.blackhole, cfg.half_open, cfg.shards, cfg.rate);
-
+SeedConfig seed_config(const DemoConfig& cfg) {
   SeedConfig sc;
   sc.backend = Backend::kUring;
   sc.shards = cfg.shards;
@@ -190,124 +87,124 @@ int run_demo_command(const std::vector<std::string>& args) {
   // The report maps one row per peer to the swarm's ground truth, and the
   // emulated peers never turn a first connection away: no re-dials.
   sc.redials = 0;
-  std::vector<Endpoint> dial_list;
-  std::unordered_map<uint64_t, PeerBehaviour> behaviour_of;
-  for (const auto& p : plan) {
-    dial_list.push_back(p.addr);
-    behaviour_of[endpoint_key(p.addr)] = p.behaviour;
-  }
+  return sc;
+}
 
-  // Rows of flows that did not connect, by the behaviour the swarm gave them.
-  std::array<std::array<uint64_t, kOutcomeCount>, kBehaviourCount> by_behaviour{};
-  uint64_t unknown_rows = 0;
-  std::vector<ChartSample> samples;
-  double last_t = 0;
-  uint64_t last_est = 0, last_up = 0;
+SwarmOptions swarm_options(const DemoConfig& cfg, const Metainfo& meta,
+                           const std::vector<SwarmPeer>& plan) {
+  SwarmOptions so;
+  so.meta = &meta;
+  so.peers = plan;
+  so.pipeline = cfg.shape.pipeline;
+  so.slow_accept_ns = cfg.shape.slow_accept_ms * 1'000'000;
+  so.slow_read_bytes_per_s = cfg.shape.slow_rate;
+  so.seed = cfg.shape.seed;
+  return so;
+}
+
+// The run's hooks: rows by behaviour, the chart's samples, the end once
+// every target has an outcome and every leecher has completed.
+SeedHooks demo_hooks(const DemoConfig& cfg, const EmulatedSwarm& swarm,
+                     const std::vector<SwarmPeer>& plan, DemoRun& run, bool show_status) {
+  auto behaviour_of = std::make_shared<std::unordered_map<uint64_t, PeerBehaviour>>();
+  for (const auto& p : plan) (*behaviour_of)[endpoint_key(p.addr)] = p.behaviour;
   SeedHooks hooks;
-  hooks.on_row = [&](const ResultRow& row) {
-    auto it = behaviour_of.find(endpoint_key(row.target));
-    if (it == behaviour_of.end()) {
-      ++unknown_rows;
-      return;
-    }
-    ++by_behaviour[static_cast<size_t>(it->second)][static_cast<size_t>(row.outcome)];
+  hooks.on_row = [&run, behaviour_of](const ResultRow& row) {
+    auto it = behaviour_of->find(endpoint_key(row.target));
+    if (it == behaviour_of->end()) return void(++run.rows_outside_swarm);
+    ++run.by_behaviour[static_cast<size_t>(it->second)][static_cast<size_t>(row.outcome)];
   };
   if (show_status)
-    hooks.every_second = [&](const SeedTick& t) {
+    hooks.every_second = [&swarm](const SeedTick& t) {
       std::fprintf(stderr, "%s | %s\n", seed_status_line(t).c_str(), swarm_status(swarm).c_str());
     };
-  uint64_t fast = cfg.shape.counts.leechers;
-  hooks.done = [&](const SeedTick& t) {
-    if (samples.empty() || t.t_s - last_t >= 0.25) {
-      double dt = samples.empty() ? t.t_s : t.t_s - last_t;
+  hooks.done = [&run, &swarm, targets = plan.size(), fast = uint64_t{cfg.shape.counts.leechers},
+                last = SeedTick{}](const SeedTick& t) mutable {
+    if (run.samples.empty() || t.t_s - last.t_s >= 0.25) {
+      double dt = std::max(run.samples.empty() ? t.t_s : t.t_s - last.t_s, 1e-3);
       uint64_t est = t.view.outcomes[static_cast<int>(Outcome::kEstablished)];
-      dt = std::max(dt, 1e-3);
-      samples.push_back({t.t_s, static_cast<double>(t.view.half_open),
-                         static_cast<double>(t.view.budget), (est - last_est) / dt,
-                         (t.pool.bytes_up - last_up) / dt / 1e6});
-      last_t = t.t_s;
-      last_est = est;
-      last_up = t.pool.bytes_up;
+      uint64_t last_est = last.view.outcomes[static_cast<int>(Outcome::kEstablished)];
+      run.samples.push_back({t.t_s, static_cast<double>(t.view.half_open),
+                             static_cast<double>(t.view.budget), (est - last_est) / dt,
+                             (t.pool.bytes_up - last.pool.bytes_up) / dt / 1e6});
+      last = t;
     }
-    return t.view.final_rows() >= dial_list.size() &&
+    return t.view.final_rows() >= targets &&
            swarm.counters(PeerBehaviour::kLeecher).completed.get() >= fast;
   };
+  return hooks;
+}
+
+}  // namespace
+
+int run_demo_command(const std::vector<std::string>& args) {
+  DemoConfig cfg;
+  std::vector<SwarmPeer> plan;
+  if (int rc = parse(args, cfg, plan); rc >= 0) return rc;
+  bool show_status = !cfg.quiet && (cfg.status || isatty(STDERR_FILENO));
+  SignalWatcher::block_signals();
+  std::atomic<bool> stop{false}, abort{false};
+  SignalWatcher signals(stop, abort);
+  std::unique_ptr<TempDir> tmp;
+  DemoTorrent torrent;
+  std::unique_ptr<EmulatedSwarm> swarm;
+  try {
+    tmp = std::make_unique<TempDir>();
+    if (!cfg.quiet)
+      std::fprintf(stderr, "creating a %s torrent of random data in %s\n",
+                   human_bytes(static_cast<double>(cfg.size_bytes)).c_str(), tmp->path.c_str());
+    torrent = make_demo_torrent(tmp->path, cfg.size_bytes, cfg.piece_length, cfg.shape.seed);
+    swarm = std::make_unique<EmulatedSwarm>(swarm_options(cfg, torrent.meta, plan));
+    swarm->start();
+  } catch (const std::exception& e) {
+    std::cerr << "swarmdial demo: " << e.what() << "\n";
+    return 1;
+  }
+  PieceStore store(torrent.meta, torrent.data_path);
+  if (!store.verify(std::max(1u, std::thread::hardware_concurrency()), nullptr).empty()) {
+    std::cerr << "swarmdial demo: the demo data failed its own verification\n";
+    return 1;
+  }
+  if (!cfg.quiet)
+    std::fprintf(stderr,
+                 "emulated swarm on %s..: %u peers (%u leechers, %u slow, %u dead, %u black "
+                 "holes); seeding with half-open %u x %u shard(s), %.0f SYN/s\n",
+                 format_ip(cfg.shape.base).c_str(), cfg.shape.counts.total(),
+                 cfg.shape.counts.leechers, cfg.shape.counts.slow, cfg.shape.counts.dead,
+                 cfg.shape.counts.blackhole, cfg.half_open, cfg.shards, cfg.rate);
+  DemoRun run;
+  SeedHooks hooks = demo_hooks(cfg, *swarm, plan, run, show_status);
+  std::vector<Endpoint> dial_list;
+  for (const auto& p : plan) dial_list.push_back(p.addr);
   SeedResult result;
   std::random_device rd;
   PeerId peer_id = make_peer_id((uint64_t{rd()} << 32) ^ rd());
-  int rc = run_seeding(sc, meta, store, peer_id, dial_list, {stop, abort}, hooks, result);
-  swarm.stop();
+  int rc = run_seeding(seed_config(cfg), torrent.meta, store, peer_id, dial_list, {stop, abort},
+                       hooks, result);
+  swarm->stop();
   if (rc != 0) return rc;
 
-  SummaryContext ctx;
-  ctx.command = "demo";
-  ctx.backend = "uring";
-  ctx.duration_s = result.duration_s;
-  ctx.interrupted = signals.fired();
-  ctx.forced = signals.forced();
-  nlohmann::json dial = build_summary(result.view, ctx);
-  nlohmann::json by = nlohmann::json::object();
-  for (size_t b = 0; b < kBehaviourCount; ++b) {
-    nlohmann::json row = nlohmann::json::object();
-    uint64_t not_connected = 0;
-    for (int o = 0; o < kOutcomeCount; ++o) {
-      if (o == static_cast<int>(Outcome::kEstablished)) continue;
-      row[std::string(outcome_name(static_cast<Outcome>(o)))] = by_behaviour[b][o];
-      not_connected += by_behaviour[b][o];
-    }
-    // Established flows go to the pool, not to rows: the rest of the
-    // behaviour's targets, once every target has its final outcome.
-    uint64_t planned = swarm.planned(static_cast<PeerBehaviour>(b));
-    row["established"] = planned - std::min(planned, not_connected);
-    by[std::string(behaviour_name(static_cast<PeerBehaviour>(b)))] = row;
-  }
-  dial["by_behaviour"] = by;
-  dial["rows_outside_swarm"] = unknown_rows;
-  uint64_t high_water = 0, budget = 0;
-  for (const auto& s : result.view.shards) {
-    high_water += s.high_water;
-    budget += s.budget;
-  }
-  dial["half_open_high_water"] = high_water;
-  dial["half_open_budget"] = budget;
-
-  nlohmann::json report;
-  report["torrent"] = {{"name", meta.name},
-                       {"info_hash", info_hash_hex(meta.info_hash)},
-                       {"bytes", meta.total_length},
-                       {"pieces", meta.num_pieces},
-                       {"piece_length", meta.piece_length}};
-  report["swarm"] = swarm_view_json(swarm, false);
-  report["swarm"]["peers"] = plan.size();
-  report["dial"] = dial;
-  report["seed"] = {{"peers_served", result.pool.peers_served},
-                    {"bytes_up", result.pool.bytes_up},
-                    {"pieces_served", result.pool.pieces_served},
-                    {"blocks_served", result.pool.blocks_served},
-                    {"upload_bytes_per_s", static_cast<double>(result.pool.bytes_up) /
-                                               std::max(1e-9, result.duration_s)}};
-  report["leechers_completed"] = swarm.counters(PeerBehaviour::kLeecher).completed.get();
-  report["duration_s"] = result.duration_s;
-  report["interrupted"] = signals.fired();
-  report["timeline"] = nlohmann::json::array();
-  for (const auto& s : samples)
-    report["timeline"].push_back({s.t_s, s.half_open, s.established_per_s, s.upload_mb_per_s});
-
-  std::string chart = cfg.out_dir + "/chart.svg";
-  if (std::string err = write_chart_svg(samples, chart); !err.empty()) {
+  run.meta = &torrent.meta;
+  run.swarm = swarm.get();
+  run.peers = plan.size();
+  run.result = &result;
+  run.ctx.command = "demo";
+  run.ctx.backend = "uring";
+  run.ctx.duration_s = result.duration_s;
+  run.ctx.interrupted = signals.fired();
+  run.ctx.forced = signals.forced();
+  run.chart = cfg.out_dir + "/chart.svg";
+  if (std::string err = write_chart_svg(run.samples, run.chart); !err.empty()) {
     std::fprintf(stderr, "swarmdial demo: %s\n", err.c_str());
-    chart.clear();
+    run.chart.clear();
   }
-  report["chart"] = chart;
-  {
-    std::ofstream out(cfg.out_dir + "/report.json", std::ios::trunc);
-    out << report.dump(2) << "\n";
-    if (!out) {
-      std::cerr << "swarmdial demo: " << cfg.out_dir << "/report.json: write failed\n";
-      return 1;
-    }
+  nlohmann::json report = demo_report_json(run);
+  if (std::string err = write_summary_file(cfg.out_dir + "/report.json", report, "--out");
+      !err.empty()) {
+    std::cerr << "swarmdial demo: " << err << "\n";
+    return 1;
   }
-  print_report(report, cfg.out_dir, chart);
+  print_demo_report(report, cfg.out_dir);
   return 0;
 }
 

@@ -1,6 +1,5 @@
 #include "dial_command.hpp"
 
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -12,282 +11,227 @@
 #include <random>
 #include <thread>
 
-#include "dpdk_run.hpp"
 #include "engine/metrics_text.hpp"
 #include "engine/mono_clock.hpp"
-#include "engine/shard.hpp"
-#include "engine/status_line.hpp"
-#include "engine/summary.hpp"
+#include "engine/shard_group.hpp"
 #include "input_files.hpp"
 #include "metrics_http_server.hpp"
+#include "open_backend.hpp"
+#include "report/status_lines.hpp"
+#include "report/summaries.hpp"
 #include "result_writer.hpp"
 #include "signal_watcher.hpp"
 #include "tools/swarmdial/options/dial_config.hpp"
-#include "uring/dial/dialer_factory.hpp"
 #include "uring/dial/handoff_consumer.hpp"
-#include "uring/dial/uring_dialer.hpp"
 
 namespace swarmdial {
 
 namespace {
 
-constexpr size_t kRowQueueSize = 1 << 16;
-constexpr size_t kHandoffQueueSize = 1 << 14;
+constexpr uint64_t kMinConsumerFds = 1024;  // --hold/--bt-infohash need room beyond the dialer
 
-uint64_t random_seed() {
-  std::random_device rd;
-  return (uint64_t{rd()} << 32) ^ rd();
-}
-
-struct Run {
+struct DialInput {
   DialConfig cfg;
   TargetSet targets;
   ExcludeList exclude;
-  uint64_t max_held = 0;  // fds left for --hold / --bt-infohash flows
+  std::FILE* out = nullptr;
+  bool consume() const { return cfg.hold || cfg.bt_infohash.has_value(); }
 };
 
-constexpr uint64_t kFdHeadroom = 64;        // stdio, ring fds, metrics, output files
-constexpr uint64_t kMinConsumerFds = 1024;  // --hold/--bt-infohash need room beyond the dialer
-
-Run prepare(const DialConfig& cfg) {
-  Run run{cfg, TargetSet{}, ExcludeList{}};
-  if (cfg.range) {
-    run.targets = *TargetSet::from_range(*cfg.range);
-  } else {
-    run.targets = TargetSet::from_list(load_targets_file(cfg.targets_file));
-  }
-  if (!cfg.exclude_file.empty()) run.exclude = load_exclude_file(cfg.exclude_file);
-  // With io_uring direct descriptors, in-flight sockets live in each ring's
-  // own table: only one shard's budget must fit under RLIMIT_NOFILE (the
-  // kernel checks it per registration). Plain fds (epoll) need the sum.
-  bool direct = cfg.backend == Backend::kUring && probe_uring_features().direct_chain;
-  uint64_t dial_fds = (direct ? cfg.half_open : uint64_t{cfg.shards} * cfg.half_open) + kFdHeadroom;
-  if (cfg.backend == Backend::kDpdk) dial_fds = kFdHeadroom;  // handshakes live in mbufs
-  bool consume = cfg.hold || cfg.bt_infohash;
-  std::string why = direct ? "--half-open " + std::to_string(cfg.half_open)
-                           : "--half-open " + std::to_string(cfg.half_open) + " x --shards " +
-                                 std::to_string(cfg.shards);
-  uint64_t limit = ensure_fd_limit(dial_fds + (consume ? kMinConsumerFds : 0), why);
-  if (consume) {
-    // Held flows get whatever the hard limit allows beyond the dialer's share.
-    rlimit lim{};
-    getrlimit(RLIMIT_NOFILE, &lim);
-    if (lim.rlim_cur < lim.rlim_max) {
-      lim.rlim_cur = lim.rlim_max;
-      if (setrlimit(RLIMIT_NOFILE, &lim) == 0) limit = lim.rlim_max;
+// Returns 0 (--help printed), 2 (a bad flag or file, one line printed) or -1 to go on.
+int parse(const std::vector<std::string>& args, DialInput& in) {
+  std::string help;
+  try {
+    auto parsed = parse_dial_args(args, help);
+    if (!parsed) {
+      std::cout << help;
+      return 0;
     }
-    // Flows in flight between shard and consumer hold fds too.
-    uint64_t in_queues = std::min<uint64_t>(kHandoffQueueSize * cfg.shards, limit / 4);
-    run.max_held = limit > dial_fds + in_queues ? limit - dial_fds - in_queues : 0;
+    in.cfg = *parsed;
+    if (in.cfg.range)
+      in.targets = *TargetSet::from_range(*in.cfg.range);
+    else
+      in.targets = TargetSet::from_list(load_targets_file(in.cfg.targets_file));
+    if (!in.cfg.exclude_file.empty()) in.exclude = load_exclude_file(in.cfg.exclude_file);
+    in.out = in.cfg.output == "-" ? stdout : std::fopen(in.cfg.output.c_str(), "w");
+    if (!in.out)
+      throw UsageError("--output " + in.cfg.output + ": cannot open: " + std::strerror(errno));
+    if (!in.cfg.summary_file.empty() && !std::ofstream(in.cfg.summary_file, std::ios::app))
+      throw UsageError("--summary " + in.cfg.summary_file + ": cannot open for writing");
+  } catch (const UsageError& e) {
+    std::cerr << "swarmdial dial: " << e.what() << "\n";
+    return 2;
   }
-  return run;
+  return -1;
+}
+
+BackendOptions backend_options(const DialConfig& cfg, bool consume) {
+  BackendOptions o;
+  o.kind = cfg.backend;
+  o.shards = cfg.shards;
+  o.shards_given = cfg.shards_given;
+  o.half_open = cfg.half_open;
+  o.sources = cfg.sources;
+  o.dpdk_args = cfg.dpdk_args;
+  o.gateway = cfg.gateway;
+  o.handoff = consume;
+  o.consumer_fds = consume ? kMinConsumerFds : 0;
+  o.consumer_fds_why = cfg.hold ? "--hold" : "--bt-infohash";
+  return o;
+}
+
+ShardPlan shard_plan(const DialInput& in, const RunBackend& backend, int64_t start) {
+  const DialConfig& cfg = in.cfg;
+  ShardPlan plan;
+  plan.shards = backend.shards();
+  plan.half_open = cfg.half_open;
+  plan.rate = cfg.rate;
+  plan.timeout_ns = cfg.timeout_ms * 1'000'000;
+  plan.retries = cfg.retries;
+  plan.max_targets = cfg.max_targets;
+  std::random_device rd;
+  plan.seed = cfg.seed.value_or((uint64_t{rd()} << 32) ^ rd());
+  plan.stop_at_ns = cfg.duration_s > 0 ? start + static_cast<int64_t>(cfg.duration_s * 1e9) : 0;
+  plan.pin = true;
+  plan.targets = &in.targets;
+  plan.exclude = in.exclude.empty() ? nullptr : &in.exclude;
+  plan.sources = backend.shard_sources();
+  plan.handoff = in.consume();
+  return plan;
+}
+
+// The consumer of established flows (--hold, --bt-infohash) on its own thread.
+struct Consumer {
+  HandoffConsumerStats stats;
+  SpscQueue<ResultRow> rows{1 << 16};
+  std::atomic<bool> done{false};
+  std::unique_ptr<HandoffConsumer> consumer;
+  std::thread thread;
+
+  void start(const DialInput& in, ShardGroup& shards, const RunBackend& backend, uint64_t seed,
+             const std::atomic<bool>& abort) {
+    if (!in.consume()) return;
+    HandoffConsumerOptions co;
+    co.info_hash = in.cfg.bt_infohash;
+    co.peer_id = make_peer_id(seed);
+    co.bt_timeout_ns = in.cfg.bt_timeout_ms * 1'000'000;
+    co.hold = in.cfg.hold;
+    // Flows in flight between shard and consumer hold fds too.
+    uint64_t spare = backend.spare_fds();
+    uint64_t in_queues = std::min<uint64_t>(uint64_t{1 << 14} * shards.size(), spare / 4);
+    co.max_held = spare > in_queues ? spare - in_queues : 0;
+    consumer = std::make_unique<HandoffConsumer>(co, shards.handoff_queues(), rows, stats);
+    thread = std::thread([this, &abort] { consumer->run(done, abort); });
+  }
+  void finish() {
+    done.store(true, std::memory_order_release);
+    if (thread.joinable()) thread.join();
+  }
+};
+
+// Status lines until every shard has stopped dialing; then --hold keeps
+// the flows until a signal or the --duration deadline. Returns when dialing ended.
+int64_t watch(const DialConfig& cfg, const ShardGroup& shards, const Consumer& consumer,
+              int64_t start, const std::atomic<bool>& stop) {
+  bool show_status = !cfg.quiet && (cfg.status || isatty(STDERR_FILENO));
+  RunView prev = shards.snapshot();
+  int64_t last = start;
+  while (!shards.dialing_done()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    int64_t now = mono_ns();
+    if (!show_status || now - last < 1'000'000'000) continue;
+    RunView v = shards.snapshot();
+    std::string line = format_status_line((now - start) / 1e9, v, prev, (now - last) / 1e9);
+    if (cfg.hold) line += " held " + human_count(static_cast<double>(consumer.stats.held.get()));
+    std::fprintf(stderr, "%s\n", line.c_str());
+    prev = v;
+    last = now;
+  }
+  int64_t dial_end = mono_ns();
+  if (show_status)
+    std::fprintf(stderr, "%s (done)\n",
+                 format_status_line((dial_end - start) / 1e9, shards.snapshot(), prev,
+                                    (dial_end - last) / 1e9)
+                     .c_str());
+  int64_t deadline = cfg.duration_s > 0 ? start + static_cast<int64_t>(cfg.duration_s * 1e9) : 0;
+  while (cfg.hold && !stop.load() && (deadline == 0 || mono_ns() < deadline))
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return dial_end;
+}
+
+int report(const DialInput& in, const ShardGroup& shards, const Consumer& consumer,
+           const SignalWatcher& signals, double duration_s) {
+  const DialConfig& cfg = in.cfg;
+  SummaryContext ctx;
+  ctx.backend = backend_name(cfg.backend);
+  ctx.duration_s = duration_s;
+  ctx.interrupted = signals.fired();
+  ctx.forced = signals.forced();
+  ctx.with_bt = cfg.bt_infohash.has_value();
+  ctx.with_wire = cfg.backend == Backend::kDpdk;
+  ctx.bt = consumer.stats.bt_counts();
+  ctx.with_hold = cfg.hold;
+  ctx.held = consumer.stats.held.get();
+  ctx.hold_overflow = consumer.stats.hold_overflow.get();
+  if (cfg.summary_file.empty()) return 0;
+  std::string err = write_summary_file(cfg.summary_file, build_summary(shards.snapshot(), ctx));
+  if (err.empty()) return 0;
+  std::cerr << "swarmdial dial: " << err << "\n";
+  return 1;
 }
 
 }  // namespace
 
 int run_dial_command(const std::vector<std::string>& args) {
-  std::string help;
-  std::optional<DialConfig> parsed;
-  std::optional<Run> prepared;
-  std::FILE* out = nullptr;
-  try {
-    parsed = parse_dial_args(args, help);
-    if (!parsed) {
-      std::cout << help;
-      return 0;
-    }
-    prepared.emplace(prepare(*parsed));
-    if (parsed->output == "-") {
-      out = stdout;
-    } else {
-      out = std::fopen(parsed->output.c_str(), "w");
-      if (!out)
-        throw UsageError("--output " + parsed->output + ": cannot open: " + std::strerror(errno));
-    }
-    if (!parsed->summary_file.empty()) {
-      std::ofstream probe(parsed->summary_file, std::ios::app);
-      if (!probe)
-        throw UsageError("--summary " + parsed->summary_file + ": cannot open for writing");
-    }
-  } catch (const UsageError& e) {
-    std::cerr << "swarmdial dial: " << e.what() << "\n";
-    return 2;
-  }
-  const DialConfig& cfg = prepared->cfg;
+  DialInput in;
+  if (int rc = parse(args, in); rc >= 0) return rc;
+  const DialConfig& cfg = in.cfg;
   // Before EAL starts its own threads: a thread that left SIGTERM unblocked
   // would take the signal with its default action and kill the run unflushed.
   SignalWatcher::block_signals();
-  std::unique_ptr<DpdkRun> dpdk;
-  if (cfg.backend == Backend::kDpdk) {
-    try {
-      dpdk = open_dpdk(cfg);
-      prepared->cfg.shards = dpdk->shards();
-    } catch (const std::exception& e) {
-      std::cerr << "swarmdial dial: " << e.what() << "\n";
-      return 2;
-    }
+  std::unique_ptr<RunBackend> backend;
+  try {
+    backend = open_backend(backend_options(cfg, in.consume()));
+  } catch (const std::exception& e) {
+    std::cerr << "swarmdial dial: " << e.what() << "\n";
+    return 2;
   }
-
-  std::atomic<bool> stop{false}, abort{false}, shards_done{false}, consumer_done{false};
-  std::atomic<bool> forwarding_done{false};
+  std::atomic<bool> stop{false}, abort{false};
   SignalWatcher signals(stop, abort);
-
-  uint32_t n = cfg.shards;
-  std::vector<ShardStats> stats(n);
-  std::vector<std::unique_ptr<SpscQueue<ResultRow>>> row_queues;
-  std::vector<std::unique_ptr<HandoffQueue>> handoffs;
-  bool consume = cfg.hold || cfg.bt_infohash.has_value();
-  for (uint32_t i = 0; i < n; ++i) {
-    row_queues.push_back(std::make_unique<SpscQueue<ResultRow>>(kRowQueueSize));
-    if (consume) handoffs.push_back(std::make_unique<HandoffQueue>(kHandoffQueueSize));
-  }
-  SpscQueue<ResultRow> consumer_rows(kRowQueueSize);
-
+  int64_t start = mono_ns();
+  ShardPlan plan = shard_plan(in, *backend, start);
+  ShardGroup shards(plan, backend->factory(), {stop, abort}, start);
+  Consumer consumer;
   std::unique_ptr<MetricsHttpServer> metrics;
-  HandoffConsumerStats consumer_stats;
-  if (cfg.metrics) {
-    try {
+  try {
+    if (cfg.metrics)
       metrics = std::make_unique<MetricsHttpServer>(*cfg.metrics, [&] {
-        PeerGauges peers;
-        peers.outbound = consumer_stats.held.get();
-        return render_prometheus(snapshot_run(stats), peers);
+        return render_prometheus(shards.snapshot(), {consumer.stats.held.get(), 0});
       });
-    } catch (const std::exception& e) {
-      std::cerr << "swarmdial dial: " << e.what() << "\n";
-      return 1;
-    }
+  } catch (const std::exception& e) {
+    std::cerr << "swarmdial dial: " << e.what() << "\n";
+    return 1;
   }
-
-  std::vector<SpscQueue<ResultRow>*> writer_inputs;
-  for (auto& q : row_queues) writer_inputs.push_back(q.get());
-  writer_inputs.push_back(&consumer_rows);
-  ResultWriter writer(out,
-                      RowFormatter(cfg.format == RowFormat::kJsonl, cfg.bt_infohash.has_value()),
-                      writer_inputs);
+  auto inputs = shards.row_queues();
+  inputs.push_back(&consumer.rows);
+  ResultWriter writer(
+      in.out, RowFormatter(cfg.format == RowFormat::kJsonl, cfg.bt_infohash.has_value()), inputs);
   std::atomic<bool> writer_stop{false};
   std::thread writer_thread([&] { writer.run(writer_stop); });
+  shards.start();
+  consumer.start(in, shards, *backend, plan.seed, abort);
 
-  int64_t start = mono_ns();
-  uint64_t seed = cfg.seed.value_or(random_seed());
-  unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  std::vector<std::string> shard_errors(n);
-  std::vector<std::thread> shard_threads;
-  std::vector<std::unique_ptr<Shard>> shards;
-  for (uint32_t i = 0; i < n; ++i) {
-    ShardConfig sc;
-    sc.index = i;
-    sc.shard_count = n;
-    sc.budget = cfg.half_open;
-    sc.rate = cfg.rate / n;
-    sc.timeout_ns = cfg.timeout_ms * 1'000'000;
-    sc.retries = cfg.retries;
-    sc.backoff = Backoff{sc.timeout_ns, sc.timeout_ns * 64};
-    sc.max_targets = cfg.max_targets;
-    sc.seed = seed;
-    sc.stop_at_ns = cfg.duration_s > 0 ? start + static_cast<int64_t>(cfg.duration_s * 1e9) : 0;
-    sc.cpu = n <= cores ? static_cast<int>(i % cores) : -1;
-    sc.targets = &prepared->targets;
-    sc.exclude = prepared->exclude.empty() ? nullptr : &prepared->exclude;
-    sc.forwarding_done = &forwarding_done;
-    Backend backend = cfg.backend;
-    DialerFactory factory = [backend](const DialerOptions& o) { return make_dialer(backend, o); };
-    if (dpdk) {
-      factory = dpdk->factory();  // the dpdk dialer owns the source pool (one port range per shard)
-    } else {
-      sc.sources = cfg.sources;
-    }
-    shards.push_back(std::make_unique<Shard>(sc, factory, stats[i], *row_queues[i],
-                                             consume ? handoffs[i].get() : nullptr, stop, abort,
-                                             start));
-  }
-  for (uint32_t i = 0; i < n; ++i)
-    shard_threads.emplace_back([&, i] { shard_errors[i] = shards[i]->run(); });
-
-  std::unique_ptr<HandoffConsumer> consumer;
-  std::thread consumer_thread;
-  if (consume) {
-    HandoffConsumerOptions co;
-    co.info_hash = cfg.bt_infohash;
-    co.peer_id = make_peer_id(seed);
-    co.bt_timeout_ns = cfg.bt_timeout_ms * 1'000'000;
-    co.hold = cfg.hold;
-    co.max_held = prepared->max_held;
-    std::vector<HandoffQueue*> inputs;
-    for (auto& h : handoffs) inputs.push_back(h.get());
-    consumer = std::make_unique<HandoffConsumer>(co, inputs, consumer_rows, consumer_stats);
-    consumer_thread = std::thread([&] { consumer->run(consumer_done, abort); });
-  }
-
-  bool show_status = !cfg.quiet && (cfg.status || isatty(STDERR_FILENO));
-  RunView prev = snapshot_run(stats);
-  int64_t last_status = start;
-  auto all_shards_done = [&] {
-    for (auto& s : stats)
-      if (!s.done.get()) return false;
-    return true;
-  };
-  while (!all_shards_done()) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    int64_t now = mono_ns();
-    if (show_status && now - last_status >= 1'000'000'000) {
-      RunView v = snapshot_run(stats);
-      std::string line =
-          format_status_line((now - start) / 1e9, v, prev, (now - last_status) / 1e9);
-      if (cfg.hold) line += " held " + human_count(static_cast<double>(consumer_stats.held.get()));
-      std::fprintf(stderr, "%s\n", line.c_str());
-      prev = v;
-      last_status = now;
-    }
-  }
-  int64_t dial_end = mono_ns();
-  // --hold: connections stay open until a signal or the --duration deadline.
-  if (cfg.hold) {
-    int64_t deadline = cfg.duration_s > 0 ? start + static_cast<int64_t>(cfg.duration_s * 1e9) : 0;
-    while (!stop.load() && (deadline == 0 || mono_ns() < deadline))
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  consumer_done.store(true, std::memory_order_release);
-  if (consumer_thread.joinable()) consumer_thread.join();
-  // Only now may the dpdk shards stop forwarding for the flows they handed off.
-  forwarding_done.store(true, std::memory_order_release);
-  for (auto& t : shard_threads) t.join();
+  int64_t dial_end = watch(cfg, shards, consumer, start, stop);
+  consumer.finish();
+  std::string shard_error = shards.finish();  // only now may dpdk shards stop forwarding
   writer_stop.store(true, std::memory_order_release);
   writer_thread.join();
-  if (out != stdout)
-    std::fclose(out);
-  else
-    std::fflush(stdout);
-
-  RunView final_view = snapshot_run(stats);
-  if (show_status) {
-    std::string line = format_status_line((dial_end - start) / 1e9, final_view, prev,
-                                          (dial_end - last_status) / 1e9);
-    std::fprintf(stderr, "%s (done)\n", line.c_str());
-  }
-  SummaryContext ctx;
-  ctx.backend = backend_name(cfg.backend);
-  ctx.duration_s = (dial_end - start) / 1e9;
-  ctx.interrupted = signals.fired();
-  ctx.forced = signals.forced();
-  ctx.with_bt = cfg.bt_infohash.has_value();
-  ctx.with_wire = cfg.backend == Backend::kDpdk;
-  ctx.bt = consumer_stats.bt_counts();
-  ctx.with_hold = cfg.hold;
-  ctx.held = consumer_stats.held.get();
-  ctx.hold_overflow = consumer_stats.hold_overflow.get();
-  if (!cfg.summary_file.empty()) {
-    std::ofstream s(cfg.summary_file, std::ios::trunc);
-    s << build_summary(final_view, ctx).dump(2) << "\n";
-    if (!s) {
-      std::cerr << "swarmdial dial: --summary " << cfg.summary_file << ": write failed\n";
-      return 1;
-    }
-  }
-  for (uint32_t i = 0; i < n; ++i) {
-    if (!shard_errors[i].empty()) {
-      std::cerr << "swarmdial dial: shard " << i << ": " << shard_errors[i] << "\n";
-      return 1;
-    }
+  if (in.out != stdout) std::fclose(in.out);
+  std::fflush(stdout);
+  if (int rc = report(in, shards, consumer, signals, (dial_end - start) / 1e9); rc) return rc;
+  if (!shard_error.empty()) {
+    std::cerr << "swarmdial dial: " << shard_error << "\n";
+    return 1;
   }
   if (writer.write_failed()) {
     std::cerr << "swarmdial dial: --output " << cfg.output << ": write failed\n";

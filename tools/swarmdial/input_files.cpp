@@ -57,23 +57,6 @@ ExcludeList load_exclude_file(const std::string& path) {
   return std::get<ExcludeList>(std::move(parsed));
 }
 
-uint64_t ensure_fd_limit(uint64_t needed, const std::string& why) {
-  rlimit lim{};
-  getrlimit(RLIMIT_NOFILE, &lim);
-  if (lim.rlim_cur >= needed) return lim.rlim_cur;
-  rlimit want = lim;
-  want.rlim_cur = needed;
-  if (want.rlim_max < needed) want.rlim_max = needed;  // only root may raise the hard limit
-  if (setrlimit(RLIMIT_NOFILE, &want) == 0) return needed;
-  if (lim.rlim_max >= needed) {
-    want.rlim_max = lim.rlim_max;
-    if (setrlimit(RLIMIT_NOFILE, &want) == 0) return needed;
-  }
-  throw UsageError(why + " needs " + std::to_string(needed) + " open files, but the limit is " +
-                   std::to_string(lim.rlim_max) + " (raise it: ulimit -n " +
-                   std::to_string(needed) + ")");
-}
-
 Metainfo load_torrent_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError("--torrent " + path + ": cannot read");

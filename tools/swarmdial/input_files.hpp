@@ -18,9 +18,4 @@ ExcludeList load_exclude_file(const std::string& path);
 // A .torrent named by --torrent (at most 64 MiB); throws UsageError.
 Metainfo load_torrent_file(const std::string& path);
 
-// Raises RLIMIT_NOFILE to at least `needed` when allowed; throws UsageError
-// naming the flags when it can't.
-// Returns the soft limit in force afterwards.
-uint64_t ensure_fd_limit(uint64_t needed, const std::string& why);
-
 }  // namespace swarmdial

@@ -12,40 +12,83 @@
 #include "engine/mono_clock.hpp"
 #include "engine/tracker/tracker_url.hpp"
 #include "input_files.hpp"
+#include "report/summaries.hpp"
+#include "report/swarm_report.hpp"
 #include "signal_watcher.hpp"
-#include "swarm_view.hpp"
 #include "tools/swarm/swarm_announce.hpp"
 #include "tools/swarmdial/options/dial_config.hpp"
 #include "tools/swarmdial/options/swarm_config.hpp"
+#include "uring/fd_limit.hpp"
 
 namespace swarmdial {
 
-int run_swarm_command(const std::vector<std::string>& args) {
+namespace {
+
+// Returns 0 (--help printed), 2 (a bad flag or file, one line printed) or -1 to go on.
+int parse(const std::vector<std::string>& args, SwarmConfig& cfg, Metainfo& meta,
+          std::vector<SwarmPeer>& plan) {
   std::string help;
-  std::optional<SwarmConfig> parsed;
-  Metainfo meta;
-  std::vector<SwarmPeer> plan;
   try {
-    parsed = parse_swarm_args(args, help);
+    auto parsed = parse_swarm_args(args, help);
     if (!parsed) {
       std::cout << help;
       return 0;
     }
-    meta = load_torrent_file(parsed->torrent_file);
+    cfg = *parsed;
+    meta = load_torrent_file(cfg.torrent_file);
     try {
-      plan = plan_swarm(parsed->shape.counts, parsed->shape.base, parsed->shape.port,
-                        parsed->shape.seed);
+      plan = plan_swarm(cfg.shape.counts, cfg.shape.base, cfg.shape.port, cfg.shape.seed);
     } catch (const std::invalid_argument& e) {
       throw UsageError(std::string("--base: ") + e.what());
     }
-    ensure_fd_limit(uint64_t{parsed->shape.counts.total()} * 2 + 256,
-                    "--leechers/--slow/--blackhole");
+    ensure_fd_limit(uint64_t{cfg.shape.counts.total()} * 2 + 256, "--leechers/--slow/--blackhole");
   } catch (const UsageError& e) {
     std::cerr << "swarmdial swarm: " << e.what() << "\n";
     return 2;
   }
-  const SwarmConfig& cfg = *parsed;
+  return -1;
+}
+
+// Publishes every peer, dead ones too: a real tracker's peer list is
+// mostly peers that no longer answer. Returns the count announced per tracker.
+std::map<std::string, uint64_t> announce_swarm(const SwarmConfig& cfg, const Metainfo& meta,
+                                               const std::vector<SwarmPeer>& plan) {
   std::map<std::string, uint64_t> announced;
+  for (const auto& t : cfg.trackers) {
+    std::string err;
+    TrackerUrl url = *parse_tracker_url(t, err);
+    uint64_t ok = 0;
+    std::string last_error;
+    for (const auto& p : plan) {
+      AnnounceRequest r;
+      r.info_hash = meta.info_hash;
+      r.peer_id = make_peer_id(cfg.shape.seed * 1'000'003 + (&p - plan.data()));
+      r.port = p.addr.port;
+      r.left = meta.total_length;
+      r.event = AnnounceEvent::kStarted;
+      r.numwant = 0;
+      auto res = announce_as_peer(url, p.addr.ip, r, 2000);
+      if (std::holds_alternative<AnnounceResponse>(res))
+        ++ok;
+      else
+        last_error = std::get<std::string>(res);
+    }
+    if (!cfg.quiet || ok < plan.size())
+      std::fprintf(stderr, "announced %lu of %zu peers to %s%s%s\n", static_cast<unsigned long>(ok),
+                   plan.size(), t.c_str(),
+                   last_error.empty() ? "" : "; last error: ", last_error.c_str());
+    announced[t] = ok;
+  }
+  return announced;
+}
+
+}  // namespace
+
+int run_swarm_command(const std::vector<std::string>& args) {
+  SwarmConfig cfg;
+  Metainfo meta;
+  std::vector<SwarmPeer> plan;
+  if (int rc = parse(args, cfg, meta, plan); rc >= 0) return rc;
   bool show_status = !cfg.quiet && (cfg.status || isatty(STDERR_FILENO));
 
   SignalWatcher::block_signals();
@@ -73,33 +116,7 @@ int run_swarm_command(const std::vector<std::string>& args) {
         cfg.shape.counts.total(), info_hash_hex(meta.info_hash).c_str(), cfg.shape.counts.leechers,
         cfg.shape.counts.slow, cfg.shape.counts.dead, cfg.shape.counts.blackhole);
 
-  // Publish every peer, dead ones too: a real tracker's peer list is
-  // mostly peers that no longer answer.
-  for (const auto& t : cfg.trackers) {
-    std::string err;
-    TrackerUrl url = *parse_tracker_url(t, err);
-    uint64_t ok = 0;
-    std::string last_error;
-    for (const auto& p : plan) {
-      AnnounceRequest r;
-      r.info_hash = meta.info_hash;
-      r.peer_id = make_peer_id(cfg.shape.seed * 1'000'003 + (&p - plan.data()));
-      r.port = p.addr.port;
-      r.left = meta.total_length;
-      r.event = AnnounceEvent::kStarted;
-      r.numwant = 0;
-      auto res = announce_as_peer(url, p.addr.ip, r, 2000);
-      if (std::holds_alternative<AnnounceResponse>(res))
-        ++ok;
-      else
-        last_error = std::get<std::string>(res);
-    }
-    if (!cfg.quiet || ok < plan.size())
-      std::fprintf(stderr, "announced %lu of %zu peers to %s%s%s\n", static_cast<unsigned long>(ok),
-                   plan.size(), t.c_str(),
-                   last_error.empty() ? "" : "; last error: ", last_error.c_str());
-    announced[t] = ok;
-  }
+  std::map<std::string, uint64_t> announced = announce_swarm(cfg, meta, plan);
 
   int64_t start = mono_ns();
   int64_t deadline = cfg.duration_s > 0 ? start + static_cast<int64_t>(cfg.duration_s * 1e9) : 0;
@@ -126,10 +143,8 @@ int run_swarm_command(const std::vector<std::string>& args) {
     view["interrupted"] = signals.fired();
     view["forced_exit"] = signals.forced();
     view["announced"] = announced;
-    std::ofstream out(cfg.view_file, std::ios::trunc);
-    out << view.dump(2) << "\n";
-    if (!out) {
-      std::cerr << "swarmdial swarm: --view " << cfg.view_file << ": write failed\n";
+    if (std::string err = write_summary_file(cfg.view_file, view, "--view"); !err.empty()) {
+      std::cerr << "swarmdial swarm: " << err << "\n";
       return 1;
     }
   }

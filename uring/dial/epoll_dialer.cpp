@@ -20,8 +20,8 @@ namespace {
 class EpollDialer final : public Dialer {
  public:
   explicit EpollDialer(const DialerOptions& opts)
-      : opts_(opts), slots_(opts.slots), deadlines_(opts.slots * 2 + 1), events_(1024) {
-    ready_.reserve(opts.slots);
+      : opts_(opts), slots_(opts.half_open), deadlines_(opts.half_open * 2 + 1), events_(1024) {
+    ready_.reserve(opts.half_open);
     epfd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epfd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + strerror(errno));
     syn_retries_ = syn_retries_for_timeout(opts.timeout_ns);

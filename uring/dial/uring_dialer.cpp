@@ -46,12 +46,12 @@ struct SlotState {
 class UringDialer final : public Dialer {
  public:
   UringDialer(const DialerOptions& opts, bool direct)
-      : opts_(opts), direct_(direct), ring_(ring_setup(opts.slots)), slots_(opts.slots) {
-    ready_.reserve(opts.slots);
+      : opts_(opts), direct_(direct), ring_(ring_setup(opts.half_open)), slots_(opts.half_open) {
+    ready_.reserve(opts.half_open);
     if (direct_) {
-      int rc = io_uring_register_files_sparse(ring_.get(), opts.slots);
+      int rc = io_uring_register_files_sparse(ring_.get(), opts.half_open);
       if (rc < 0)
-        throw std::runtime_error("io_uring could not register " + std::to_string(opts.slots) +
+        throw std::runtime_error("io_uring could not register " + std::to_string(opts.half_open) +
                                  " direct descriptors: " + strerror(-rc) +
                                  " (raise the open-files limit)");
     }

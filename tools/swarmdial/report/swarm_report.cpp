@@ -1,9 +1,9 @@
-#include "swarm_view.hpp"
+#include "swarm_report.hpp"
 
 #include <fstream>
 #include <stdexcept>
 
-#include "seed_run.hpp"
+#include "human.hpp"
 
 namespace swarmdial {
 

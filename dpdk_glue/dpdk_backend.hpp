@@ -1,0 +1,15 @@
+#pragma once
+// The dpdk backend, opened for a run: checks the source pool against the
+// port space, starts EAL and the port, sets up the exception path when
+// established flows must become kernel sockets, and makes each shard's
+// dialer. A build without DPDK refuses with a one-line reason.
+#include <memory>
+
+#include "engine/run_backend.hpp"
+
+namespace swarmdial {
+
+// Throws UsageError (a flag's value cannot work) or std::runtime_error.
+std::unique_ptr<RunBackend> open_dpdk_backend(const BackendOptions& options);
+
+}  // namespace swarmdial

@@ -1,0 +1,29 @@
+#pragma once
+// Targets found while a run goes on (tracker peers, re-dials), routed to the
+// shard that owns them, as the static target list is (hash of the address).
+// Two threads produce (the tracker announcer and the run loop), a few times a
+// second, so the producer side takes a lock; the shard's side stays a
+// lock-free SPSC pop.
+#include <mutex>
+#include <vector>
+
+#include "endpoint.hpp"
+#include "spsc_queue.hpp"
+
+namespace swarmdial {
+
+class TargetFeed {
+ public:
+  explicit TargetFeed(std::vector<SpscQueue<Endpoint>*> queues) : queues_(std::move(queues)) {}
+  // False when the owning shard's queue is full, or there are no shards.
+  bool push(const Endpoint& e) {
+    std::lock_guard lock(producers_);
+    return !queues_.empty() && queues_[endpoint_hash(e) % queues_.size()]->try_push(e);
+  }
+
+ private:
+  std::mutex producers_;
+  std::vector<SpscQueue<Endpoint>*> queues_;
+};
+
+}  // namespace swarmdial

@@ -1,0 +1,175 @@
+#include "summaries.hpp"
+
+#include <algorithm>
+#include <fstream>
+
+namespace swarmdial {
+
+nlohmann::json build_summary(const RunView& v, const SummaryContext& ctx) {
+  using nlohmann::json;
+  json outcomes = json::object();
+  for (int o = 0; o < kOutcomeCount; ++o)
+    outcomes[std::string(outcome_name(static_cast<Outcome>(o)))] = v.outcomes[o];
+  uint64_t established = v.outcomes[static_cast<int>(Outcome::kEstablished)];
+  json shards = json::array();
+  for (size_t i = 0; i < v.shards.size(); ++i)
+    shards.push_back({{"shard", i},
+                      {"syn_sent", v.shards[i].syn_sent},
+                      {"half_open_budget", v.shards[i].budget},
+                      {"half_open_high_water", v.shards[i].high_water}});
+  double d = ctx.duration_s > 0 ? ctx.duration_s : 1e-9;
+  json s = {
+      {"command", ctx.command},
+      {"backend", ctx.backend},
+      {"duration_s", ctx.duration_s},
+      {"interrupted", ctx.interrupted},
+      {"forced_exit", ctx.forced},
+      {"targets", v.final_rows()},
+      {"syn_sent", v.syn_sent},
+      {"retries", v.retries},
+      {"outcomes", outcomes},
+      {"rates",
+       {{"syn_per_s", static_cast<double>(v.syn_sent) / d},
+        {"established_per_s", static_cast<double>(established) / d}}},
+      {"connect_rtt_us",
+       {{"count", v.latency.total},
+        {"p50", v.latency.percentile_us(0.50)},
+        {"p90", v.latency.percentile_us(0.90)},
+        {"p99", v.latency.percentile_us(0.99)},
+        {"max", v.latency.max_us}}},
+      {"shards", shards},
+  };
+  if (ctx.with_bt)
+    s["bt"] = {{"bt_ok", ctx.bt.ok},
+               {"bt_mismatch", ctx.bt.mismatch},
+               {"bt_timeout", ctx.bt.timeout},
+               {"bt_closed", ctx.bt.closed},
+               {"bt_invalid", ctx.bt.invalid}};
+  if (ctx.with_wire) {
+    json wire = json::object();
+    for (int i = 0; i < kWireCounterCount; ++i) wire[std::string(kWireCounterNames[i])] = v.wire[i];
+    s["wire"] = wire;
+  }
+  if (ctx.with_hold)
+    s["hold"] = {{"held", ctx.held}, {"closed_for_lack_of_fds", ctx.hold_overflow}};
+  return s;
+}
+
+std::vector<std::pair<std::string, uint64_t>> disconnect_list(const PoolTotals& t) {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (size_t i = 1; i < t.disconnects.size(); ++i)
+    if (t.disconnects[i])
+      out.emplace_back(disconnect_name(static_cast<Disconnect>(i)), t.disconnects[i]);
+  return out;
+}
+
+nlohmann::json redial_json(const RedialCounts& r) {
+  nlohmann::json by = nlohmann::json::object(), gave = nlohmann::json::object();
+  for (size_t i = 0; i < RedialCounts::kCauses; ++i) {
+    std::string name(redial_cause_name(static_cast<RedialCause>(i)));
+    if (r.redials[i]) by[name] = r.redials[i];
+    if (r.given_up[i]) gave[name] = r.given_up[i];
+  }
+  return {
+      {"redials", r.redials_total()},    {"by_cause", by},       {"given_up", r.given_up_total()},
+      {"given_up_by_cause", gave},       {"pending", r.pending}, {"peers_complete", r.complete},
+      {"not_redialled", r.not_redialled}};
+}
+
+nlohmann::json latency_json(const LatencyHistogram::Snapshot& s) {
+  return {{"count", s.total},
+          {"p50", s.percentile_us(0.50)},
+          {"p90", s.percentile_us(0.90)},
+          {"p99", s.percentile_us(0.99)},
+          {"p999", s.percentile_us(0.999)},
+          {"max", s.max_us}};
+}
+
+nlohmann::json seed_summary(const SeedReport& r) {
+  const PoolTotals& t = r.result->pool;
+  const Metainfo& meta = *r.meta;
+  nlohmann::json s = build_summary(r.result->view, r.ctx);
+  nlohmann::json disc = nlohmann::json::object();
+  for (auto& [reason, count] : disconnect_list(t)) disc[reason] = count;
+  s["seed"] = {{"torrent", meta.name},
+               {"info_hash", info_hash_hex(meta.info_hash)},
+               {"pieces", meta.num_pieces},
+               {"pieces_verified", r.pieces_verified},
+               {"corrupt_pieces", r.corrupt_pieces},
+               {"peers_served", t.peers_served},
+               {"bytes_up", t.bytes_up},
+               {"pieces_served", t.pieces_served},
+               {"blocks_served", t.blocks_served},
+               {"upload_bytes_per_s", t.bytes_up / std::max(1e-9, r.result->duration_s)},
+               {"inbound",
+                {{"accepted", t.inbound_accepted},
+                 {"rejected_max_peers", t.inbound_rejected_full},
+                 {"rejected_rate", t.inbound_rejected_rate}}},
+               {"disconnects", disc},
+               {"redial", redial_json(r.result->redial)}};
+  if (r.with_trackers) {
+    nlohmann::json tr = nlohmann::json::array();
+    for (const auto& st : r.trackers)
+      tr.push_back({{"url", st.url},
+                    {"announces_ok", st.ok},
+                    {"announces_failed", st.failed},
+                    {"peers_received", st.peers},
+                    {"interval_s", st.interval_s},
+                    {"last_error", st.last_error},
+                    {"warning", st.warning},
+                    {"ignored_datagrams", st.ignored_datagrams},
+                    {"last_ignored", st.last_ignored}});
+    s["trackers"] = tr;
+    s["tracker_peers_new"] = r.tracker_peers_new;
+  }
+  return s;
+}
+
+nlohmann::json tracker_load_summary(const TrackerLoadReport& r) {
+  const LoadCounters& c = *r.counters;
+  const TrackerLoadOptions& load = *r.load;
+  uint64_t sent = c.sent.get(), ok = c.ok.get(), errs = 0;
+  double d = std::max(r.result.duration_s, 1e-9);
+  nlohmann::json errors = nlohmann::json::object();
+  for (size_t i = 0; i < c.errors.size(); ++i) {
+    errors[std::string(load_error_name(static_cast<LoadError>(i)))] = c.errors[i].get();
+    errs += c.errors[i].get();
+  }
+  nlohmann::json trackers = nlohmann::json::array();
+  for (const auto& t : load.trackers) trackers.push_back(t.text);
+  return {
+      {"command", "tracker-load"},
+      {"trackers", trackers},
+      {"interrupted", r.interrupted},
+      {"forced_exit", r.forced},
+      {"target_rate", load.rate},
+      {"duration_s", r.result.duration_s},
+      {"sent", sent},
+      {"ok", ok},
+      {"errors", errors},
+      {"error_total", errs},
+      {"achieved_rate", static_cast<double>(ok) / d},
+      {"sent_rate", static_cast<double>(sent) / d},
+      {"achieved_vs_target", static_cast<double>(ok) / d / load.rate},
+      {"latency_us", latency_json(c.latency.snapshot())},
+      {"send_lag_us", latency_json(c.send_lag.snapshot())},
+      {"stray_replies", c.stray_replies.get()},
+      {"udp", {{"announces", c.udp_sent.get()}, {"connects", c.udp_connects.get()}}},
+      {"http", {{"announces", c.http_sent.get()}, {"connections", c.http_connects.get()}}},
+      {"swarm", {{"torrents", load.torrents}, {"peers_per_torrent", load.peers}}},
+      {"cpu",
+       {{"generator_s", r.result.cpu_s},
+        {"us_per_announce", sent ? r.result.cpu_s * 1e6 / static_cast<double>(sent) : 0.0}}},
+  };
+}
+
+std::string write_summary_file(const std::string& path, const nlohmann::json& summary,
+                               const std::string& flag) {
+  std::ofstream out(path, std::ios::trunc);
+  out << summary.dump(2) << "\n";
+  out.close();
+  if (!out) return flag + " " + path + ": write failed";
+  return {};
+}
+
+}  // namespace swarmdial

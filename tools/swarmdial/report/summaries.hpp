@@ -1,0 +1,66 @@
+#pragma once
+// The end-of-run summary JSON of every command (--summary FILE), and the one
+// way they are written.
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "engine/peerwire/metainfo.hpp"
+#include "engine/redial_planner.hpp"
+#include "engine/run_stats.hpp"
+#include "tools/swarmdial/seed_run.hpp"
+#include "uring/tracker/tracker_announcer.hpp"
+#include "uring/tracker/tracker_load_driver.hpp"
+#include "uring/tracker/tracker_load_options.hpp"
+
+namespace swarmdial {
+
+struct SummaryContext {
+  std::string command = "dial";
+  std::string backend;
+  double duration_s = 0;
+  bool interrupted = false;
+  bool forced = false;  // a later signal cut the settling short
+  bool with_bt = false;
+  bool with_wire = false;  // the backend handles packets itself (dpdk)
+  BtCounts bt;
+  bool with_hold = false;
+  uint64_t held = 0;           // flows kept open under --hold
+  uint64_t hold_overflow = 0;  // flows closed because no fd was left to hold them
+};
+
+// dial, and the dialing part of seed and demo.
+nlohmann::json build_summary(const RunView& view, const SummaryContext& ctx);
+
+struct SeedReport {
+  SummaryContext ctx;
+  const Metainfo* meta = nullptr;
+  uint32_t pieces_verified = 0;
+  std::vector<uint32_t> corrupt_pieces;
+  const SeedResult* result = nullptr;
+  bool with_trackers = false;
+  std::vector<TrackerState> trackers;
+  uint64_t tracker_peers_new = 0;
+};
+nlohmann::json seed_summary(const SeedReport& r);
+
+struct TrackerLoadReport {
+  const TrackerLoadOptions* load = nullptr;
+  const LoadCounters* counters = nullptr;
+  LoadResult result;
+  bool interrupted = false, forced = false;
+};
+nlohmann::json tracker_load_summary(const TrackerLoadReport& r);
+
+// Peer sessions ended, by reason (reasons with a count only).
+std::vector<std::pair<std::string, uint64_t>> disconnect_list(const PoolTotals& t);
+// Re-dials and peers given up, by cause.
+nlohmann::json redial_json(const RedialCounts& r);
+// count, p50, p90, p99, p99.9 and max of a latency histogram, in µs.
+nlohmann::json latency_json(const LatencyHistogram::Snapshot& s);
+
+// Writes the JSON to path; on failure returns "FLAG PATH: write failed".
+std::string write_summary_file(const std::string& path, const nlohmann::json& summary,
+                               const std::string& flag = "--summary");
+
+}  // namespace swarmdial

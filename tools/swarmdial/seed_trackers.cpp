@@ -1,0 +1,109 @@
+#include "seed_trackers.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+
+#include "engine/tracker/tracker_url.hpp"
+
+namespace swarmdial {
+
+namespace {
+std::vector<std::vector<std::string>> tracker_tiers(const std::vector<std::string>& flags,
+                                                    const Metainfo& meta) {
+  std::vector<std::vector<std::string>> tiers;
+  for (const auto& t : flags) {
+    if (t != "torrent") {
+      tiers.push_back({t});
+      continue;
+    }
+    for (const auto& tier : meta.announce_tiers) {
+      std::vector<std::string> usable;
+      for (const auto& url : tier) {
+        std::string err;
+        if (parse_tracker_url(url, err))
+          usable.push_back(url);
+        else
+          std::fprintf(stderr, "swarmdial seed: skipping tracker %s: %s\n", url.c_str(),
+                       err.c_str());
+      }
+      if (!usable.empty()) tiers.push_back(usable);
+    }
+  }
+  return tiers;
+}
+}  // namespace
+
+SeedTrackers::SeedTrackers(const SeedConfig& cfg, const Metainfo& meta, uint32_t pieces_held,
+                           const PeerId& peer_id, const std::vector<Endpoint>& dial_list)
+    : cfg_(cfg),
+      meta_(meta),
+      pieces_held_(pieces_held),
+      peer_id_(peer_id),
+      tiers_(tracker_tiers(cfg.trackers, meta)) {
+  for (const auto& e : dial_list) known_.insert(key(e));
+}
+
+SeedTrackers::Key SeedTrackers::key(const Endpoint& e) {
+  std::array<uint8_t, 17> k{};
+  k[0] = e.ip.family;
+  std::copy(e.ip.bytes.begin(), e.ip.bytes.end(), k.begin() + 1);
+  return {k, e.port};
+}
+
+void SeedTrackers::install(SeedHooks& hooks) {
+  if (!any()) return;
+  hooks.dynamic_targets = true;
+  auto previous = hooks.on_listening;
+  hooks.on_listening = [this, previous](uint16_t port) {
+    listen_port_ = port;
+    if (previous) previous(port);
+  };
+  hooks.on_started = [this](TargetFeed& feed) { start(feed); };
+  hooks.before_stop = [this] {
+    if (announcer_) announcer_->stop();
+  };
+  hooks.add_metrics = [this](SeedCounters& s) {
+    for (const auto& st : states()) s.trackers.push_back({st.url, st.ok, st.failed});
+  };
+}
+
+void SeedTrackers::start(TargetFeed& feed) {
+  std::random_device rd;
+  AnnouncerOptions ao;
+  ao.tiers = tiers_;
+  ao.request.info_hash = meta_.info_hash;
+  ao.request.peer_id = peer_id_;
+  ao.request.port = cfg_.announce_port ? cfg_.announce_port : listen_port_ ? listen_port_ : 6881;
+  // A seed announces left=0; with corrupt pieces, what it lacks.
+  uint64_t missing = uint64_t{meta_.num_pieces - pieces_held_} * meta_.piece_length;
+  ao.request.left = std::min<uint64_t>(missing, meta_.total_length);
+  ao.request.key = rd();
+  ao.udp_base_timeout_ns = cfg_.tracker_timeout_ms * 1'000'000;
+  ao.http_timeout_ns = cfg_.tracker_timeout_ms * 1'000'000;
+  ao.retry_base_ns = cfg_.tracker_timeout_ms * 1'000'000;
+  ao.on_peers = [this, &feed](const std::vector<Endpoint>& peers) {
+    for (const auto& e : peers) {
+      if (cfg_.listen && e.port == listen_port_ && e.ip == cfg_.listen->ip) continue;  // us
+      if (!known_.insert(key(e)).second) continue;
+      if (feed.push(e)) peers_new_.fetch_add(1, std::memory_order_relaxed);
+    }
+  };
+  announcer_ = std::make_unique<TrackerAnnouncer>(std::move(ao));
+  announcer_->start();
+}
+
+std::vector<TrackerState> SeedTrackers::states() const {
+  return announcer_ ? announcer_->states() : std::vector<TrackerState>{};
+}
+
+std::string SeedTrackers::status_suffix() const {
+  if (!announcer_) return {};
+  auto all = states();
+  size_t working = 0;
+  for (const auto& st : all) working += st.working;
+  return " trackers " + std::to_string(working) + "/" + std::to_string(all.size()) + " ok, " +
+         std::to_string(peers_new()) + " peers";
+}
+
+}  // namespace swarmdial

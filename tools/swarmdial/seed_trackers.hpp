@@ -1,0 +1,49 @@
+#pragma once
+// `seed --tracker`: the announcer for a seeding run, plugged into its hooks.
+// Peers from the trackers are deduplicated against what is already dialled,
+// stripped of our own address, and fed to the shards while they run.
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "seed_run.hpp"
+#include "uring/tracker/tracker_announcer.hpp"
+
+namespace swarmdial {
+
+class SeedTrackers {
+ public:
+  // The tiers come from the --tracker flags ("torrent": the torrent's own
+  // announce-list; URLs this build cannot use are skipped with a note).
+  SeedTrackers(const SeedConfig& cfg, const Metainfo& meta, uint32_t pieces_held,
+               const PeerId& peer_id, const std::vector<Endpoint>& dial_list);
+  bool any() const { return !tiers_.empty(); }
+  // Starts announcing once the run is up; announces `stopped` before it ends.
+  void install(SeedHooks& hooks);
+  // " trackers 1/2 ok, 40 peers", for the status line.
+  std::string status_suffix() const;
+  std::vector<TrackerState> states() const;
+  uint64_t peers_new() const { return peers_new_.load(); }
+
+ private:
+  using Key = std::pair<std::array<uint8_t, 17>, uint16_t>;
+  static Key key(const Endpoint& e);
+  void start(TargetFeed& feed);
+
+  const SeedConfig& cfg_;
+  const Metainfo& meta_;
+  uint32_t pieces_held_;
+  PeerId peer_id_;
+  std::vector<std::vector<std::string>> tiers_;
+  std::set<Key> known_;  // the announcer thread only, once started
+  uint16_t listen_port_ = 0;
+  std::atomic<uint64_t> peers_new_{0};
+  std::unique_ptr<TrackerAnnouncer> announcer_;
+};
+
+}  // namespace swarmdial
