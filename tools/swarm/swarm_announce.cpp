@@ -15,6 +15,7 @@
 
 #include "engine/tracker/http_announce.hpp"
 #include "engine/tracker/udp_messages.hpp"
+#include "uring/tracker/tracker_http_parser.hpp"
 
 namespace swarmdial {
 
@@ -99,9 +100,8 @@ std::variant<AnnounceResponse, std::string> http_once(const TrackerUrl& url, con
                     "\r\nUser-Agent: swarmdial/0.1\r\nConnection: close\r\n\r\n";
   if (::send(s.fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
     return errno_text("send");
-  http::response_parser<http::string_body> parser;
-  parser.body_limit(TrackerReplyLimits{}.max_body);
-  parser.eager(true);
+  TrackerResponseParser parser;
+  limit_tracker_reply(parser);
   std::string in;
   char buf[16384];
   while (!parser.is_done()) {

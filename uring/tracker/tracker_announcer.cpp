@@ -15,6 +15,7 @@
 #include "engine/tracker/http_announce.hpp"
 #include "engine/tracker/tracker_tiers.hpp"
 #include "engine/tracker/udp_exchange.hpp"
+#include "tracker_http_parser.hpp"
 
 namespace swarmdial {
 
@@ -29,7 +30,6 @@ using udp = asio::ip::udp;
 namespace {
 using Outcome = std::variant<AnnounceResponse, std::string>;  // the response or why not
 
-constexpr size_t kMaxHeader = 16 * 1024;
 }  // namespace
 
 struct TrackerAnnouncer::Impl {
@@ -108,13 +108,12 @@ struct TrackerAnnouncer::Impl {
         co_return Outcome("redirect to a non-http URL " + url_text);
       std::string key = url->host + ":" + std::to_string(url->port);
       auto& conn = http_conns[key];
-      std::optional<http::response_parser<http::string_body>> parser;
+      std::optional<TrackerResponseParser> parser;
       // A kept-alive connection may have been closed by the tracker: one
       // fresh connection is tried before giving up.
       for (int attempt = 0; attempt < 2; ++attempt) {
         parser.emplace();
-        parser->header_limit(kMaxHeader);
-        parser->body_limit(TrackerReplyLimits{}.max_body);
+        limit_tracker_reply(*parser);
         try {
           auto ex = co_await asio::this_coro::executor;
           if (!conn || !conn->socket().is_open()) {

@@ -7,6 +7,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -47,12 +48,14 @@ class TrackerLoadDriver {
  public:
   TrackerLoadDriver(const TrackerLoadOptions& cfg, LoadCounters& counters);
   ~TrackerLoadDriver();
+  TrackerLoadDriver(const TrackerLoadDriver&) = delete;
+  TrackerLoadDriver& operator=(const TrackerLoadDriver&) = delete;
   // Runs the whole load on the calling thread; returns early on `stop`.
   LoadResult run(const std::atomic<bool>& stop, const std::atomic<bool>& abort);
 
  private:
   struct Impl;
-  Impl* impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace swarmdial

@@ -1,0 +1,180 @@
+#include "load_udp_channels.hpp"
+
+#include <netdb.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "engine/mono_clock.hpp"
+#include "load_resolve.hpp"
+
+namespace swarmdial {
+
+namespace {
+constexpr int64_t kCidRenewNs = 50'000'000'000;  // renew before the tracker's 60 s
+}
+
+UdpLoadChannels::UdpLoadChannels(const TrackerUrl& url, uint32_t connections, int epfd,
+                                 uint64_t tag, PendingTable& pending, const LoadPlan& plan)
+    : url_(url), pending_(pending), plan_(plan), channels_(connections) {
+  timespec rt;
+  clock_gettime(CLOCK_REALTIME, &rt);
+  realtime_offset_ = rt.tv_sec * 1'000'000'000LL + rt.tv_nsec - mono_ns();
+  socklen_t len = 0;
+  sockaddr_storage addr = resolve_tracker(url, true, len);
+  for (size_t i = 0; i < channels_.size(); ++i) {
+    int fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    channels_[i].fd = fd;
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0)
+      throw std::runtime_error(url.text + ": " + std::strerror(errno));
+    int buf = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+    // Replies are read in batches between sends; the kernel's receive
+    // timestamp keeps each latency exact anyway.
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+    epoll_event ev{EPOLLIN, {.u64 = tag | i}};
+    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+  }
+}
+
+UdpLoadChannels::~UdpLoadChannels() {
+  for (auto& c : channels_)
+    if (c.fd >= 0) close(c.fd);
+}
+
+void UdpLoadChannels::send_connect(Channel& c, int64_t now) {
+  c.connect_tid = rng_();
+  std::string pkt = udp_connect_request(c.connect_tid);
+  if (send(c.fd, pkt.data(), pkt.size(), 0) >= 0) pending_.counters().udp_connects.add();
+  c.connect_sent = now;
+}
+
+void UdpLoadChannels::connect_missing(int64_t now) {
+  for (auto& c : channels_)
+    if (!c.have_cid) send_connect(c, now);
+}
+
+bool UdpLoadChannels::all_connected() const {
+  return std::all_of(channels_.begin(), channels_.end(), [](auto& c) { return c.have_cid; });
+}
+
+void UdpLoadChannels::renew(int64_t now) {
+  for (auto& c : channels_)
+    if (c.have_cid && !c.connect_sent && now - c.cid_at > kCidRenewNs) send_connect(c, now);
+}
+
+void UdpLoadChannels::submit(uint32_t slot, int64_t now) {
+  PendingRequest& p = pending_.at(slot);
+  // Round-robin over sockets that hold a connection id.
+  Channel* c = nullptr;
+  for (size_t tries = 0; tries < channels_.size() && !c; ++tries) {
+    Channel& cand = channels_[(p.k + tries) % channels_.size()];
+    if (cand.have_cid) c = &cand;
+  }
+  if (!c) return pending_.finish(slot, p.gen, LoadError::kSendFailed, now);
+  Batch& b = *c->batch;
+  udp_announce_request_into(b.pkts[b.n].data(), c->cid, p.gen << PendingTable::kSlotBits | slot,
+                            plan_.request(p.k));
+  b.slots[b.n++] = slot;
+  if (b.n == kBatch) flush(*c, now);
+}
+
+void UdpLoadChannels::flush(int64_t now) {
+  for (auto& c : channels_)
+    if (c.batch->n) flush(c, now);
+}
+
+// One sendmmsg for the staged announces; what the kernel refuses fails.
+void UdpLoadChannels::flush(Channel& c, int64_t now) {
+  Batch& b = *c.batch;
+  LoadCounters& counters = pending_.counters();
+  int done = 0;
+  while (done < b.n) {
+    for (int i = done; i < b.n; ++i) {
+      b.iov[i] = {b.pkts[i].data(), kUdpAnnounceSize};
+      b.msgs[i] = {};
+      b.msgs[i].msg_hdr.msg_iov = &b.iov[i];
+      b.msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    int sent = sendmmsg(c.fd, &b.msgs[done], static_cast<unsigned>(b.n - done), 0);
+    if (sent <= 0) break;
+    for (int i = done; i < done + sent; ++i) {
+      counters.sent.add();
+      counters.udp_sent.add();
+      int64_t lag = now - pending_.at(b.slots[i]).due;
+      counters.send_lag.record(static_cast<uint64_t>(std::max<int64_t>(0, lag) / 1000));
+    }
+    done += sent;
+  }
+  for (int i = done; i < b.n; ++i)
+    pending_.finish(b.slots[i], pending_.at(b.slots[i]).gen, LoadError::kSendFailed, now);
+  b.n = 0;
+}
+
+// When the kernel received the datagram, on the monotonic clock.
+int64_t UdpLoadChannels::arrival(msghdr& h, int64_t fallback) const {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&h); c; c = CMSG_NXTHDR(&h, c))
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+      timespec ts;
+      std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      return ts.tv_sec * 1'000'000'000LL + ts.tv_nsec - realtime_offset_;
+    }
+  return fallback;
+}
+
+void UdpLoadChannels::on_readable(uint32_t channel, int64_t fallback_now) {
+  Channel& c = channels_[channel];
+  uint8_t bufs[kBatch][128];
+  alignas(cmsghdr) uint8_t ctrl[kBatch][CMSG_SPACE(sizeof(timespec))];
+  iovec iov[kBatch];
+  mmsghdr msgs[kBatch];
+  for (;;) {
+    for (int i = 0; i < kBatch; ++i) {
+      iov[i] = {bufs[i], sizeof bufs[i]};
+      msgs[i] = {};
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_control = ctrl[i];
+      msgs[i].msg_hdr.msg_controllen = sizeof ctrl[i];
+    }
+    int n = recvmmsg(c.fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
+    if (n <= 0) return;  // EAGAIN, or ECONNREFUSED: requests then time out
+    // Replies longer than the buffer are truncated by the kernel; only the
+    // header matters here, the peer list is not kept.
+    for (int i = 0; i < n; ++i)
+      on_datagram(c, bufs[i], msgs[i].msg_len, arrival(msgs[i].msg_hdr, fallback_now));
+  }
+}
+
+void UdpLoadChannels::on_datagram(Channel& c, const uint8_t* d, size_t len, int64_t now) {
+  if (len < 8) return pending_.counters().stray_replies.add();
+  uint32_t action = uint32_t{d[0]} << 24 | d[1] << 16 | d[2] << 8 | d[3];
+  uint32_t tid = uint32_t{d[4]} << 24 | d[5] << 16 | d[6] << 8 | d[7];
+  if (action == 0) {
+    if (tid != c.connect_tid || !c.connect_sent || len < 16)
+      return pending_.counters().stray_replies.add();
+    uint64_t cid = 0;
+    for (int b = 0; b < 8; ++b) cid = cid << 8 | d[8 + b];
+    c.cid = cid;
+    c.cid_at = now;
+    c.have_cid = true;
+    c.connect_sent = 0;
+    return;
+  }
+  uint32_t slot = tid & PendingTable::kSlotMask;
+  if (!pending_.valid_slot(slot)) return pending_.counters().stray_replies.add();
+  std::optional<LoadError> err;
+  if (action == 3)
+    err = LoadError::kTrackerError;
+  else if (action != 1 || len < 20)
+    err = LoadError::kBadReply;
+  pending_.finish(slot, tid >> PendingTable::kSlotBits, err, now);
+}
+
+}  // namespace swarmdial

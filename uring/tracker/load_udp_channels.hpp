@@ -1,0 +1,73 @@
+#pragma once
+// The load generator's UDP side (BEP 15): `connections` sockets, each with
+// its own connection id (renewed before the tracker's 60 s), announces
+// staged and sent with one sendmmsg per socket per loop pass, replies read
+// with recvmmsg and timed by the kernel's receive timestamp.
+#include <sys/socket.h>
+
+#include <array>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "engine/tracker/load_plan.hpp"
+#include "engine/tracker/tracker_url.hpp"
+#include "engine/tracker/udp_messages.hpp"
+#include "load_pending.hpp"
+
+namespace swarmdial {
+
+class UdpLoadChannels {
+ public:
+  // Opens the sockets and adds them to epfd with tag | index; throws
+  // std::runtime_error naming the tracker.
+  UdpLoadChannels(const TrackerUrl& url, uint32_t connections, int epfd, uint64_t tag,
+                  PendingTable& pending, const LoadPlan& plan);
+  ~UdpLoadChannels();
+  UdpLoadChannels(const UdpLoadChannels&) = delete;
+  UdpLoadChannels& operator=(const UdpLoadChannels&) = delete;
+
+  const TrackerUrl& url() const { return url_; }
+  // Connect requests for sockets without a connection id (all, at first).
+  void connect_missing(int64_t now);
+  bool all_connected() const;
+  // Stages the announce in `slot`; it goes out with flush().
+  void submit(uint32_t slot, int64_t now);
+  void flush(int64_t now);
+  // Connection ids about to expire are renewed.
+  void renew(int64_t now);
+  void on_readable(uint32_t channel, int64_t fallback_now);
+
+ private:
+  static constexpr int kBatch = 64;
+  struct Batch {
+    std::array<std::array<uint8_t, kUdpAnnounceSize>, kBatch> pkts;
+    std::array<iovec, kBatch> iov;
+    std::array<mmsghdr, kBatch> msgs;
+    std::array<uint32_t, kBatch> slots;
+    int n = 0;
+  };
+  struct Channel {
+    std::unique_ptr<Batch> batch = std::make_unique<Batch>();
+    int fd = -1;
+    uint64_t cid = 0;
+    int64_t cid_at = 0;
+    bool have_cid = false;
+    uint32_t connect_tid = 0;
+    int64_t connect_sent = 0;  // 0: no connect in flight
+  };
+
+  void send_connect(Channel& c, int64_t now);
+  void flush(Channel& c, int64_t now);
+  void on_datagram(Channel& c, const uint8_t* d, size_t len, int64_t now);
+  int64_t arrival(msghdr& h, int64_t fallback) const;
+
+  const TrackerUrl& url_;
+  PendingTable& pending_;
+  const LoadPlan& plan_;
+  std::vector<Channel> channels_;
+  std::mt19937 rng_{std::random_device{}()};
+  int64_t realtime_offset_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC, for kernel timestamps
+};
+
+}  // namespace swarmdial
