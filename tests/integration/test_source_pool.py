@@ -84,7 +84,11 @@ try:
     r = run_dial(["--targets", targets, "--source", "127.0.1.1", "--half-open", 12000,
                   "--shards", 2, "--backend", "uring", "--rate", 0, "--timeout", 2500, "--output", out,
                   "--summary", summary, "--quiet"], timeout=300)
-    peak = sampler.stop()
+    sampler.stop()
+    # Held over two samples in a row: one /proc walk is not atomic, and a
+    # closing socket and its successor can both be counted once (24,002 seen
+    # under ASan), while a socket over the budget would live the full 2.5 s.
+    peak = sampler.sustained
     check.that(r.returncode == 0, f"big run exit {r.returncode} {r.stderr}")
     s = read_json(summary)
     print(f"one source address: peak SYN_SENT {peak}, outcomes {s['outcomes']}")
