@@ -88,10 +88,13 @@ void AdaptiveBudget::judge(const SendWindow& w, int64_t sent_end_ns, int64_t now
   // clean: a difference between two measurements of the same swarm, so the
   // share of black holes cancels out, whatever it is.
   bool loss = false;
-  if (ref_total_ >= p_.min_samples) {
+  if (ref_total_ >= kMinEvidence && acc_total_ >= kMinEvidence) {
     double fa = static_cast<double>(acc_answered_) / acc_total_;
     double fr = static_cast<double>(ref_answered_) / ref_total_;
-    double noise = 2.0 * std::sqrt(fr * (1 - fr) * (1.0 / acc_total_ + 1.0 / ref_total_));
+    // Slow start judges many small windows: a stricter test keeps a chance
+    // dip from ending it early.
+    double z = phase_ == Phase::kSlowStart ? 3.0 : 2.0;
+    double noise = z * std::sqrt(fr * (1 - fr) * (1.0 / acc_total_ + 1.0 / ref_total_));
     loss = fa < fr * (1 - p_.loss_tolerance) - noise;
   }
   bool delay = delayed();
@@ -110,7 +113,9 @@ void AdaptiveBudget::judge(const SendWindow& w, int64_t sent_end_ns, int64_t now
       break;
     }
     case Phase::kCruise:
-      if (now_ns - last_change_ns_ >= kCruiseTimeouts * p_.timeout_ns) {
+      // After a clean probe the next comes soon; after congestion, late.
+      if (now_ns - last_change_ns_ >=
+          (clean_probes_ ? kShortCruiseTimeouts : kCruiseTimeouts) * p_.timeout_ns) {
         // A clean cruise is the reference the probe is held against, when
         // it answered at least as well: a fall within the noise must not
         // walk the reference down cycle after cycle.
@@ -120,7 +125,7 @@ void AdaptiveBudget::judge(const SendWindow& w, int64_t sent_end_ns, int64_t now
           ref_answered_ = acc_answered_;
         }
         phase_ = Phase::kProbe;
-        set_budget(ceiling_ * kProbeGain, BudgetReason::kProbe);
+        set_budget(ceiling_ * probe_gain(), BudgetReason::kProbe);
         last_change_ns_ = now_ns;
       }
       break;
@@ -131,7 +136,8 @@ void AdaptiveBudget::judge(const SendWindow& w, int64_t sent_end_ns, int64_t now
       // timeout), so a probe lasts several timeouts before it is called clean.
       if (acc_total_ >= kProbeSamples &&
           now_ns - last_change_ns_ >= kProbeTimeouts * p_.timeout_ns) {
-        ceiling_ = std::min<double>(p_.max, ceiling_ * kProbeGain);
+        ceiling_ = std::min<double>(p_.max, ceiling_ * probe_gain());
+        ++clean_probes_;
         cruise(now_ns, BudgetReason::kGrow);
       }
       break;
@@ -144,7 +150,15 @@ void AdaptiveBudget::cruise(int64_t now_ns, BudgetReason why) {
   last_change_ns_ = now_ns;
 }
 
+// Clean probes in a row reach further (10%, 10%, 21%, 21%, 33%... at most 2x),
+// so a ceiling set too low (a false alarm, a path that got better) is left
+// behind in a few cycles, while a real one is approached in small steps.
+double AdaptiveBudget::probe_gain() const {
+  return std::min(2.0, std::pow(kProbeGain, 1 + clean_probes_ / 2));
+}
+
 void AdaptiveBudget::congested(const SendWindow& w, bool loss, int64_t now_ns) {
+  clean_probes_ = 0;
   if (loss && budget_ <= p_.min && w.budget <= p_.min) {
     // Nothing left to give back: at the floor, a lower answered share is the
     // swarm's own (more of it is dead), and becomes the reference.

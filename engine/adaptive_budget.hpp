@@ -91,16 +91,19 @@ class AdaptiveBudget {
 
   SendWindow& window_at(int64_t index);
   enum class Phase { kSlowStart, kCruise, kProbe };
-  static constexpr double kCruiseGain = 0.85;  // cruise at 85% of the ceiling
-  static constexpr double kProbeGain = 1.1;    // probe at 110% of it
+  static constexpr double kCruiseGain = 0.8;  // cruise at 80% of the ceiling
+  static constexpr double kProbeGain = 1.1;   // probe at 110% of it
   static constexpr double kFailedProbeGain = 0.95;
-  static constexpr int64_t kCruiseTimeouts = 40;
+  static constexpr int64_t kCruiseTimeouts = 40;       // after congestion
+  static constexpr int64_t kShortCruiseTimeouts = 16;  // after a clean probe
+  static constexpr uint64_t kMinEvidence = 64;  // outcomes on each side before a fall is loss
   static constexpr int64_t kProbeTimeouts = 8;
   static constexpr uint64_t kProbeSamples = 400;  // enough to see a ~8% fall at 2 sigma
 
   void judge(const SendWindow& w, int64_t sent_end_ns, int64_t now_ns);
   void congested(const SendWindow& w, bool loss, int64_t now_ns);
   void cruise(int64_t now_ns, BudgetReason why);
+  double probe_gain() const;
   void set_budget(double b, BudgetReason why);
   bool delayed();
 
@@ -131,6 +134,7 @@ class AdaptiveBudget {
   uint32_t acc_budget_ = 0;  // the budget the accumulated windows were sent with
   uint64_t acc_total_ = 0, acc_answered_ = 0;
   uint64_t ref_total_ = 0, ref_answered_ = 0;  // the last stretch known to be clean
+  uint32_t clean_probes_ = 0;                  // in a row
 };
 
 }  // namespace swarmdial

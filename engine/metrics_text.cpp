@@ -4,6 +4,8 @@
 
 #include <iterator>
 
+#include "adaptive_budget.hpp"
+
 namespace swarmdial {
 
 namespace {
@@ -31,6 +33,21 @@ std::string render_prometheus(const RunView& v, const PeerGauges& peers, const S
   family("swarmdial_half_open_budget", "gauge", "Half-open budget.");
   for (size_t i = 0; i < v.shards.size(); ++i)
     fmt::format_to(out, "swarmdial_half_open_budget{{shard=\"{}\"}} {}\n", i, v.shards[i].budget);
+  family("swarmdial_syn_rate", "gauge", "SYN/s the shard is paced at now (0: unlimited).");
+  for (size_t i = 0; i < v.shards.size(); ++i)
+    fmt::format_to(out, "swarmdial_syn_rate{{shard=\"{}\"}} {}\n", i, v.shards[i].syn_rate);
+  family("swarmdial_half_open_budget_decreases_total", "counter",
+         "--half-open auto: budget decreases on loss or delay.");
+  for (size_t i = 0; i < v.shards.size(); ++i)
+    fmt::format_to(out, "swarmdial_half_open_budget_decreases_total{{shard=\"{}\"}} {}\n", i,
+                   v.shards[i].budget_decreases);
+  family("swarmdial_half_open_budget_reason", "gauge",
+         "--half-open auto: why the budget last changed (the reason labelled 1).");
+  for (size_t i = 0; i < v.shards.size(); ++i)
+    for (size_t r = 0; r < static_cast<size_t>(BudgetReason::kCount); ++r)
+      fmt::format_to(out, "swarmdial_half_open_budget_reason{{shard=\"{}\",reason=\"{}\"}} {}\n", i,
+                     budget_reason_name(static_cast<BudgetReason>(r)),
+                     v.shards[i].budget_reason == r + 1 ? 1 : 0);
   family("swarmdial_half_open_high_water", "gauge", "Most half-open slots ever in use at once.");
   for (size_t i = 0; i < v.shards.size(); ++i)
     fmt::format_to(out, "swarmdial_half_open_high_water{{shard=\"{}\"}} {}\n", i,

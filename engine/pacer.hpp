@@ -38,6 +38,14 @@ class Pacer {
 
   bool unlimited() const { return unlimited_; }
 
+  // A new rate from now on (--half-open auto); 0 = unlimited. The burst is
+  // a millisecond's worth of SYNs, at least one.
+  void set_rate(double rate_per_s) {
+    unlimited_ = rate_per_s <= 0;
+    interval_ns_ = unlimited_ ? 0 : 1e9 / rate_per_s;
+    window_ns_ = interval_ns_ * std::max(1.0, rate_per_s / 1000.0);
+  }
+
  private:
   bool unlimited_;
   double interval_ns_;

@@ -13,6 +13,9 @@ namespace swarmdial {
 
 struct ShardView {
   uint64_t syn_sent, half_open, high_water, budget;
+  uint64_t syn_rate;          // SYN/s in force, 0 = unlimited
+  uint64_t budget_reason;     // --half-open auto: 1 + BudgetReason of the last change; 0 = fixed
+  uint64_t budget_decreases;  // --half-open auto: congestion responses
 };
 
 struct BtCounts {
@@ -22,6 +25,7 @@ struct BtCounts {
 struct RunView {
   std::vector<ShardView> shards;
   uint64_t syn_sent = 0, retries = 0, half_open = 0, budget = 0, handed_off = 0;
+  uint64_t syn_rate = 0;  // over all shards
   std::array<uint64_t, kOutcomeCount> outcomes{};
   LatencyHistogram::Snapshot latency;
   WireCounts wire{};

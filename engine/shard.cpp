@@ -40,7 +40,13 @@ struct Shard::Runtime {
         // new targets start only while size + in_use < capacity.
         retries(cfg.retries > 0 ? size_t{cfg.half_open} * 2 : 1),
         cursor(*cfg.targets, cfg.exclude, cfg.index, cfg.shard_count, cfg.max_targets, cfg.seed),
-        slots(cfg.half_open) {}
+        slots(cfg.half_open) {
+    if (cfg.adaptive) {
+      adaptive.emplace(*cfg.adaptive, now);
+      budget.set_limit(adaptive->budget());
+      if (adaptive->rate() > 0) pacer.set_rate(adaptive->rate());
+    }
+  }
 
   HalfOpenBudget budget;
   Pacer pacer;
@@ -49,7 +55,8 @@ struct Shard::Runtime {
   std::vector<Attempt> slots;
   std::unique_ptr<Dialer> dialer;
   size_t next_source = 0;
-  std::optional<Endpoint> peeked;  // a target pulled from the cursor but not yet launched
+  std::optional<Endpoint> peeked;          // a target pulled from the cursor but not yet launched
+  std::optional<AdaptiveBudget> adaptive;  // --half-open auto
 };
 
 Shard::Shard(ShardConfig config, DialerFactory factory, ShardStats& stats,
@@ -98,7 +105,9 @@ std::string Shard::run() {
     stats_.done.set(1);
     return e.what();
   }
-  stats_.half_open_budget.set(cfg_.half_open);
+  stats_.half_open_budget.set(rt_->budget.limit());
+  stats_.syn_rate.set(static_cast<uint64_t>(cfg_.rate));
+  if (rt_->adaptive) stats_.budget_reason.set(1 + static_cast<uint64_t>(rt_->adaptive->reason()));
 
   std::array<DialCompletion, kReapBatch> done;
   bool stopping = false;
@@ -124,10 +133,23 @@ std::string Shard::run() {
     publish_wire_counts();
     if (n > 0) now = mono_ns();
     for (size_t i = 0; i < n; ++i) complete(done[i], now, stopping);
+    if (rt_->adaptive) adapt(now);
   }
   rt_->dialer->stopped();
   stats_.done.set(1);
   return {};
+}
+
+void Shard::adapt(int64_t now) {
+  Runtime& rt = *rt_;
+  if (!rt.adaptive->tick(now)) return;
+  rt.budget.set_limit(rt.adaptive->budget());
+  double rate = rt.adaptive->rate() > 0 ? rt.adaptive->rate() : cfg_.rate;
+  rt.pacer.set_rate(rate);
+  stats_.half_open_budget.set(rt.budget.limit());
+  stats_.syn_rate.set(static_cast<uint64_t>(rate));
+  stats_.budget_reason.set(1 + static_cast<uint64_t>(rt.adaptive->reason()));
+  stats_.budget_decreases.set(rt.adaptive->decreases());
 }
 
 int64_t Shard::idle_wait_ns(int64_t now) const {
@@ -162,10 +184,10 @@ void Shard::launch(int64_t now) {
     uint32_t slot = *rt.budget.acquire();
     Attempt& a = rt.slots[slot];
     if (retry) {
-      a = {retry->target, retry->attempts + 1};
+      a = {retry->target, retry->attempts + 1, now};
       stats_.retries.add();
     } else {
-      a = {*rt.peeked, 1};
+      a = {*rt.peeked, 1, now};
       rt.peeked.reset();
     }
     const IpAddress* src = nullptr;
@@ -180,6 +202,7 @@ void Shard::launch(int64_t now) {
       }
     }
     rt.dialer->start(slot, a.target, src, now);
+    if (rt.adaptive) rt.adaptive->on_sent(now);
     stats_.syn_sent.add();
     stats_.half_open.set(rt.budget.in_use());
     stats_.half_open_high_water.set(rt.budget.high_water());
@@ -190,6 +213,9 @@ void Shard::complete(const DialCompletion& c, int64_t now, bool stopping) {
   Runtime& rt = *rt_;
   Attempt& a = rt.slots[c.slot];
   Outcome outcome = classify_connect_error(c.err);
+  // Local errors (no source port, no memory) say nothing about the path.
+  if (rt.adaptive && outcome != Outcome::kError)
+    rt.adaptive->on_outcome(a.started_ns, outcome != Outcome::kTimeout, c.rtt_ns, now);
   if (outcome == Outcome::kTimeout && a.attempts <= cfg_.retries && !stopping) {
     uint64_t jitter = endpoint_hash(a.target);
     rt.retries.push({now + cfg_.backoff.delay_ns(a.attempts, jitter), a.target, a.attempts});

@@ -5,8 +5,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "adaptive_budget.hpp"
 #include "backoff.hpp"
 #include "dialer.hpp"
 #include "handoff.hpp"
@@ -21,7 +23,10 @@ struct ShardConfig {
   uint32_t index = 0;
   uint32_t shard_count = 1;
   uint32_t half_open = 1;  // the shard's half-open budget: slots in flight at most
-  double rate = 0;         // SYN/s for this shard; 0 = unlimited
+  // --half-open auto: the budget and rate adapt between adaptive->min and
+  // half_open (which sizes the slab); rate is then their cap.
+  std::optional<AdaptivePolicy> adaptive;
+  double rate = 0;  // SYN/s for this shard; 0 = unlimited
   int64_t timeout_ns = 0;
   uint32_t retries = 0;
   Backoff backoff{};
@@ -56,6 +61,7 @@ class Shard {
   struct Attempt {
     Endpoint target;
     uint32_t attempts;
+    int64_t started_ns;
   };
 
   void launch(int64_t now);
@@ -66,6 +72,7 @@ class Shard {
   void emit(const ResultRow& row);
   void hand_off(const Handoff& h);
   int64_t idle_wait_ns(int64_t now) const;
+  void adapt(int64_t now);
 
   struct Runtime;
   std::unique_ptr<Runtime> rt_;

@@ -40,6 +40,14 @@ ShardGroup::ShardGroup(ShardPlan plan, DialerFactory factory, RunFlags flags, in
     sc.sources = plan_.sources;
     sc.feed = plan_.feeds ? feeds_[i].get() : nullptr;
     sc.forwarding_done = &forwarding_done_;
+    if (plan_.adaptive) {
+      AdaptivePolicy ap;
+      ap.min = plan_.half_open_min;
+      ap.max = plan_.half_open;
+      ap.max_rate = sc.rate;
+      ap.timeout_ns = plan_.timeout_ns;
+      sc.adaptive = ap;
+    }
     shards_.push_back(std::make_unique<Shard>(sc, factory, stats_[i], *rows_[i],
                                               plan_.handoff ? handoffs_[i].get() : nullptr,
                                               flags_.stop, flags_.abort, start_ns));

@@ -27,8 +27,10 @@ namespace swarmdial {
 
 struct ShardPlan {
   uint32_t shards = 1;
-  uint32_t half_open = 64;  // per shard
-  double rate = 0;          // SYN/s over all shards; 0 = unlimited
+  uint32_t half_open = 64;  // per shard (adaptive: the most it may grow to)
+  bool adaptive = false;    // --half-open auto
+  uint32_t half_open_min = 8;
+  double rate = 0;  // SYN/s over all shards; 0 = unlimited
   int64_t timeout_ns = 3'000'000'000;
   uint32_t retries = 0;  // timed-out attempts retried (backoff from timeout_ns)
   uint64_t max_targets = UINT64_MAX;

@@ -17,7 +17,10 @@ struct alignas(64) ShardStats {
   std::array<RelaxedCounter, kOutcomeCount> outcomes;  // final, one per target
   RelaxedCounter half_open;                            // slots held right now
   RelaxedCounter half_open_high_water;
-  RelaxedCounter half_open_budget;
+  RelaxedCounter half_open_budget;  // in force now (auto: it moves)
+  RelaxedCounter syn_rate;          // SYN/s in force now, 0 = unlimited
+  RelaxedCounter budget_reason;  // auto: 1 + the BudgetReason of the last change; 0 = fixed budget
+  RelaxedCounter budget_decreases;  // auto: congestion responses
   RelaxedCounter handed_off;
   RelaxedCounter done;                                 // 1 once the shard loop has exited
   LatencyHistogram connect_latency;                    // established attempts only

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <vector>
 
 #include "engine/half_open_budget.hpp"
 
@@ -56,4 +57,22 @@ TEST(HalfOpenBudget, BudgetOfOne) {
   EXPECT_FALSE(b.acquire());
   b.release(*s);
   EXPECT_TRUE(b.acquire());
+}
+
+TEST(HalfOpenBudget, LoweredLimitStopsNewSlotsUntilEnoughComeBack) {
+  HalfOpenBudget b(8);
+  std::vector<uint32_t> held;
+  for (int i = 0; i < 6; ++i) held.push_back(*b.acquire());
+  b.set_limit(4);  // --half-open auto backs off below what is in flight
+  EXPECT_EQ(b.available(), 0u);
+  EXPECT_FALSE(b.acquire());
+  b.release(held[0]);
+  b.release(held[1]);
+  EXPECT_FALSE(b.acquire()) << "4 still held: at the limit";
+  b.release(held[2]);
+  EXPECT_TRUE(b.acquire());
+  b.set_limit(100);
+  EXPECT_EQ(b.limit(), 8u) << "never above the slab";
+  b.set_limit(0);
+  EXPECT_EQ(b.limit(), 1u) << "never below one";
 }

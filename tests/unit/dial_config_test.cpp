@@ -139,3 +139,20 @@ TEST(DialConfig, HelpIsNotAnError) {
   EXPECT_NE(help.find("--half-open"), std::string::npos);
   EXPECT_NE(help.find("Example"), std::string::npos);
 }
+
+TEST(DialConfig, HalfOpenAutoTakesItsBoundsAndFixedRefusesThem) {
+  auto c = parse({"--range", "127.0.0.1/32:80", "--half-open", "auto", "--half-open-min", "16"});
+  EXPECT_TRUE(c.half_open_auto);
+  EXPECT_EQ(c.half_open, 4096u) << "the default ceiling sizes the slab";
+  EXPECT_EQ(c.half_open_min, 16u);
+  auto f = parse({"--range", "127.0.0.1/32:80", "--half-open", "100"});
+  EXPECT_FALSE(f.half_open_auto);
+  EXPECT_EQ(f.half_open, 100u);
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--half-open", "lots"}, "--half-open");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--half-open", "0"}, "--half-open");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--half-open", "64", "--half-open-max", "9"},
+                     "--half-open-min/--half-open-max");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--half-open", "auto", "--half-open-min", "100",
+                      "--half-open-max", "10"},
+                     "--half-open-min");
+}

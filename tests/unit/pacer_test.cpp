@@ -46,3 +46,19 @@ TEST(Pacer, OddRatesDoNotDrift) {
     while (p.try_take(t)) ++granted;
   EXPECT_NEAR(granted, 333.3 * 30, 2);
 }
+
+TEST(Pacer, NewRateTakesOverFromNow) {
+  int64_t now = 0;
+  Pacer p(1000, 1, now);
+  auto count_for = [&](int64_t ns) {
+    uint64_t n = 0;
+    for (int64_t end = now + ns; now < end; now += 10'000)
+      while (p.try_take(now)) ++n;
+    return n;
+  };
+  EXPECT_NEAR(static_cast<double>(count_for(1'000'000'000)), 1000, 2);
+  p.set_rate(250);
+  EXPECT_NEAR(static_cast<double>(count_for(1'000'000'000)), 250, 2);
+  p.set_rate(0);
+  EXPECT_TRUE(p.unlimited());
+}

@@ -85,6 +85,8 @@ ShardPlan shard_plan(const DialInput& in, const RunBackend& backend, int64_t sta
   ShardPlan plan;
   plan.shards = backend.shards();
   plan.half_open = cfg.half_open;
+  plan.adaptive = cfg.half_open_auto;
+  plan.half_open_min = cfg.half_open_min;
   plan.rate = cfg.rate;
   plan.timeout_ns = cfg.timeout_ms * 1'000'000;
   plan.retries = cfg.retries;
@@ -167,6 +169,7 @@ int report(const DialInput& in, const ShardGroup& shards, const Consumer& consum
   ctx.duration_s = duration_s;
   ctx.interrupted = signals.fired();
   ctx.forced = signals.forced();
+  ctx.adaptive = cfg.half_open_auto;
   ctx.with_bt = cfg.bt_infohash.has_value();
   ctx.with_wire = cfg.backend == Backend::kDpdk;
   ctx.bt = consumer.stats.bt_counts();

@@ -131,6 +131,7 @@ int run_seed_command(const std::vector<std::string>& args) {
     report.ctx.duration_s = result.duration_s;
     report.ctx.interrupted = signals.fired();
     report.ctx.forced = signals.forced();
+    report.ctx.adaptive = cfg.half_open_auto;
     report.meta = &in.meta;
     report.pieces_verified = store.have_count();
     report.corrupt_pieces = bad;

@@ -170,6 +170,8 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
   ShardPlan plan;
   plan.shards = dials ? backend->shards() : 0;
   plan.half_open = cfg.half_open;
+  plan.adaptive = cfg.half_open_auto;
+  plan.half_open_min = cfg.half_open_min;
   plan.rate = cfg.rate;
   plan.timeout_ns = cfg.timeout_ms * 1'000'000;
   plan.targets = &targets;

@@ -7,6 +7,7 @@
 
 #include "cli_parse.hpp"
 #include "dpdk_flags.hpp"
+#include "half_open_flags.hpp"
 
 namespace swarmdial {
 
@@ -30,11 +31,11 @@ po::options_description dial_options() {
   engine.add_options()("backend", po::value<std::string>()->default_value("uring"),
                        "uring | epoll | dpdk")("shards", po::value<int64_t>(),
                                                "dialing threads (default: one per core)")(
-      "half-open", po::value<int64_t>()->default_value(256), "half-open budget per shard")(
       "rate", po::value<double>()->default_value(10000), "SYN/s over all shards, 0 = unlimited")(
       "timeout", po::value<int64_t>()->default_value(3000), "per-attempt timeout, ms")(
       "retries", po::value<int64_t>()->default_value(0), "retries of a timed-out target")(
       "duration", po::value<double>()->default_value(0), "stop new SYNs after S seconds");
+  add_half_open_options(engine, 256, 4096);
   add_engine_address_options(engine);
   po::options_description output("Output");
   output.add_options()("output", po::value<std::string>()->default_value("-"),
@@ -110,9 +111,10 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
   cfg.shards = static_cast<uint32_t>(shards);
   cfg.shards_given = vm.count("shards") > 0;
 
-  int64_t half_open = get<int64_t>(vm, "half-open");
-  if (half_open < 1 || half_open > 1'000'000) fail("half-open", "must be between 1 and 1000000");
-  cfg.half_open = static_cast<uint32_t>(half_open);
+  HalfOpenFlags ho = read_half_open_flags(vm);
+  cfg.half_open = ho.half_open;
+  cfg.half_open_auto = ho.adaptive;
+  cfg.half_open_min = ho.half_open_min;
 
   cfg.rate = get<double>(vm, "rate");
   if (!(cfg.rate >= 0) || cfg.rate > 1e9)

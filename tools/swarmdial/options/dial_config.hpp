@@ -24,8 +24,10 @@ struct DialConfig {
   std::string exclude_file;
   Backend backend = Backend::kUring;
   uint32_t shards = 1;
-  uint32_t half_open = 256;  // per shard
-  double rate = 10000;       // SYN/s over all shards; 0 = unlimited
+  uint32_t half_open = 256;  // per shard (with --half-open auto: the most it may grow to)
+  bool half_open_auto = false;
+  uint32_t half_open_min = 8;
+  double rate = 10000;  // SYN/s over all shards; 0 = unlimited
   int64_t timeout_ms = 3000;
   uint32_t retries = 0;
   std::vector<IpAddress> sources;

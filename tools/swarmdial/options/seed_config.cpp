@@ -8,6 +8,7 @@
 #include "cli_parse.hpp"
 #include "dpdk_flags.hpp"
 #include "engine/tracker/tracker_url.hpp"
+#include "half_open_flags.hpp"
 
 namespace swarmdial {
 
@@ -46,7 +47,6 @@ po::options_description seed_options() {
   engine.add_options()("backend", po::value<std::string>()->default_value("uring"),
                        "uring | epoll | dpdk")("shards", po::value<int64_t>()->default_value(1),
                                                "dialing threads")(
-      "half-open", po::value<int64_t>()->default_value(64), "half-open budget per shard")(
       "rate", po::value<double>()->default_value(1000), "SYN/s, 0 = unlimited")(
       "timeout", po::value<int64_t>()->default_value(3000), "connect timeout, ms")(
       "workers", po::value<int64_t>(), "peer-wire worker threads (default: one per core)")(
@@ -55,6 +55,7 @@ po::options_description seed_options() {
       "send-zc", po::bool_switch(), "send piece data with IORING_OP_SEND_ZC (zero-copy)")(
       "duration", po::value<double>()->default_value(0),
       "stop after S seconds, 0 = until a signal");
+  add_half_open_options(engine, 64, 1024);
   add_engine_address_options(engine);
   po::options_description output("Output");
   output.add_options()("metrics", po::value<std::string>(),
@@ -141,7 +142,10 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
     return static_cast<uint32_t>(v);
   };
   c.shards = range("shards", 1, 256);
-  c.half_open = range("half-open", 1, 1'000'000);
+  HalfOpenFlags ho = read_half_open_flags(vm);
+  c.half_open = ho.half_open;
+  c.half_open_auto = ho.adaptive;
+  c.half_open_min = ho.half_open_min;
   c.max_peers = range("max-peers", 1, 1'000'000);
   c.unchoke_slots = range("unchoke-slots", 1, 10'000);
   c.timeout_ms = range("timeout", 1, 600'000);

@@ -20,7 +20,9 @@ struct SeedConfig {
   uint16_t announce_port = 0;          // 0: the --listen port
   Backend backend = Backend::kUring;
   uint32_t shards = 1;
-  uint32_t half_open = 64;
+  uint32_t half_open = 64;  // per shard (with --half-open auto: the most it may grow to)
+  bool half_open_auto = false;
+  uint32_t half_open_min = 8;
   EngineAddressFlags addresses;  // --source, --dpdk, --gateway
   double rate = 1000;
   int64_t timeout_ms = 3000;

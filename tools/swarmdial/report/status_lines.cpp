@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/adaptive_budget.hpp"
+
 namespace swarmdial {
 
 namespace {
@@ -14,6 +16,13 @@ std::string clock(double t_s) {
 }
 std::string count(uint64_t n) {
   return human_count(static_cast<double>(n));
+}
+// --half-open auto: " auto 1.2k/s (loss)", the rate in force and why the
+// budget last changed (shard 0's reason).
+std::string adaptive_suffix(const RunView& v) {
+  if (v.shards.empty() || v.shards[0].budget_reason == 0) return {};
+  return fmt::format(" auto {}/s ({})", human_count(static_cast<double>(v.syn_rate)),
+                     budget_reason_name(static_cast<BudgetReason>(v.shards[0].budget_reason - 1)));
 }
 }  // namespace
 
@@ -33,7 +42,7 @@ std::string format_status_line(double elapsed_s, const RunView& now, const RunVi
   if (unreachable) line += fmt::format(" unreach {}", count(unreachable));
   if (errors) line += fmt::format(" error {}", count(errors));
   line += fmt::format(" half-open {}/{}", now.half_open, now.budget);
-  return line;
+  return line + adaptive_suffix(now);
 }
 
 std::string seed_status_line(const SeedTick& t) {
@@ -45,6 +54,7 @@ std::string seed_status_line(const SeedTick& t) {
       count(t.view.syn_sent), count(outcome(t.view, Outcome::kEstablished)),
       count(outcome(t.view, Outcome::kRefused)), count(outcome(t.view, Outcome::kTimeout)),
       t.view.half_open, t.view.budget);
+  line += adaptive_suffix(t.view);
   if (t.redial.redials_total() || t.redial.given_up_total())
     line += fmt::format(" redials {} given up {}", count(t.redial.redials_total()),
                         count(t.redial.given_up_total()));

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <fstream>
 
+#include "engine/adaptive_budget.hpp"
+
 namespace swarmdial {
 
 nlohmann::json build_summary(const RunView& v, const SummaryContext& ctx) {
@@ -12,11 +14,19 @@ nlohmann::json build_summary(const RunView& v, const SummaryContext& ctx) {
     outcomes[std::string(outcome_name(static_cast<Outcome>(o)))] = v.outcomes[o];
   uint64_t established = v.outcomes[static_cast<int>(Outcome::kEstablished)];
   json shards = json::array();
-  for (size_t i = 0; i < v.shards.size(); ++i)
-    shards.push_back({{"shard", i},
-                      {"syn_sent", v.shards[i].syn_sent},
-                      {"half_open_budget", v.shards[i].budget},
-                      {"half_open_high_water", v.shards[i].high_water}});
+  for (size_t i = 0; i < v.shards.size(); ++i) {
+    json sh = {{"shard", i},
+               {"syn_sent", v.shards[i].syn_sent},
+               {"half_open_budget", v.shards[i].budget},
+               {"half_open_high_water", v.shards[i].high_water},
+               {"syn_rate", v.shards[i].syn_rate}};
+    if (ctx.adaptive)
+      sh["half_open_auto"] = {
+          {"reason", budget_reason_name(static_cast<BudgetReason>(
+                         v.shards[i].budget_reason ? v.shards[i].budget_reason - 1 : 0))},
+          {"decreases", v.shards[i].budget_decreases}};
+    shards.push_back(sh);
+  }
   double d = ctx.duration_s > 0 ? ctx.duration_s : 1e-9;
   json s = {
       {"command", ctx.command},

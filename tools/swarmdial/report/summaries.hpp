@@ -20,7 +20,8 @@ struct SummaryContext {
   std::string backend;
   double duration_s = 0;
   bool interrupted = false;
-  bool forced = false;  // a later signal cut the settling short
+  bool forced = false;    // a later signal cut the settling short
+  bool adaptive = false;  // --half-open auto
   bool with_bt = false;
   bool with_wire = false;  // the backend handles packets itself (dpdk)
   BtCounts bt;
