@@ -16,6 +16,7 @@
 #include "seed_run.hpp"
 #include "signal_watcher.hpp"
 #include "tools/swarmdial/options/demo_config.hpp"
+#include "tools/swarmdial/options/swarm_shape_options.hpp"
 #include "uring/fd_limit.hpp"
 
 namespace swarmdial {
@@ -90,18 +91,6 @@ SeedConfig seed_config(const DemoConfig& cfg) {
   return sc;
 }
 
-SwarmOptions swarm_options(const DemoConfig& cfg, const Metainfo& meta,
-                           const std::vector<SwarmPeer>& plan) {
-  SwarmOptions so;
-  so.meta = &meta;
-  so.peers = plan;
-  so.pipeline = cfg.shape.pipeline;
-  so.slow_accept_ns = cfg.shape.slow_accept_ms * 1'000'000;
-  so.slow_read_bytes_per_s = cfg.shape.slow_rate;
-  so.seed = cfg.shape.seed;
-  return so;
-}
-
 // The run's hooks: rows by behaviour, the chart's samples, the end once
 // every target has an outcome and every leecher has completed.
 SeedHooks demo_hooks(const DemoConfig& cfg, const EmulatedSwarm& swarm,
@@ -154,7 +143,7 @@ int run_demo_command(const std::vector<std::string>& args) {
       std::fprintf(stderr, "creating a %s torrent of random data in %s\n",
                    human_bytes(static_cast<double>(cfg.size_bytes)).c_str(), tmp->path.c_str());
     torrent = make_demo_torrent(tmp->path, cfg.size_bytes, cfg.piece_length, cfg.shape.seed);
-    swarm = std::make_unique<EmulatedSwarm>(swarm_options(cfg, torrent.meta, plan));
+    swarm = std::make_unique<EmulatedSwarm>(swarm_options(cfg.shape, torrent.meta, plan));
     swarm->start();
   } catch (const std::exception& e) {
     std::cerr << "swarmdial demo: " << e.what() << "\n";

@@ -18,6 +18,7 @@
 #include "tools/swarm/swarm_announce.hpp"
 #include "tools/swarmdial/options/dial_config.hpp"
 #include "tools/swarmdial/options/swarm_config.hpp"
+#include "tools/swarmdial/options/swarm_shape_options.hpp"
 #include "uring/fd_limit.hpp"
 
 namespace swarmdial {
@@ -95,14 +96,7 @@ int run_swarm_command(const std::vector<std::string>& args) {
   std::atomic<bool> stop{false}, abort{false};
   SignalWatcher signals(stop, abort);
 
-  SwarmOptions so;
-  so.meta = &meta;
-  so.peers = plan;
-  so.pipeline = cfg.shape.pipeline;
-  so.slow_accept_ns = cfg.shape.slow_accept_ms * 1'000'000;
-  so.slow_read_bytes_per_s = cfg.shape.slow_rate;
-  so.seed = cfg.shape.seed;
-  EmulatedSwarm swarm(so);
+  EmulatedSwarm swarm(swarm_options(cfg.shape, meta, plan));
   try {
     swarm.start();
     if (!cfg.peers_file.empty()) write_peers_file(cfg.peers_file, plan);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/mono_clock.hpp"
+#include "engine/ready_completions.hpp"
 
 namespace swarmdial {
 
@@ -20,8 +21,11 @@ namespace {
 class EpollDialer final : public Dialer {
  public:
   explicit EpollDialer(const DialerOptions& opts)
-      : opts_(opts), slots_(opts.half_open), deadlines_(opts.half_open * 2 + 1), events_(1024) {
-    ready_.reserve(opts.half_open);
+      : opts_(opts),
+        slots_(opts.half_open),
+        deadlines_(opts.half_open * 2 + 1),
+        events_(1024),
+        ready_(opts.half_open) {
     epfd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epfd_ < 0) throw std::runtime_error(std::string("epoll_create1: ") + strerror(errno));
     syn_retries_ = syn_retries_for_timeout(opts.timeout_ns);
@@ -104,14 +108,8 @@ class EpollDialer final : public Dialer {
       }
       expire(now);
     }
-    size_t n = std::min(out.size(), ready_.size() - ready_head_);
-    for (size_t i = 0; i < n; ++i) out[i] = ready_[ready_head_ + i];
-    ready_head_ += n;
+    size_t n = ready_.take(out);
     in_flight_ -= static_cast<uint32_t>(n);
-    if (ready_head_ == ready_.size()) {
-      ready_.clear();
-      ready_head_ = 0;
-    }
     return n;
   }
 
@@ -164,8 +162,8 @@ class EpollDialer final : public Dialer {
       }
     }
     s.fd = -1;
-    s.generation++;       // invalidates this attempt's pending deadline
-    ready_.push_back(c);  // still in flight until reap() reports it
+    s.generation++;  // invalidates this attempt's pending deadline
+    ready_.push(c);  // still in flight until reap() reports it
   }
 
   DialerOptions opts_;
@@ -175,8 +173,7 @@ class EpollDialer final : public Dialer {
   std::vector<Deadline> deadlines_;
   size_t dl_head_ = 0, dl_size_ = 0;
   std::vector<epoll_event> events_;
-  std::vector<DialCompletion> ready_;
-  size_t ready_head_ = 0;
+  ReadyCompletions ready_;
   uint32_t in_flight_ = 0;
 };
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/mono_clock.hpp"
+#include "engine/ready_completions.hpp"
 #include "uring/ring.hpp"
 
 namespace swarmdial {
@@ -46,8 +47,11 @@ struct SlotState {
 class UringDialer final : public Dialer {
  public:
   UringDialer(const DialerOptions& opts, bool direct)
-      : opts_(opts), direct_(direct), ring_(ring_setup(opts.half_open)), slots_(opts.half_open) {
-    ready_.reserve(opts.half_open);
+      : opts_(opts),
+        direct_(direct),
+        ring_(ring_setup(opts.half_open)),
+        slots_(opts.half_open),
+        ready_(opts.half_open) {
     if (direct_) {
       int rc = io_uring_register_files_sparse(ring_.get(), opts.half_open);
       if (rc < 0)
@@ -107,14 +111,8 @@ class UringDialer final : public Dialer {
         drain_cqes();
       }
     }
-    size_t n = std::min(out.size(), ready_.size() - ready_head_);
-    for (size_t i = 0; i < n; ++i) out[i] = ready_[ready_head_ + i];
-    ready_head_ += n;
+    size_t n = ready_.take(out);
     in_flight_ -= static_cast<uint32_t>(n);
-    if (ready_head_ == ready_.size()) {
-      ready_.clear();
-      ready_head_ = 0;
-    }
     return n;
   }
 
@@ -324,15 +322,14 @@ class UringDialer final : public Dialer {
     }
     s.fd = -1;
     s.phase = Phase::kIdle;
-    ready_.push_back(c);  // still in flight until reap() reports it
+    ready_.push(c);  // still in flight until reap() reports it
   }
 
   DialerOptions opts_;
   bool direct_;
   Ring ring_;
   std::vector<SlotState> slots_;
-  std::vector<DialCompletion> ready_;
-  size_t ready_head_ = 0;
+  ReadyCompletions ready_;
   uint32_t in_flight_ = 0;
   __kernel_timespec timeout_{};
   int syn_retries_ = 1;

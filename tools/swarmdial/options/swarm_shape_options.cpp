@@ -50,4 +50,16 @@ SwarmShape swarm_shape_from(const po::variables_map& vm) {
   return s;
 }
 
+SwarmOptions swarm_options(const SwarmShape& shape, const Metainfo& meta,
+                           const std::vector<SwarmPeer>& plan) {
+  SwarmOptions so;
+  so.meta = &meta;
+  so.peers = plan;
+  so.pipeline = shape.pipeline;
+  so.slow_accept_ns = shape.slow_accept_ms * 1'000'000;
+  so.slow_read_bytes_per_s = shape.slow_rate;
+  so.seed = shape.seed;
+  return so;
+}
+
 }  // namespace swarmdial

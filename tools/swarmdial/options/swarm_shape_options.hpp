@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 
 #include "swarm_config.hpp"
+#include "tools/swarm/emulated_swarm.hpp"
 
 namespace swarmdial {
 
@@ -14,5 +15,9 @@ struct ShapeDefaults {
 boost::program_options::options_description swarm_shape_options(const ShapeDefaults& d = {});
 // Throws UsageError naming the flag.
 SwarmShape swarm_shape_from(const boost::program_options::variables_map& vm);
+
+// What the emulated swarm is given, from the shape flags.
+SwarmOptions swarm_options(const SwarmShape& shape, const Metainfo& meta,
+                           const std::vector<SwarmPeer>& plan);
 
 }  // namespace swarmdial
