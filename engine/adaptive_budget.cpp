@@ -37,6 +37,11 @@ AdaptiveBudget::AdaptiveBudget(const AdaptivePolicy& policy, int64_t now_ns)
   last_change_ns_ = now_ns;
   p_.min = budget_;
   p_.max = std::max(p_.max, budget_);
+  // A window is judged a timeout after it ends: everything sent since must
+  // fit in half the ring, or a window would be overwritten before it is judged.
+  p_.window_ns = std::max<int64_t>(
+      {p_.window_ns, 1, 2 * (p_.timeout_ns + 2 * p_.window_ns) / int64_t{kWindows} + 1});
+  rtt_window_end_ = now_ns + p_.window_ns;
 }
 
 AdaptiveBudget::SendWindow& AdaptiveBudget::window_at(int64_t index) {

@@ -18,15 +18,16 @@
 // would overstate the answered share whenever the rate rises.
 //
 // The control. Slow start from the floor (x2 per timeout) until the first
-// congestion signal. On loss or delay the budget goes to 0.8 (loss) or 0.9
-// (delay) of the budget the congested window was sent with, and that budget
-// becomes the known ceiling; windows sent before the decrease are not held
-// against it again. Then the budget climbs back to 90% of the ceiling by
-// 1/16 per window and probes above it by one slot per four timeouts, so a
-// NAT table (whose entries outlive our timeout many times) is approached
-// slowly. The rate follows the budget through Little's law: rate = budget /
-// (mean time an attempt holds its slot), capped by --rate, so freed slots
-// are not refilled in a burst.
+// fall; the budget the fallen windows were sent with, times 0.75, becomes the
+// ceiling. Then cruise at 80% of the ceiling and, every 40 timeouts (16 after
+// a clean probe), probe at 110% of it for 8 timeouts: a clean probe raises
+// the ceiling to the probe (steps grow while probes stay clean), a failed one
+// lowers it 5%, a fall while cruising sets it to 70% of the cruise budget
+// (85% on delay). Windows sent before a change are not held against it. A
+// NAT table, whose entries outlive our timeout many times, fills only while
+// a probe lasts, hence the long probes. The rate follows the budget through Little's law: rate =
+// budget / (mean time an attempt holds its slot), capped by --rate, so freed slots are not refilled
+// in a burst.
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -38,8 +39,10 @@ struct AdaptivePolicy {
   uint32_t max = 4096;  // --half-open-max
   double max_rate = 0;  // SYN/s for this shard; 0 = no cap
   int64_t timeout_ns = 3'000'000'000;
-  int64_t window_ns = 250'000'000;     // outcomes are judged per send window
-  uint32_t min_samples = 24;           // a window with fewer is merged into the next
+  int64_t window_ns = 250'000'000;  // outcomes are judged per send window
+  uint32_t min_samples = 24;        // a window with fewer is merged into the next
+  // (windows are widened for long timeouts, so a timeout's worth of them
+  // always fits the ring the controller keeps)
   double loss_tolerance = 0.0;         // a fall beyond the noise, and this much more, is loss
   double delay_factor = 2.0;           // RTT median over this x its minimum is delay
   int64_t delay_floor_ns = 2'000'000;  // ... and at least this much over it

@@ -173,3 +173,26 @@ TEST(AdaptiveBudget, RateFollowsTheBudgetThroughLittlesLaw) {
 
 }  // namespace
 }  // namespace swarmdial
+
+namespace swarmdial {
+namespace {
+
+TEST(AdaptiveBudget, LongTimeoutsStillJudgeEveryWindow) {
+  // 200 s timeouts: at 250 ms windows, the SYNs sent 128.1 s in would land
+  // in the ring slot of the first window before it is judged.
+  AdaptivePolicy pol = policy(200 * kSec);
+  AdaptiveBudget ctl(pol, 0);
+  for (int i = 0; i < 64; ++i) {
+    ctl.on_sent(0);
+    ctl.on_outcome(0, true, kMs, kMs);
+  }
+  for (int i = 0; i < 64; ++i) {
+    ctl.on_sent(128'100 * kMs);
+    ctl.on_outcome(128'100 * kMs, true, kMs, 128'101 * kMs);
+  }
+  ctl.tick(205 * kSec);  // only the first window is final by now
+  EXPECT_DOUBLE_EQ(ctl.baseline(), 1.0);
+}
+
+}  // namespace
+}  // namespace swarmdial
