@@ -210,7 +210,9 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
   if (hooks.on_started) hooks.on_started(shards.feed());
   serve(cfg, hooks, flags, start, shards, pool, redial);
 
-  if (hooks.before_stop && !flags.abort.load()) hooks.before_stop();
+  // Always called: the announcer pushes into the shards' feed, which goes
+  // away with them.
+  if (hooks.before_stop) hooks.before_stop(flags.abort.load());
   flags.stop.store(true);
   // The pool closes its peers first: with dpdk their last segments still
   // travel through the shards' loops, which stop forwarding only after.

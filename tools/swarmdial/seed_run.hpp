@@ -34,7 +34,9 @@ struct SeedTick {
 struct SeedHooks {
   bool dynamic_targets = false;  // shards keep running for targets pushed to the feed
   std::function<void(TargetFeed&)> on_started;  // the pool is serving, the shards are running
-  std::function<void()> before_stop;            // e.g. announce `stopped` while still serving
+  // Before the pool and the shards stop, e.g. announce `stopped` while still
+  // serving; forced (a forced exit): end what uses the run at once, no goodbyes.
+  std::function<void(bool forced)> before_stop;
   std::function<void(SeedCounters&)> add_metrics;
   std::function<void(const SeedTick&)> every_second;
   std::function<bool(const SeedTick&)> done;     // checked every 50 ms; true ends the run

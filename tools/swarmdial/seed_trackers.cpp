@@ -60,8 +60,8 @@ void SeedTrackers::install(SeedHooks& hooks) {
     if (previous) previous(port);
   };
   hooks.on_started = [this](TargetFeed& feed) { start(feed); };
-  hooks.before_stop = [this] {
-    if (announcer_) announcer_->stop();
+  hooks.before_stop = [this](bool forced) {
+    if (announcer_) forced ? announcer_->stop(0) : announcer_->stop();
   };
   hooks.add_metrics = [this](SeedCounters& s) {
     for (const auto& st : states()) s.trackers.push_back({st.url, st.ok, st.failed});
