@@ -63,7 +63,8 @@ class ShardGroup {
 
   std::vector<SpscQueue<ResultRow>*> row_queues() const;
   std::vector<HandoffQueue*> handoff_queues() const;  // empty without plan.handoff
-  TargetFeed& feed() { return *feed_; }               // pushes nowhere without plan.feeds
+  size_t handoff_queue_capacity() const { return plan_.handoff_queue; }
+  TargetFeed& feed() { return *feed_; }  // pushes nowhere without plan.feeds
 
   // The shutdown order. Call once every consumer of handed-off flows is
   // done with them: a dpdk shard forwards those flows' packets until now.

@@ -120,7 +120,8 @@ struct Consumer {
     co.hold = in.cfg.hold;
     // Flows in flight between shard and consumer hold fds too.
     uint64_t spare = backend.spare_fds();
-    uint64_t in_queues = std::min<uint64_t>(uint64_t{1 << 14} * shards.size(), spare / 4);
+    uint64_t in_queues =
+        std::min<uint64_t>(uint64_t{shards.handoff_queue_capacity()} * shards.size(), spare / 4);
     co.max_held = spare > in_queues ? spare - in_queues : 0;
     consumer = std::make_unique<HandoffConsumer>(co, shards.handoff_queues(), rows, stats);
     thread = std::thread([this, &abort] { consumer->run(done, abort); });
