@@ -38,6 +38,10 @@ class Pacer {
 
   bool unlimited() const { return unlimited_; }
 
+  // The time the next grant is scheduled for. With an unbounded burst the
+  // pacer never forgives lateness, so this is the open-loop timetable.
+  int64_t due_ns() const { return static_cast<int64_t>(tat_ns_); }
+
   // A new rate from now on (--half-open auto); 0 = unlimited. The burst is
   // a millisecond's worth of SYNs, at least one.
   void set_rate(double rate_per_s) {

@@ -35,7 +35,10 @@ struct Shard::Runtime {
       : budget(cfg.half_open),
         // A burst of 1 ms worth of tokens lets one loop pass launch a batch
         // (amortising submission) while keeping the rate exact over time.
-        pacer(cfg.rate, static_cast<uint32_t>(std::max(1.0, cfg.rate / 1000.0)), now),
+        // Open loop never forgives lateness: the timetable is the schedule.
+        pacer(cfg.rate,
+              cfg.open_loop ? UINT32_MAX : static_cast<uint32_t>(std::max(1.0, cfg.rate / 1000.0)),
+              now),
         // Room for every in-flight attempt to time out and wait for a retry:
         // new targets start only while size + in_use < capacity.
         retries(cfg.retries > 0 ? size_t{cfg.half_open} * 2 : 1),
@@ -57,6 +60,7 @@ struct Shard::Runtime {
   size_t next_source = 0;
   std::optional<Endpoint> peeked;          // a target pulled from the cursor but not yet launched
   std::optional<AdaptiveBudget> adaptive;  // --half-open auto
+  uint64_t laps = 0;                       // open loop: times round the target set
 };
 
 Shard::Shard(ShardConfig config, DialerFactory factory, ShardStats& stats,
@@ -170,6 +174,7 @@ void Shard::launch(int64_t now) {
   Runtime& rt = *rt_;
   while (rt.budget.available() > 0) {
     std::optional<PendingRetry> retry;
+    int64_t scheduled = now;
     if (!rt.retries.empty() && rt.retries.top().due_ns <= now) {
       if (!rt.pacer.try_take(now)) break;
       retry = rt.retries.pop();
@@ -178,7 +183,12 @@ void Shard::launch(int64_t now) {
         break;
       if (!rt.peeked) rt.peeked = rt.cursor.next();
       if (!rt.peeked && cfg_.feed) rt.peeked = cfg_.feed->try_pop();
+      if (!rt.peeked && cfg_.open_loop) {
+        rt.cursor.restart(cfg_.seed + ++rt.laps);
+        rt.peeked = rt.cursor.next();
+      }
       if (!rt.peeked) break;
+      scheduled = rt.pacer.due_ns();
       if (!rt.pacer.try_take(now)) break;
     }
     uint32_t slot = *rt.budget.acquire();
@@ -189,6 +199,15 @@ void Shard::launch(int64_t now) {
     } else {
       a = {*rt.peeked, 1, now};
       rt.peeked.reset();
+    }
+    if (cfg_.open_loop) {
+      a.scheduled_ns = scheduled;
+      a.measured =
+          scheduled >= cfg_.open_loop->measure_from_ns && scheduled < cfg_.open_loop->measure_to_ns;
+      if (a.measured) {
+        stats_.step_sent.add();
+        stats_.step_lag.record(static_cast<uint64_t>(std::max<int64_t>(0, now - scheduled)) / 1000);
+      }
     }
     const IpAddress* src = nullptr;
     if (!cfg_.sources.empty()) {
@@ -207,6 +226,10 @@ void Shard::launch(int64_t now) {
     stats_.half_open.set(rt.budget.in_use());
     stats_.half_open_high_water.set(rt.budget.high_water());
   }
+  // A SYN is due and every slot is taken: the step's budget, not the
+  // target, holds the timetable back.
+  if (cfg_.open_loop && rt.budget.available() == 0 && rt.pacer.due_ns() <= now)
+    stats_.step_budget_full.add();
 }
 
 void Shard::complete(const DialCompletion& c, int64_t now, bool stopping) {
@@ -216,6 +239,7 @@ void Shard::complete(const DialCompletion& c, int64_t now, bool stopping) {
   // Local errors (no source port, no memory) say nothing about the path.
   if (rt.adaptive && outcome != Outcome::kError)
     rt.adaptive->on_outcome(a.started_ns, outcome != Outcome::kTimeout, c.rtt_ns, now);
+  if (a.measured) record_step(a, outcome, c.rtt_ns, now);
   if (outcome == Outcome::kTimeout && a.attempts <= cfg_.retries && !stopping) {
     uint64_t jitter = endpoint_hash(a.target);
     rt.retries.push({now + cfg_.backoff.delay_ns(a.attempts, jitter), a.target, a.attempts});
@@ -233,12 +257,28 @@ void Shard::complete(const DialCompletion& c, int64_t now, bool stopping) {
       stats_.connect_latency.record(static_cast<uint64_t>(c.rtt_ns / 1000));
     if (c.fd >= 0 && handoff_) {
       hand_off({c.fd, row});
-    } else {
+    } else if (!cfg_.open_loop) {  // a ceiling step's product is its counts, not rows
       emit(row);
     }
   }
   rt.budget.release(c.slot);
   stats_.half_open.set(rt.budget.in_use());
+}
+
+void Shard::record_step(const Attempt& a, Outcome outcome, int64_t rtt_ns, int64_t now) {
+  if (outcome == Outcome::kError) {
+    stats_.step_errors.add();
+    return;
+  }
+  if (outcome == Outcome::kTimeout) {
+    stats_.step_unanswered.add();
+    return;
+  }
+  stats_.step_answered.add();
+  // From the timetable, so a late generator cannot hide queueing.
+  int64_t from_schedule =
+      rtt_ns >= 0 ? (a.started_ns - a.scheduled_ns) + rtt_ns : now - a.scheduled_ns;
+  stats_.step_latency.record(static_cast<uint64_t>(std::max<int64_t>(0, from_schedule)) / 1000);
 }
 
 void Shard::finish_pending_retries(int64_t now) {

@@ -40,6 +40,14 @@ struct ShardConfig {
   // Targets that arrive while the shard runs (tracker peers). With a feed,
   // the shard runs until stopped instead of ending when its list is done.
   SpscQueue<Endpoint>* feed = nullptr;
+  // `ceiling`: an open-loop step. SYNs leave on the rate's timetable
+  // whatever comes back (a late generator catches up instead of skipping),
+  // the targets are dialled round and round, and attempts scheduled in
+  // [from, to) are counted into the stats' step_* fields.
+  struct OpenLoopWindow {
+    int64_t measure_from_ns = 0, measure_to_ns = 0;
+  };
+  std::optional<OpenLoopWindow> open_loop;
   // A dialer that forwards packets for handed-off flows (dpdk's exception
   // path) keeps its loop running after dialing ends, until this is set.
   const std::atomic<bool>* forwarding_done = nullptr;
@@ -62,6 +70,8 @@ class Shard {
     Endpoint target;
     uint32_t attempts;
     int64_t started_ns;
+    int64_t scheduled_ns = 0;  // open loop: its place on the timetable
+    bool measured = false;     // open loop: scheduled inside the measured window
   };
 
   void launch(int64_t now);
@@ -73,6 +83,7 @@ class Shard {
   void hand_off(const Handoff& h);
   int64_t idle_wait_ns(int64_t now) const;
   void adapt(int64_t now);
+  void record_step(const Attempt& a, Outcome outcome, int64_t rtt_ns, int64_t now);
 
   struct Runtime;
   std::unique_ptr<Runtime> rt_;

@@ -40,6 +40,7 @@ ShardGroup::ShardGroup(ShardPlan plan, DialerFactory factory, RunFlags flags, in
     sc.sources = plan_.sources;
     sc.feed = plan_.feeds ? feeds_[i].get() : nullptr;
     sc.forwarding_done = &forwarding_done_;
+    sc.open_loop = plan_.open_loop;
     if (plan_.adaptive) {
       AdaptivePolicy ap;
       ap.min = plan_.half_open_min;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,6 +43,8 @@ struct ShardPlan {
   std::vector<IpAddress> sources;
   bool feeds = false;    // targets also arrive while the shards run: they run until stopped
   bool handoff = false;  // established flows go to a consumer instead of being closed
+  // `ceiling`: an open-loop step measured over [from, to); stop_at_ns ends it.
+  std::optional<ShardConfig::OpenLoopWindow> open_loop;
   size_t row_queue = 1 << 16;
   size_t handoff_queue = 1 << 14;
 };

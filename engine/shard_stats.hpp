@@ -22,8 +22,13 @@ struct alignas(64) ShardStats {
   RelaxedCounter budget_reason;  // auto: 1 + the BudgetReason of the last change; 0 = fixed budget
   RelaxedCounter budget_decreases;  // auto: congestion responses
   RelaxedCounter handed_off;
-  RelaxedCounter done;                                 // 1 once the shard loop has exited
-  LatencyHistogram connect_latency;                    // established attempts only
+  RelaxedCounter done;               // 1 once the shard loop has exited
+  LatencyHistogram connect_latency;  // established attempts only
+  // `ceiling` steps (open loop): attempts scheduled inside the measured window.
+  RelaxedCounter step_sent, step_answered, step_unanswered, step_errors;
+  RelaxedCounter step_budget_full;  // loop passes where a SYN was due and no slot was free
+  LatencyHistogram step_latency;    // answered attempts, from their scheduled time
+  LatencyHistogram step_lag;        // scheduled time -> sent: the generator's own delay
   std::array<RelaxedCounter, kWireCounterCount> wire;  // dpdk only
 };
 

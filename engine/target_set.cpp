@@ -95,6 +95,12 @@ TargetCursor::TargetCursor(const TargetSet& set, const ExcludeList* exclude, uin
   if (set.size() == 0) exhausted_ = true;
 }
 
+void TargetCursor::restart(uint64_t seed) {
+  order_ = CyclicPermutation(set_.size() == 0 ? 1 : set_.size(), seed);
+  taken_global_ = 0;
+  exhausted_ = set_.size() == 0;
+}
+
 std::optional<Endpoint> TargetCursor::next() {
   while (!exhausted_) {
     if (taken_global_ >= max_targets_) break;

@@ -56,6 +56,9 @@ class TargetCursor {
                uint32_t shard_count, uint64_t max_targets, uint64_t seed);
   std::optional<Endpoint> next();
   bool exhausted() const { return exhausted_; }
+  // Starts another lap over the same targets in a new order (`ceiling`
+  // steps dial the set round and round).
+  void restart(uint64_t seed);
 
  private:
   const TargetSet& set_;

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "ceiling_command.hpp"
 #include "demo_command.hpp"
 #include "dial_command.hpp"
 #include "seed_command.hpp"
@@ -18,6 +19,7 @@ constexpr const char* kUsage =
     "  dial           open TCP connections to many targets inside a strict half-open budget\n"
     "  seed           serve a torrent to real BitTorrent clients, dialing them and accepting them\n"
     "  tracker-load   announce a synthetic swarm to a tracker at a fixed rate (open loop)\n"
+    "  ceiling        find the highest connection (or announce) rate a path sustains\n"
     "  swarm          run an emulated swarm on loopback: leechers, slow, dead and black-holed "
     "peers\n"
     "  demo           seed a temporary torrent to an emulated swarm and report (no root, no "
@@ -38,6 +40,7 @@ int main(int argc, char** argv) {
   if (command == "swarm") return swarmdial::run_swarm_command(args);
   if (command == "tracker-load") return swarmdial::run_tracker_load_command(args);
   if (command == "demo") return swarmdial::run_demo_command(args);
+  if (command == "ceiling") return swarmdial::run_ceiling_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return 0;

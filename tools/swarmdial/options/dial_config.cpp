@@ -6,7 +6,7 @@
 #include <thread>
 
 #include "cli_parse.hpp"
-#include "dpdk_flags.hpp"
+#include "dial_flags.hpp"
 #include "half_open_flags.hpp"
 
 namespace swarmdial {
@@ -21,22 +21,15 @@ namespace {
 
 po::options_description dial_options() {
   po::options_description targets("Targets");
-  targets.add_options()("targets", po::value<std::string>(),
-                        "file of addr:port lines, or - for stdin")(
-      "range", po::value<std::string>(), "CIDR:PORTS, e.g. 127.0.1.0/24:6881-6889")(
-      "exclude", po::value<std::string>(), "file of CIDRs never to dial")(
-      "max-targets", po::value<int64_t>(), "stop after this many targets")(
-      "seed", po::value<uint64_t>(), "seed of the pseudorandom target order");
+  add_target_options(targets);
+  targets.add_options()("max-targets", po::value<int64_t>(), "stop after this many targets");
   po::options_description engine("Engine");
-  engine.add_options()("backend", po::value<std::string>()->default_value("uring"),
-                       "uring | epoll | dpdk")("shards", po::value<int64_t>(),
-                                               "dialing threads (default: one per core)")(
-      "rate", po::value<double>()->default_value(10000), "SYN/s over all shards, 0 = unlimited")(
-      "timeout", po::value<int64_t>()->default_value(3000), "per-attempt timeout, ms")(
+  add_engine_options(engine, 3000);
+  engine.add_options()("rate", po::value<double>()->default_value(10000),
+                       "SYN/s over all shards, 0 = unlimited")(
       "retries", po::value<int64_t>()->default_value(0), "retries of a timed-out target")(
       "duration", po::value<double>()->default_value(0), "stop new SYNs after S seconds");
   add_half_open_options(engine, 256, 4096);
-  add_engine_address_options(engine);
   po::options_description output("Output");
   output.add_options()("output", po::value<std::string>()->default_value("-"),
                        "result rows, - = stdout")(
@@ -74,42 +67,13 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
     return std::nullopt;
 
   DialConfig cfg;
-  if (vm.count("targets") && vm.count("range"))
-    throw UsageError("--targets and --range are mutually exclusive");
-  if (!vm.count("targets") && !vm.count("range"))
-    throw UsageError("one of --targets FILE or --range CIDR:PORTS is required");
-  if (vm.count("targets")) cfg.targets_file = get<std::string>(vm, "targets");
-  if (vm.count("range")) {
-    auto text = get<std::string>(vm, "range");
-    cfg.range = parse_target_range(text);
-    if (!cfg.range)
-      fail("range", "'" + text + "' is not CIDR:PORTS (e.g. 127.0.1.0/24:80,6881-6889)");
-    if (!TargetSet::from_range(*cfg.range))
-      fail("range", "'" + text + "' has more than 2^48 targets");
-  }
-  if (vm.count("exclude")) cfg.exclude_file = get<std::string>(vm, "exclude");
+  read_target_flags(vm, cfg);
   if (vm.count("max-targets")) {
     int64_t n = get<int64_t>(vm, "max-targets");
     if (n < 1) fail("max-targets", "must be at least 1");
     cfg.max_targets = static_cast<uint64_t>(n);
   }
-  if (vm.count("seed")) cfg.seed = get<uint64_t>(vm, "seed");
-
-  auto backend = get<std::string>(vm, "backend");
-  if (backend == "uring")
-    cfg.backend = Backend::kUring;
-  else if (backend == "epoll")
-    cfg.backend = Backend::kEpoll;
-  else if (backend == "dpdk")
-    cfg.backend = Backend::kDpdk;
-  else
-    fail("backend", "'" + backend + "' is not one of uring, epoll, dpdk");
-
-  int64_t shards = vm.count("shards") ? get<int64_t>(vm, "shards")
-                                      : std::max<int64_t>(1, std::thread::hardware_concurrency());
-  if (shards < 1 || shards > 256) fail("shards", "must be between 1 and 256");
-  cfg.shards = static_cast<uint32_t>(shards);
-  cfg.shards_given = vm.count("shards") > 0;
+  read_engine_flags(vm, cfg);
 
   HalfOpenFlags ho = read_half_open_flags(vm);
   cfg.half_open = ho.half_open;
@@ -119,10 +83,6 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
   cfg.rate = get<double>(vm, "rate");
   if (!(cfg.rate >= 0) || cfg.rate > 1e9)
     fail("rate", "must be between 0 (unlimited) and 1e9 SYN/s");
-
-  cfg.timeout_ms = get<int64_t>(vm, "timeout");
-  if (cfg.timeout_ms < 1 || cfg.timeout_ms > 600'000)
-    fail("timeout", "must be between 1 and 600000 ms");
 
   int64_t retries = get<int64_t>(vm, "retries");
   if (retries < 0 || retries > 16) fail("retries", "must be between 0 and 16");
@@ -157,10 +117,6 @@ std::optional<DialConfig> parse_dial_args(const std::vector<std::string>& args,
   cfg.quiet = get<bool>(vm, "quiet");
   cfg.status = get<bool>(vm, "status");
   if (cfg.quiet && cfg.status) throw UsageError("--quiet and --status are mutually exclusive");
-  EngineAddressFlags addresses = read_engine_address_flags(vm, cfg.backend);
-  cfg.sources = std::move(addresses.sources);
-  cfg.dpdk_args = std::move(addresses.dpdk_args);
-  cfg.gateway = addresses.gateway;
   return cfg;
 }
 

@@ -7,21 +7,44 @@ namespace swarmdial {
 
 namespace po = boost::program_options;
 
-std::optional<TrackerLoadConfig> parse_tracker_load_args(const std::vector<std::string>& args,
-                                                         std::string& help_out) {
-  po::options_description load("Load");
-  load.add_options()("tracker", po::value<std::vector<std::string>>()->composing(),
-                     "udp://HOST:PORT or http://HOST:PORT/announce; give one of each to split "
-                     "the load between UDP and HTTP")(
-      "rate", po::value<double>(), "announces per second, on a fixed timetable (open loop)")(
-      "duration", po::value<double>(), "seconds of load")(
+void add_tracker_swarm_options(po::options_description& group) {
+  group.add_options()("tracker", po::value<std::vector<std::string>>()->composing(),
+                      "udp://HOST:PORT or http://HOST:PORT/announce; give one of each to split "
+                      "the load between UDP and HTTP")(
       "torrents", po::value<int64_t>()->default_value(100),
       "synthetic torrents; info-hash i = SHA-1(\"swarmdial-load-torrent-<i>\")")(
       "peers", po::value<int64_t>()->default_value(100), "synthetic peers per torrent")(
       "connections", po::value<int64_t>()->default_value(16),
       "UDP sockets (one connection id each) or HTTP keep-alive connections")(
-      "timeout", po::value<int64_t>()->default_value(5000), "ms before a request is a timeout")(
       "numwant", po::value<int64_t>()->default_value(50), "peers asked for per announce");
+}
+
+void read_tracker_swarm_flags(const po::variables_map& vm, TrackerLoadOptions& load) {
+  if (!vm.count("tracker")) throw UsageError("--tracker URL is required");
+  bool have_udp = false, have_http = false;
+  for (const auto& t : vm["tracker"].as<std::vector<std::string>>()) {
+    std::string err;
+    auto u = parse_tracker_url(t, err);
+    if (!u) throw UsageError("--tracker: '" + t + "': " + err);
+    bool& seen = u->scheme == TrackerUrl::Scheme::kUdp ? have_udp : have_http;
+    if (seen) throw UsageError("--tracker: give at most one udp:// and one http:// tracker");
+    seen = true;
+    load.trackers.push_back(*u);
+  }
+  load.torrents = flag_in_range(vm, "torrents", 1, 1'000'000);
+  load.peers = flag_in_range(vm, "peers", 1, 64'000);
+  load.connections = flag_in_range(vm, "connections", 1, 4096);
+  load.numwant = static_cast<int32_t>(flag_in_range(vm, "numwant", 0, 1000));
+}
+
+std::optional<TrackerLoadConfig> parse_tracker_load_args(const std::vector<std::string>& args,
+                                                         std::string& help_out) {
+  po::options_description load("Load");
+  add_tracker_swarm_options(load);
+  load.add_options()("rate", po::value<double>(),
+                     "announces per second, on a fixed timetable (open loop)")(
+      "duration", po::value<double>(), "seconds of load")(
+      "timeout", po::value<int64_t>()->default_value(5000), "ms before a request is a timeout");
   po::options_description output("Output");
   output.add_options()("summary", po::value<std::string>(), "write the summary JSON here")(
       "quiet", po::bool_switch(), "no status line")(
@@ -39,17 +62,7 @@ std::optional<TrackerLoadConfig> parse_tracker_load_args(const std::vector<std::
                  vm, help_out))
     return std::nullopt;
   TrackerLoadConfig c;
-  if (!vm.count("tracker")) throw UsageError("--tracker URL is required");
-  bool have_udp = false, have_http = false;
-  for (const auto& t : vm["tracker"].as<std::vector<std::string>>()) {
-    std::string err;
-    auto u = parse_tracker_url(t, err);
-    if (!u) throw UsageError("--tracker: '" + t + "': " + err);
-    bool& seen = u->scheme == TrackerUrl::Scheme::kUdp ? have_udp : have_http;
-    if (seen) throw UsageError("--tracker: give at most one udp:// and one http:// tracker");
-    seen = true;
-    c.load.trackers.push_back(*u);
-  }
+  read_tracker_swarm_flags(vm, c.load);
   if (!vm.count("rate")) throw UsageError("--rate N is required");
   if (!vm.count("duration")) throw UsageError("--duration S is required");
   c.load.rate = vm["rate"].as<double>();
@@ -58,11 +71,7 @@ std::optional<TrackerLoadConfig> parse_tracker_load_args(const std::vector<std::
   c.load.duration_s = vm["duration"].as<double>();
   if (!(c.load.duration_s > 0 && c.load.duration_s <= 86400))
     throw UsageError("--duration: must be above 0 and at most 86400");
-  c.load.torrents = flag_in_range(vm, "torrents", 1, 1'000'000);
-  c.load.peers = flag_in_range(vm, "peers", 1, 64'000);
-  c.load.connections = flag_in_range(vm, "connections", 1, 4096);
   c.load.timeout_ms = flag_in_range(vm, "timeout", 10, 600'000);
-  c.load.numwant = static_cast<int32_t>(flag_in_range(vm, "numwant", 0, 1000));
   if (vm.count("summary")) c.summary_file = vm["summary"].as<std::string>();
   c.quiet = vm["quiet"].as<bool>();
   c.status = vm["status"].as<bool>();
