@@ -76,13 +76,13 @@ StepVerdict CeilingSearch::judge(StepRecord& r) {
       r.why = "nothing answered: no baseline to judge against";
       return StepVerdict::kNoAnswers;
     }
-    baseline_ = r.answered_fraction;
+    pool(r);
   }
   bool slow = limits_.max_p99_ms > 0 && m.latency.total > 0 && p99_ms > limits_.max_p99_ms;
   // Latency runs from the scheduled time, so a generator behind its
-  // timetable looks like a slow target; when its own lag is half the limit,
-  // the lag is the story.
-  if (slow && lag_p99_ms >= limits_.max_p99_ms / 2) {
+  // timetable looks like a slow target; when the latency less the
+  // generator's own lag is within the limit, the lag is the story.
+  if (slow && p99_ms - lag_p99_ms <= limits_.max_p99_ms) {
     r.why =
         fmt::format("p99 {:.1f} ms over {:.0f} ms, but the generator's own lag p99 is {:.1f} ms",
                     p99_ms, limits_.max_p99_ms, lag_p99_ms);
@@ -102,6 +102,13 @@ StepVerdict CeilingSearch::judge(StepRecord& r) {
   r.why = fmt::format("answered {:.1f}% (baseline {:.1f}%), p99 {:.1f} ms",
                       100 * r.answered_fraction, 100 * baseline_, p99_ms);
   return StepVerdict::kPass;
+}
+
+void CeilingSearch::pool(StepRecord& r) {
+  r.pooled = true;
+  pooled_answered_ += r.m.answered;
+  pooled_judged_ += r.m.answered + r.m.unanswered;
+  baseline_ = static_cast<double>(pooled_answered_) / static_cast<double>(pooled_judged_);
 }
 
 const StepRecord& CeilingSearch::record(const StepMeasure& m) {
@@ -125,6 +132,11 @@ const StepRecord& CeilingSearch::record(const StepMeasure& m) {
       state_ = CeilingState::kGeneratorLimited;
       return steps_.back();
     case StepVerdict::kPass:
+      // Steps at half this rate or less are proven far under the ceiling.
+      for (StepRecord& earlier : steps_)
+        if (!earlier.pooled && earlier.verdict == StepVerdict::kPass &&
+            earlier.m.offered_rate <= rate / 2)
+          pool(earlier);
       pass_ = std::max(pass_, rate);
       break;
     case StepVerdict::kAnswerDrop:

@@ -9,15 +9,19 @@
 // highest pass and the lowest fail until they are within the precision. The
 // ceiling is the highest passing rate, so it is a rate that was seen to hold.
 //
-// A step passes when, against the first step's baseline, the answered
-// fraction has not fallen by more than max_answer_drop of it (relative: a
-// swarm that is half black holes has a baseline of 0.5, and 0.475 still
-// passes at 5%), and the p99 latency of answered attempts, measured from
-// each attempt's scheduled time, is under max_p99. A step whose generator
-// could not keep its own timetable (it sent less than 95% of what was
-// scheduled, or a latency failure that its own lag explains) says so
-// instead: that is the generator's ceiling, not the target's, and the
-// search stops there.
+// A step passes when, against the baseline, the answered fraction has not
+// fallen by more than max_answer_drop of it (relative: a swarm that is half
+// black holes has a baseline of 0.5, and 0.475 still passes at 5%), and the
+// p99 latency of answered attempts, measured from each attempt's scheduled
+// time, is under max_p99. The baseline is the first step's answered
+// fraction, pooled with each passing step once a step at twice its rate
+// has passed too (so it was far under the ceiling): black holes are a
+// steady share, and a few hundred attempts at the start rate alone would
+// put as much noise into the baseline as the 5% it is judged by. A step
+// whose generator could not keep its own timetable (it sent less than 95%
+// of what was scheduled, or a latency failure that its own lag explains)
+// says so instead: that is the generator's ceiling, not the target's, and
+// the search stops there.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -65,7 +69,8 @@ struct StepRecord {
   double achieved_rate = 0;  // answered per second
   double sent_rate = 0;
   StepVerdict verdict = StepVerdict::kPass;
-  std::string why;  // one line, for the status line and the summary
+  std::string why;      // one line, for the status line and the summary
+  bool pooled = false;  // counted into the baseline
 };
 
 enum class CeilingState : uint8_t {
@@ -100,6 +105,7 @@ class CeilingSearch {
 
  private:
   StepVerdict judge(StepRecord& r);
+  void pool(StepRecord& r);
 
   CeilingLimits limits_;
   CeilingState state_ = CeilingState::kSearching;
@@ -107,6 +113,7 @@ class CeilingSearch {
   double next_ = 0;
   double pass_ = 0, fail_ = 0;
   double baseline_ = -1;
+  uint64_t pooled_answered_ = 0, pooled_judged_ = 0;
   std::vector<StepRecord> steps_;
 };
 

@@ -104,6 +104,20 @@ TEST(CeilingSearch, TheAnswerDropIsRelativeToTheBaseline) {
   EXPECT_EQ(s.steps()[2].verdict, StepVerdict::kAnswerDrop);
 }
 
+TEST(CeilingSearch, PassesFarUnderTheCeilingRefineANoisyBaseline) {
+  // The first step happened to catch few live targets (0.45 of a true 0.5):
+  // judged against it alone, 5% under would be 0.4275 and the ceiling would
+  // come out near 1170. Steps proven far under the ceiling pool into it.
+  Model m = table_model(1000, 0.5);
+  m.answered_share = [](double r) { return r == 100 ? 0.45 : 0.5 * std::min(1.0, 1000 / r); };
+  CeilingSearch s = run(m, {});
+  ASSERT_EQ(s.state(), CeilingState::kFound);
+  EXPECT_GT(s.baseline(), 0.49);
+  EXPECT_LE(s.ceiling(), 1070);
+  EXPECT_TRUE(s.steps()[0].pooled && s.steps()[2].pooled);  // 100 and 400 (800 passed)
+  EXPECT_FALSE(s.steps()[3].pooled);                        // 800: 1600 failed
+}
+
 TEST(CeilingSearch, FindsALatencyCeiling) {
   Model m;
   m.p99_us = [](double r) { return r <= 3000 ? 2000 : 900'000; };
