@@ -10,13 +10,18 @@
   against `ct count`). Within 10% of 600, and the router dropped flows in the
   failing steps only.
 - a threshold the first step already breaks is reported as such;
+- a tracker (opentracker in the targets namespace) behind a router that
+  forwards 2000 datagrams a second to it: `ceiling --tracker` within 10%;
 - SIGTERM mid-search writes the table and a summary of the steps so far;
 - bad input is one line and exit 2.
 Without root, only the loopback cases run."""
+import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 from sdtest import SWARMDIAL, Check, is_root, read_json
@@ -101,9 +106,10 @@ with RouterLab(tag, accept_rate=400, backlog=8) as lab:
 
 with RouterLab(tag, table=600, syn_sent_s=2) as lab:
     counts = []
-    # 5 s steps: the answered share is a sample of a half-dead swarm, and
-    # a few thousand attempts a step keep its noise well under the 5% judged.
-    r = ceiling(["--range", lab.targets_range(), "--timeout", 500, "--start-rate", 200,
+    # 200 targets, half black holes, dialled round and round: each step
+    # goes round them many times, so the answered share does not wander by
+    # sampling a different mix (a step is one permutation lap after another).
+    r = ceiling(["--range", "198.18.3.0/30:10000-10024,20000-20024", "--timeout", 500, "--start-rate", 200,
                  "--max-rate", 6400, "--warmup", 2.5, "--step-duration", 5, "--precision", 0.05,
                  "--shards", 1, "--summary", f"{tmp}_table.json"], wrap=lab.in_dialer)
     check.that(r.returncode == 0, f"table: exit {r.returncode}: {r.stderr[-300:]}")
@@ -117,7 +123,37 @@ with RouterLab(tag, table=600, syn_sent_s=2) as lab:
     new, dropped = lab.counters()
     check.that(dropped > 0, f"the router dropped new flows in the failing steps: {dropped} of {new}")
 
-for suffix in ("_below.json", "_term.json", "_accept.json", "_accept.svg", "_table.json"):
+# A tracker's ceiling: opentracker in the targets namespace, behind a router
+# that forwards at most 2000 datagrams a second to it.
+hashes = [hashlib.sha1(f"swarmdial-load-torrent-{i}".encode()).hexdigest() for i in range(20)]
+ot_dir = tempfile.mkdtemp(prefix="sd_ot_")
+try:
+    os.chmod(ot_dir, 0o755)
+    with open(os.path.join(ot_dir, "whitelist"), "w") as f:
+        f.writelines(h + "\n" for h in hashes)
+    os.chmod(os.path.join(ot_dir, "whitelist"), 0o644)
+    with RouterLab(tag) as lab:
+        lab.limit_udp(6969, 2000)
+        ot = lab.start_in(lab.targets, ["opentracker", "-i", "198.18.3.1", "-p", 6969, "-P", 6969,
+                                        "-d", ot_dir, "-u", "nobody", "-w", "/whitelist"], ready=None)
+        time.sleep(1)
+        check.that(ot.poll() is None, "opentracker runs in the targets namespace")
+        r = ceiling(["--tracker", "udp://198.18.3.1:6969", "--torrents", 20, "--peers", 50,
+                     "--timeout", 1000, "--start-rate", 250, "--max-rate", 16000, "--warmup", 1,
+                     "--step-duration", 3, "--precision", 0.05, "--summary", f"{tmp}_tracker.json"],
+                    wrap=lab.in_dialer)
+        check.that(r.returncode == 0, f"tracker: exit {r.returncode}: {r.stderr[-300:]}")
+        s = read_json(f"{tmp}_tracker.json")
+        found = s["ceiling"]["rate"]
+        print(f"tracker behind 2000 datagrams/s: {s['ceiling']['text']} [{steps_text(s)}]")
+        check.that(s["mode"] == "tracker" and s["ceiling"]["unit"] == "announces/s", f"{s['mode']}")
+        check.that(s["ceiling"]["state"] == "found" and 1800 <= found <= 2200,
+                   f"tracker ceiling {found} not within 10% of 2000: {steps_text(s)}")
+        check.that(s["steps"][0]["answered_fraction"] > 0.99, f"opentracker answers: {s['steps'][0]}")
+finally:
+    shutil.rmtree(ot_dir, ignore_errors=True)
+
+for suffix in ("_below.json", "_term.json", "_accept.json", "_accept.svg", "_table.json", "_tracker.json"):
     try:
         os.unlink(tmp + suffix)
     except FileNotFoundError:

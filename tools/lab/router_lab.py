@@ -123,6 +123,13 @@ class RouterLab:
                 return
         raise RuntimeError("no table rule to change")
 
+    def limit_udp(self, port, per_second, burst=50):
+        """The router forwards at most PER_SECOND datagrams a second to
+        udp PORT (a tracker's planted ceiling) and drops the rest."""
+        sh("ip", "netns", "exec", self.router, "nft", "add", "rule", "inet", "sd_lab", "forward_lab",
+           "udp", "dport", port, "limit", "rate", "over", f"{per_second}/second", "burst", burst,
+           "packets", "drop")
+
     def counters(self):
         """(new flows seen, new flows dropped) at the router."""
         def packets(name):
