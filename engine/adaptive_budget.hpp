@@ -19,7 +19,7 @@
 //
 // The control. Slow start from the floor (x2 per timeout) until the first
 // fall; the budget the fallen windows were sent with, times 0.75, becomes the
-// ceiling. Then cruise at 80% of the ceiling and, every 40 timeouts (16 after
+// ceiling. Then cruise at 90% of the ceiling and, every 40 timeouts (16 after
 // a clean probe), probe at 110% of it for 8 timeouts: a clean probe raises
 // the ceiling to the probe (steps grow while probes stay clean), a failed one
 // lowers it 5%, a fall while cruising sets it to 70% of the cruise budget
@@ -94,7 +94,7 @@ class AdaptiveBudget {
 
   SendWindow& window_at(int64_t index);
   enum class Phase { kSlowStart, kCruise, kProbe };
-  static constexpr double kCruiseGain = 0.8;  // cruise at 80% of the ceiling
+  static constexpr double kCruiseGain = 0.9;  // cruise at 90% of the ceiling
   static constexpr double kProbeGain = 1.1;   // probe at 110% of it
   static constexpr double kFailedProbeGain = 0.95;
   static constexpr int64_t kCruiseTimeouts = 40;       // after congestion

@@ -2,18 +2,27 @@
 """--half-open auto against fixed budgets, side by side in one run, in the
 router lab (tools/lab/router_lab.py): established connections per second
 and the share of new flows the router dropped, for budgets 8, 32, 128, 512,
-2048 and auto, medians of RUNS, alternating. Scenarios (each a fresh lab):
+2048 and auto, medians of RUNS, alternating. Each run is measured twice:
+over the whole run, and in steady state (after --settle seconds, once auto
+has had time to converge). For auto it also prints the time to converge:
+the first second from which the budget stays within 25% of its median over
+the run's second half. Scenarios (each a fresh lab):
 
   table   a NAT table of 600 flows, unanswered SYNs kept 2 s, half the
           targets black holes (nftables drop in the targets namespace)
-  accept  listeners that accept 300 connections/s with a backlog of 32
+  accept  listeners that accept 300 connections/s with a backlog of 32,
+          live targets only (four ports)
+  uplink  tc tbf at 2 Mbit/s on the router's uplink with a bulk transfer
+          through it (a leecher downloading from us), half black holes
 
-Usage: bench_half_open_auto.py BUILD_DIR [--runs N] [--seconds S]
-       [--scenarios table,accept] [--json FILE]
+Usage: bench_half_open_auto.py BUILD_DIR [--runs N] [--seconds S] [--settle S]
+       [--scenarios table,accept,uplink] [--json FILE]
 Root only; namespaces sd_bha*; every run is bounded by --duration."""
 import argparse
+import csv
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -24,52 +33,124 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "../lab"))
 sys.path.insert(0, HERE)
 from machine import describe  # noqa: E402
-from router_lab import RouterLab  # noqa: E402
+from router_lab import LIVE_PORTS, WIDE_NET, RouterLab  # noqa: E402
 
 ap = argparse.ArgumentParser()
 ap.add_argument("build_dir")
 ap.add_argument("--runs", type=int, default=3)
-ap.add_argument("--seconds", type=float, default=20)
-ap.add_argument("--scenarios", default="table,accept")
+ap.add_argument("--seconds", type=float, default=40)
+ap.add_argument("--settle", type=float, default=15)
+ap.add_argument("--scenarios", default="table,accept,uplink")
 ap.add_argument("--json")
 args = ap.parse_args()
 swarmdial = os.path.abspath(os.path.join(args.build_dir, "tools/swarmdial/swarmdial"))
 budgets = ["8", "32", "128", "512", "2048", "auto"]
 scenarios = {"table": dict(table=600, syn_sent_s=2),
-             "accept": dict(accept_rate=300, backlog=32)}
+             "accept": dict(accept_rate=300, backlog=32),
+             "uplink": dict(uplink_kbit=2000, bulk=True)}
+live_only = {"accept"}
+STATUS = re.compile(r"^(\d+):(\d+) .* half-open (\d+)/(\d+)")
 print(describe())
-print(f"backend uring, one shard, timeout 500 ms, {args.seconds:.0f} s per run, "
-      f"medians of {args.runs}")
+print(f"backend uring, one shard, timeout 500 ms, {args.seconds:.0f} s per run (steady state "
+      f"after {args.settle:.0f} s), medians of {args.runs}")
 tmp = tempfile.mkdtemp(prefix="sd_bha_")
+
+
+def established_between(rows_path, t0, t1):
+    n = 0
+    with open(rows_path) as f:
+        for row in csv.DictReader(f):
+            if row["outcome"] == "established" and t0 * 1e6 <= int(row["t_us"]) < t1 * 1e6:
+                n += 1
+    return n / (t1 - t0)
+
+
+def drops_between(samples, t0, t1):
+    a = max((s for s in samples if s[0] <= t0), key=lambda s: s[0])
+    b = max((s for s in samples if s[0] <= t1), key=lambda s: s[0])
+    return (b[2] - a[2]) / max(1, b[1] - a[1])
+
+
+def converge_s(budget_by_s):
+    """First second from which the budget stays within 25% of its median
+    over the second half of the run."""
+    if not budget_by_s:
+        return float("nan")
+    late = [b for t, b in budget_by_s if t >= args.seconds / 2]
+    if not late:
+        return float("nan")
+    target = statistics.median(late)
+    first = None
+    for t, b in budget_by_s:
+        if abs(b - target) <= 0.25 * target:
+            first = t if first is None else first
+        else:
+            first = None
+    return first if first is not None else float("nan")
+
+
+def one_run(lab, name, b, run):
+    ho = ["--half-open", "auto", "--half-open-max", "2048"] if b == "auto" else ["--half-open", b]
+    rows = os.path.join(tmp, f"{name}_{b}_{run}.csv")
+    summary = os.path.join(tmp, f"{name}_{b}_{run}.json")
+    # 198.19.0.0/16: no run at any budget runs out of targets. Accept: four
+    # ports, so the listeners' backlogs are small next to the accept rate.
+    target = (lab.targets_range(WIDE_NET, (LIVE_PORTS[0], LIVE_PORTS[0] + 3), holes=False)
+              if name in live_only else lab.targets_range(WIDE_NET))
+    n, d = lab.counters()
+    samples = [(0.0, n, d)]
+    start = time.monotonic()
+    p = subprocess.Popen(lab.in_dialer([swarmdial, "dial", "--range", target, *ho, "--timeout", 500,
+                                        "--rate", 0, "--shards", 1, "--output", rows, "--summary",
+                                        summary, "--status", "--duration", args.seconds,
+                                        "--seed", run + 1]),
+                         stderr=subprocess.PIPE, text=True)
+    while p.poll() is None and time.monotonic() - start < args.seconds * 3 + 30:
+        n, d = lab.counters()
+        samples.append((time.monotonic() - start, n, d))
+        time.sleep(0.5)
+    err = p.communicate(timeout=60)[1]
+    n, d = lab.counters()
+    samples.append((time.monotonic() - start, n, d))
+    budget_by_s = []
+    for line in err.splitlines():
+        m = STATUS.match(line)
+        if m:
+            budget_by_s.append((int(m.group(1)) * 60 + int(m.group(2)), int(m.group(4))))
+    end = args.seconds
+    out = {"est_per_s": established_between(rows, 0, end),
+           "drops": drops_between(samples, 0, end),
+           "steady_est_per_s": established_between(rows, args.settle, end),
+           "steady_drops": drops_between(samples, args.settle, end),
+           "converge_s": converge_s(budget_by_s) if b == "auto" else float("nan")}
+    os.unlink(rows)
+    return out
+
+
 results = {}
+keys = ["est_per_s", "drops", "steady_est_per_s", "steady_drops", "converge_s"]
 for name in args.scenarios.split(","):
-    per = {b: {"est_per_s": [], "drops": []} for b in budgets}
+    per = {b: {k: [] for k in keys} for b in budgets}
     with RouterLab(f"bha{name[:3]}", **scenarios[name]) as lab:
         for run in range(args.runs):
             for b in budgets:
-                ho = ["--half-open", "auto", "--half-open-max", "2048"] if b == "auto" else ["--half-open", b]
-                summary = os.path.join(tmp, f"{name}_{b}_{run}.json")
-                n0, d0 = lab.counters()
-                subprocess.run(lab.in_dialer([swarmdial, "dial", "--range", lab.targets_range(), *ho,
-                                              "--timeout", 500, "--rate", 0, "--shards", 1,
-                                              "--output", "/dev/null", "--summary", summary,
-                                              "--quiet", "--duration", args.seconds,
-                                              "--seed", run + 1]),
-                               check=True, timeout=args.seconds * 3 + 30)
-                n1, d1 = lab.counters()
-                s = json.load(open(summary))
-                per[b]["est_per_s"].append(s["outcomes"]["established"] / s["duration_s"])
-                per[b]["drops"].append((d1 - d0) / max(1, n1 - n0))
+                for k, v in one_run(lab, name, b, run).items():
+                    per[b][k].append(v)
                 time.sleep(2.5)  # the router's entries from this run age out
     med = {b: {k: statistics.median(v) for k, v in per[b].items()} for b in budgets}
-    best = max(med[b]["est_per_s"] for b in budgets if b != "auto")
-    worst_drops = max(med[b]["drops"] for b in budgets if b != "auto")
     print(f"\nscenario {name}:")
-    for b in budgets:
-        print(f"  half-open {b:>5}: established {med[b]['est_per_s']:8.1f}/s "
-              f"({med[b]['est_per_s'] / best:.2f}x best fixed)  router drops {med[b]['drops']:.2%}")
-    print(f"  auto vs best fixed: {med['auto']['est_per_s'] / best:.2f}x; auto drops "
-          f"{med['auto']['drops']:.2%} (worst fixed {worst_drops:.2%})")
+    for phase, est_k, drop_k in (("whole run", "est_per_s", "drops"),
+                                 (f"steady state (after {args.settle:.0f} s)", "steady_est_per_s",
+                                  "steady_drops")):
+        best = max(med[b][est_k] for b in budgets if b != "auto")
+        worst = max(med[b][drop_k] for b in budgets if b != "auto")
+        print(f"  {phase}:")
+        for b in budgets:
+            print(f"    half-open {b:>5}: established {med[b][est_k]:8.1f}/s "
+                  f"({med[b][est_k] / best:.2f}x best fixed)  router drops {med[b][drop_k]:.2%}")
+        print(f"    auto vs best fixed: {med['auto'][est_k] / best:.2f}x; auto drops "
+              f"{med['auto'][drop_k]:.2%} (worst fixed {worst:.2%})")
+    print(f"  auto converged after {med['auto']['converge_s']:.0f} s (median)")
     results[name] = med
 if args.json:
     with open(args.json, "w") as f:

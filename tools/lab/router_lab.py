@@ -9,16 +9,18 @@ with ceilings planted on purpose:
   with its 120 s;
 - accept: listeners accept at a fixed rate with a small backlog; the
   kernel drops the SYNs that do not fit;
-- uplink: `tc tbf` on the router's uplink at a few Mbit/s, so a queue
-  inflates every handshake's RTT.
+- uplink: `tc tbf` on the router's uplink at a few Mbit/s, with a bulk
+  transfer through it (a leecher downloading from the dialer's side), so a
+  full queue inflates every handshake's RTT.
 
-Targets are 198.18.3.0/24 (all local in the targets namespace): ports
+Targets are 198.18.3.0/24 and 198.19.0.0/16 (all local in the targets
+namespace): ports
 LIVE_PORTS answer (listeners), ports HOLE_PORTS are black holes (nftables
 drop in the targets namespace).
 
 As a module (the tests): `with RouterLab("tag", table=400) as lab: ...`.
 As a script: `router_lab.py up TAG [--table N] [--syn-sent S] [--accept-rate N]
-[--uplink-kbit N]`, then run swarmdial under `ip netns exec sd_TAG_d`, and
+[--uplink-kbit N [--bulk]]`, then run swarmdial under `ip netns exec sd_TAG_d`, and
 `router_lab.py down TAG`. Root only; it deletes what it makes."""
 import argparse
 import os
@@ -30,6 +32,9 @@ import time
 LIVE_PORTS = (10000, 10099)
 HOLE_PORTS = (20000, 20099)
 TARGET_NET = "198.18.3.0/24"
+# A larger block, also local in the targets namespace, for runs that must
+# not run out of targets (benchmarks: 65536 addresses x the ports).
+WIDE_NET = "198.19.0.0/16"
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -39,7 +44,7 @@ def sh(*cmd, check=True, **kw):
 
 class RouterLab:
     def __init__(self, tag, table=0, syn_sent_s=2, accept_rate=0, backlog=64, uplink_kbit=0,
-                 close_s=1):
+                 close_s=1, bulk=False):
         self.tag = tag
         self.dialer, self.router, self.targets = (f"sd_{tag}_d", f"sd_{tag}_r", f"sd_{tag}_t")
         self.dialer_ip = "198.18.1.2"
@@ -47,6 +52,8 @@ class RouterLab:
         self._made, self._procs = [], []
         try:
             self._build(table, syn_sent_s, close_s, accept_rate, backlog, uplink_kbit)
+            if bulk:
+                self.start_bulk()
         except BaseException:
             self.close()
             raise
@@ -68,9 +75,10 @@ class RouterLab:
             sh("ip", "-n", ns, "link", "set", "lo", "up")
         sh("ip", "-n", self.dialer, "route", "add", "default", "via", "198.18.1.1")
         sh("ip", "-n", self.targets, "route", "add", "default", "via", "198.18.2.1")
-        sh("ip", "-n", self.router, "route", "add", TARGET_NET, "via", "198.18.2.2")
-        # Every address of the target net is local in the targets namespace.
-        sh("ip", "-n", self.targets, "route", "add", "local", TARGET_NET, "dev", "lo")
+        for net in (TARGET_NET, WIDE_NET):
+            sh("ip", "-n", self.router, "route", "add", net, "via", "198.18.2.2")
+            # Every address of the target nets is local in the targets namespace.
+            sh("ip", "-n", self.targets, "route", "add", "local", net, "dev", "lo")
         self._sysctl(self.router, "net.ipv4.ip_forward", 1)
         self._sysctl(self.targets, "net.ipv4.icmp_ratelimit", 0)
         self._sysctl(self.targets, "net.ipv4.tcp_max_syn_backlog", backlog)
@@ -94,6 +102,12 @@ class RouterLab:
                "tbf", "rate", f"{uplink_kbit}kbit", "burst", "4kb", "latency", "400ms")
         self.listeners = self.start_in(self.targets, [sys.executable, os.path.join(HERE, "lab_listeners.py"),
                                                       LIVE_PORTS[0], LIVE_PORTS[1], backlog, accept_rate])
+
+    def start_bulk(self, port=30000):
+        """A bulk TCP transfer from the dialer's side to the targets'."""
+        bulk = os.path.join(HERE, "lab_bulk.py")
+        self.start_in(self.targets, [sys.executable, bulk, "sink", port])
+        self.start_in(self.dialer, [sys.executable, bulk, "send", "198.18.3.250", port])
 
     def _sysctl(self, ns, key, value):
         sh("ip", "netns", "exec", ns, "sysctl", "-qw", f"{key}={value}")
@@ -138,8 +152,12 @@ class RouterLab:
             return int(out.split("packets", 1)[1].split()[0])
         return packets("lab_new"), packets("lab_drop")
 
-    def targets_range(self):
-        return (f"{TARGET_NET}:{LIVE_PORTS[0]}-{LIVE_PORTS[1]},{HOLE_PORTS[0]}-{HOLE_PORTS[1]}")
+    def targets_range(self, net=TARGET_NET, live_ports=LIVE_PORTS, holes=True):
+        """--range for live ports (and, with holes, as many black-hole ports)."""
+        text = f"{net}:{live_ports[0]}-{live_ports[1]}"
+        if holes:
+            text += f",{HOLE_PORTS[0]}-{HOLE_PORTS[0] + live_ports[1] - live_ports[0]}"
+        return text
 
     def in_dialer(self, cmd):
         return ["ip", "netns", "exec", self.dialer] + [str(c) for c in cmd]
@@ -174,12 +192,13 @@ def main():
     ap.add_argument("--accept-rate", type=float, default=0)
     ap.add_argument("--backlog", type=int, default=64)
     ap.add_argument("--uplink-kbit", type=int, default=0)
+    ap.add_argument("--bulk", action="store_true", help="a bulk transfer through the uplink")
     a = ap.parse_args()
     if a.action == "down":
         for suffix in ("d", "r", "t"):
             sh("ip", "netns", "del", f"sd_{a.tag}_{suffix}", check=False)
         return
-    lab = RouterLab(a.tag, a.table, a.syn_sent, a.accept_rate, a.backlog, a.uplink_kbit)
+    lab = RouterLab(a.tag, a.table, a.syn_sent, a.accept_rate, a.backlog, a.uplink_kbit, bulk=a.bulk)
     print(f"lab up: dial from `ip netns exec {lab.dialer}`, targets --range {lab.targets_range()}; "
           f"Ctrl-C tears it down")
     try:
