@@ -77,13 +77,14 @@ bool is_primitive_root(uint64_t g, uint64_t p) {
   return true;
 }
 
-CyclicPermutation::CyclicPermutation(uint64_t n, uint64_t seed) : n_(n) {
+CyclicPermutation::CyclicPermutation(uint64_t n, uint64_t seed, uint64_t part, uint64_t parts)
+    : n_(n) {
   p_ = n + 1;
   while (!is_prime_u64(p_)) ++p_;
   uint64_t rng = seed;
+  uint64_t start = 1;
   if (p_ == 2) {
     g_ = 1;
-    start_ = 1;
   } else {
     // Find one primitive root r, then take g = r^k with gcd(k, p-1) = 1 so the
     // seed picks among all generators, not just the smallest.
@@ -94,22 +95,25 @@ CyclicPermutation::CyclicPermutation(uint64_t n, uint64_t seed) : n_(n) {
       k = 1 + splitmix(rng) % (p_ - 1);
     } while (std::gcd(k, p_ - 1) != 1);
     g_ = pow_mod(r, k, p_);
-    start_ = 1 + splitmix(rng) % (p_ - 1);
+    start = 1 + splitmix(rng) % (p_ - 1);
   }
-  current_ = start_;
+  // The cycle has p-1 elements; this part walks positions [lo, hi).
+  uint64_t cycle = p_ - 1;
+  parts = parts == 0 ? 1 : parts;
+  auto edge = [&](uint64_t k) {
+    return static_cast<uint64_t>(static_cast<unsigned __int128>(cycle) * k / parts);
+  };
+  uint64_t lo = edge(part), hi = edge(part + 1);
+  current_ = mul_mod(start, pow_mod(g_, lo, p_), p_);
+  steps_left_ = hi - lo;
 }
 
 std::optional<uint64_t> CyclicPermutation::next() {
-  while (!done_) {
-    if (started_) {
-      current_ = mul_mod(current_, g_, p_);
-      if (current_ == start_) {
-        done_ = true;
-        break;
-      }
-    }
-    started_ = true;
-    if (current_ - 1 < n_) return current_ - 1;
+  while (steps_left_ > 0) {
+    uint64_t value = current_;
+    current_ = mul_mod(current_, g_, p_);
+    --steps_left_;
+    if (value - 1 < n_) return value - 1;
   }
   return std::nullopt;
 }

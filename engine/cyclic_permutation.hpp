@@ -11,7 +11,10 @@ namespace swarmdial {
 class CyclicPermutation {
  public:
   // n >= 1, n < 2^62. The seed selects the generator and the starting point.
-  CyclicPermutation(uint64_t n, uint64_t seed);
+  // Part `part` of `parts` walks only its contiguous slice of the cycle
+  // (as zmap splits a scan): the parts of one seed together visit every
+  // index exactly once.
+  CyclicPermutation(uint64_t n, uint64_t seed, uint64_t part = 0, uint64_t parts = 1);
 
   // Next index, or nullopt once every index has been produced.
   std::optional<uint64_t> next();
@@ -20,9 +23,8 @@ class CyclicPermutation {
   uint64_t generator() const { return g_; }
 
  private:
-  uint64_t n_, p_, g_, start_, current_;
-  bool done_ = false;
-  bool started_ = false;
+  uint64_t n_, p_, g_, current_;
+  uint64_t steps_left_;  // group elements of this part's slice not yet visited
 };
 
 bool is_prime_u64(uint64_t n);

@@ -42,7 +42,8 @@ struct Shard::Runtime {
         // Room for every in-flight attempt to time out and wait for a retry:
         // new targets start only while size + in_use < capacity.
         retries(cfg.retries > 0 ? size_t{cfg.half_open} * 2 : 1),
-        cursor(*cfg.targets, cfg.exclude, cfg.index, cfg.shard_count, cfg.max_targets, cfg.seed),
+        cursor(*cfg.targets, cfg.exclude, cfg.index, cfg.shard_count, cfg.max_targets, cfg.seed,
+               cfg.partition),
         slots(cfg.half_open) {
     if (cfg.adaptive) {
       adaptive.emplace(*cfg.adaptive, now);

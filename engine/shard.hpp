@@ -32,6 +32,7 @@ struct ShardConfig {
   Backoff backoff{};
   uint64_t max_targets = UINT64_MAX;
   uint64_t seed = 0;
+  Partition partition;     // --partition K/N: this node's slice of the seeded order
   int64_t stop_at_ns = 0;  // absolute monotonic time to stop new SYNs; 0 = none
   int cpu = -1;            // core to pin to, -1 = don't pin
   const TargetSet* targets = nullptr;

@@ -33,6 +33,7 @@ ShardGroup::ShardGroup(ShardPlan plan, DialerFactory factory, RunFlags flags, in
     sc.backoff = Backoff{plan_.timeout_ns, plan_.timeout_ns * 64};
     sc.max_targets = plan_.max_targets;
     sc.seed = plan_.seed;
+    sc.partition = plan_.partition;
     sc.stop_at_ns = plan_.stop_at_ns;
     sc.cpu = plan_.pin && n <= cores ? static_cast<int>(i % cores) : -1;
     sc.targets = plan_.targets;

@@ -36,6 +36,7 @@ struct ShardPlan {
   uint32_t retries = 0;  // timed-out attempts retried (backoff from timeout_ns)
   uint64_t max_targets = UINT64_MAX;
   uint64_t seed = 0;       // the target permutation
+  Partition partition;     // --partition K/N
   int64_t stop_at_ns = 0;  // absolute; 0 = none
   bool pin = false;        // one core per shard, while there are enough cores
   const TargetSet* targets = nullptr;

@@ -85,18 +85,21 @@ std::variant<std::vector<Endpoint>, TargetParseError> parse_target_text(std::str
 }
 
 TargetCursor::TargetCursor(const TargetSet& set, const ExcludeList* exclude, uint32_t shard,
-                           uint32_t shard_count, uint64_t max_targets, uint64_t seed)
+                           uint32_t shard_count, uint64_t max_targets, uint64_t seed,
+                           Partition partition)
     : set_(set),
       exclude_(exclude),
       shard_(shard),
       shard_count_(shard_count),
       max_targets_(max_targets),
-      order_(set.size() == 0 ? 1 : set.size(), seed) {
+      partition_(partition),
+      order_(set.size() == 0 ? 1 : set.size(), seed, partition.index, partition.count) {
   if (set.size() == 0) exhausted_ = true;
 }
 
 void TargetCursor::restart(uint64_t seed) {
-  order_ = CyclicPermutation(set_.size() == 0 ? 1 : set_.size(), seed);
+  order_ = CyclicPermutation(set_.size() == 0 ? 1 : set_.size(), seed, partition_.index,
+                             partition_.count);
   taken_global_ = 0;
   exhausted_ = set_.size() == 0;
 }

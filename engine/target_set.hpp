@@ -46,14 +46,22 @@ struct TargetParseError {
 // comments and blank lines allowed. At most max_lines targets are accepted.
 std::variant<std::vector<Endpoint>, TargetParseError> parse_target_text(std::string_view body);
 
+// --partition K/N: this node's share of a target set split over N nodes.
+struct Partition {
+  uint32_t index = 0;  // K, from 0
+  uint32_t count = 1;  // N
+};
+
 // One shard's walk over the run's targets: the whole set in one seeded
 // pseudorandom order, keeping the entries that hash to this shard, skipping
 // excluded addresses, and stopping after the first max_targets non-excluded
 // entries of the global order (so all shards agree on which targets count).
 class TargetCursor {
  public:
+  // The shard takes, from its partition's slice of the seeded order, the
+  // targets that hash to it.
   TargetCursor(const TargetSet& set, const ExcludeList* exclude, uint32_t shard,
-               uint32_t shard_count, uint64_t max_targets, uint64_t seed);
+               uint32_t shard_count, uint64_t max_targets, uint64_t seed, Partition partition = {});
   std::optional<Endpoint> next();
   bool exhausted() const { return exhausted_; }
   // Starts another lap over the same targets in a new order (`ceiling`
@@ -65,6 +73,7 @@ class TargetCursor {
   const ExcludeList* exclude_;
   uint32_t shard_, shard_count_;
   uint64_t max_targets_, taken_global_ = 0;
+  Partition partition_;
   CyclicPermutation order_;
   bool exhausted_ = false;
 };

@@ -70,3 +70,40 @@ TEST(CyclicPermutation, PrimalityKnownValues) {
   EXPECT_FALSE(swarmdial::is_prime_u64(1));
   EXPECT_TRUE(swarmdial::is_prime_u64(18446744073709551557ULL));
 }
+
+namespace swarmdial {
+namespace {
+
+// --partition K/N: the parts of one seed cover every index exactly once,
+// each in a contiguous slice of the cycle, of about equal size.
+TEST(CyclicPermutationParts, PartsCoverEveryIndexExactlyOnce) {
+  for (uint64_t n : {1ULL, 2ULL, 7ULL, 1000ULL, 65537ULL}) {
+    for (uint64_t parts : {1ULL, 2ULL, 3ULL, 8ULL}) {
+      std::vector<int> seen(n, 0);
+      std::vector<uint64_t> sizes;
+      for (uint64_t k = 0; k < parts; ++k) {
+        CyclicPermutation perm(n, 42, k, parts);
+        uint64_t count = 0;
+        while (auto i = perm.next()) {
+          ASSERT_LT(*i, n);
+          ++seen[*i];
+          ++count;
+        }
+        sizes.push_back(count);
+      }
+      for (uint64_t i = 0; i < n; ++i) ASSERT_EQ(seen[i], 1) << "n=" << n << " parts=" << parts;
+      if (n >= 1000) {
+        for (uint64_t s : sizes) EXPECT_NEAR(static_cast<double>(s), double(n) / parts, n * 0.05);
+      }
+    }
+  }
+}
+
+TEST(CyclicPermutationParts, OnePartIsTheWholeOrder) {
+  CyclicPermutation whole(5000, 9), one(5000, 9, 0, 1);
+  while (auto i = whole.next()) ASSERT_EQ(one.next(), i);
+  EXPECT_FALSE(one.next());
+}
+
+}  // namespace
+}  // namespace swarmdial

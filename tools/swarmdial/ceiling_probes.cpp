@@ -46,6 +46,7 @@ class DialProbe final : public CeilingProbe {
     plan.rate = rate;
     plan.timeout_ns = cfg_.dial.timeout_ms * 1'000'000;
     plan.seed = seed_ + 0x9e3779b97f4a7c15ULL * ++steps_;
+    plan.partition = cfg_.dial.partition;
     int64_t from = start + seconds_ns(cfg_.warmup_s);
     plan.stop_at_ns = from + seconds_ns(cfg_.step_duration_s);
     plan.open_loop = ShardConfig::OpenLoopWindow{from, plan.stop_at_ns};

@@ -65,6 +65,19 @@ int parse(const std::vector<std::string>& args, DialInput& in) {
   return -1;
 }
 
+// A target file is named by its content, not its path: every node of a
+// partitioned run may keep its copy somewhere else.
+std::string target_fingerprint(const TargetSet& targets) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (uint64_t i = 0; i < targets.size(); ++i)
+    h = (h ^ endpoint_hash(targets.at(i))) * 0x100000001b3ULL;
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "file:%llu:%016llx",
+                static_cast<unsigned long long>(targets.size()),
+                static_cast<unsigned long long>(h));
+  return buf;
+}
+
 BackendOptions backend_options(const DialConfig& cfg, bool consume) {
   BackendOptions o;
   o.kind = cfg.backend;
@@ -93,6 +106,7 @@ ShardPlan shard_plan(const DialInput& in, const RunBackend& backend, int64_t sta
   plan.max_targets = cfg.max_targets;
   std::random_device rd;
   plan.seed = cfg.seed.value_or((uint64_t{rd()} << 32) ^ rd());
+  plan.partition = cfg.partition;
   plan.stop_at_ns = cfg.duration_s > 0 ? start + static_cast<int64_t>(cfg.duration_s * 1e9) : 0;
   plan.pin = true;
   plan.targets = &in.targets;
@@ -163,7 +177,7 @@ int64_t watch(const DialConfig& cfg, const ShardGroup& shards, const Consumer& c
 }
 
 int report(const DialInput& in, const ShardGroup& shards, const Consumer& consumer,
-           const SignalWatcher& signals, double duration_s) {
+           const SignalWatcher& signals, double duration_s, uint64_t seed) {
   const DialConfig& cfg = in.cfg;
   SummaryContext ctx;
   ctx.backend = backend_name(cfg.backend);
@@ -176,6 +190,11 @@ int report(const DialInput& in, const ShardGroup& shards, const Consumer& consum
   ctx.bt = consumer.stats.bt_counts();
   ctx.with_hold = cfg.hold;
   ctx.held = consumer.stats.held.get();
+  ctx.with_run = true;
+  ctx.seed = seed;
+  ctx.targets = cfg.range ? cfg.range_text : target_fingerprint(in.targets);
+  ctx.target_count = in.targets.size();
+  ctx.partition = cfg.partition;
   ctx.hold_overflow = consumer.stats.hold_overflow.get();
   if (cfg.summary_file.empty()) return 0;
   std::string err = write_summary_file(cfg.summary_file, build_summary(shards.snapshot(), ctx));
@@ -232,7 +251,8 @@ int run_dial_command(const std::vector<std::string>& args) {
   writer_thread.join();
   if (in.out != stdout) std::fclose(in.out);
   std::fflush(stdout);
-  if (int rc = report(in, shards, consumer, signals, (dial_end - start) / 1e9); rc) return rc;
+  if (int rc = report(in, shards, consumer, signals, (dial_end - start) / 1e9, plan.seed); rc)
+    return rc;
   if (!shard_error.empty()) {
     std::cerr << "swarmdial dial: " << shard_error << "\n";
     return 1;

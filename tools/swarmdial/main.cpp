@@ -7,6 +7,7 @@
 #include "ceiling_command.hpp"
 #include "demo_command.hpp"
 #include "dial_command.hpp"
+#include "merge_command.hpp"
 #include "seed_command.hpp"
 #include "swarm_command.hpp"
 #include "tracker_load_command.hpp"
@@ -20,6 +21,7 @@ constexpr const char* kUsage =
     "  seed           serve a torrent to real BitTorrent clients, dialing them and accepting them\n"
     "  tracker-load   announce a synthetic swarm to a tracker at a fixed rate (open loop)\n"
     "  ceiling        find the highest connection (or announce) rate a path sustains\n"
+    "  merge          add up the summaries of a partitioned run, exactly\n"
     "  swarm          run an emulated swarm on loopback: leechers, slow, dead and black-holed "
     "peers\n"
     "  demo           seed a temporary torrent to an emulated swarm and report (no root, no "
@@ -41,6 +43,7 @@ int main(int argc, char** argv) {
   if (command == "tracker-load") return swarmdial::run_tracker_load_command(args);
   if (command == "demo") return swarmdial::run_demo_command(args);
   if (command == "ceiling") return swarmdial::run_ceiling_command(args);
+  if (command == "merge") return swarmdial::run_merge_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return 0;

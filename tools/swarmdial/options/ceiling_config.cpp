@@ -88,7 +88,7 @@ std::optional<CeilingConfig> parse_ceiling_args(const std::vector<std::string>& 
     if (!vm.count("targets") && !vm.count("range"))
       throw UsageError("one of --targets FILE, --range CIDR:PORTS or --tracker URL is required");
     read_target_flags(vm, c.dial);
-    c.target_text = c.dial.range ? vm["range"].as<std::string>() : c.dial.targets_file;
+    c.target_text = c.dial.range ? c.dial.range_text : c.dial.targets_file;
     read_engine_flags(vm, c.dial);
     c.half_open_max = flag_in_range(vm, "half-open-max", 1, 1'000'000);
   }

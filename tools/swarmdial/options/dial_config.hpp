@@ -21,6 +21,7 @@ enum class RowFormat { kCsv, kJsonl };
 struct DialConfig {
   std::string targets_file;  // "-" = stdin
   std::optional<TargetRange> range;
+  std::string range_text;  // --range as given
   std::string exclude_file;
   Backend backend = Backend::kUring;
   uint32_t shards = 1;
@@ -46,6 +47,7 @@ struct DialConfig {
   bool quiet = false;
   bool status = false;  // force the status line when stderr is not a TTY
   std::optional<uint64_t> seed;
+  Partition partition;  // --partition K/N
 };
 
 // Returns nullopt when --help was asked for (help text already in help_out).

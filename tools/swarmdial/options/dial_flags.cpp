@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "dpdk_flags.hpp"
+#include "partition_flags.hpp"
 
 namespace swarmdial {
 
@@ -14,6 +15,7 @@ void add_target_options(po::options_description& group) {
       "range", po::value<std::string>(), "CIDR:PORTS, e.g. 127.0.1.0/24:6881-6889")(
       "exclude", po::value<std::string>(), "file of CIDRs never to dial")(
       "seed", po::value<uint64_t>(), "seed of the pseudorandom target order");
+  add_partition_options(group);
 }
 
 void read_target_flags(const po::variables_map& vm, DialConfig& cfg) {
@@ -25,6 +27,7 @@ void read_target_flags(const po::variables_map& vm, DialConfig& cfg) {
   if (vm.count("range")) {
     auto text = vm["range"].as<std::string>();
     cfg.range = parse_target_range(text);
+    cfg.range_text = text;
     if (!cfg.range)
       throw UsageError("--range: '" + text +
                        "' is not CIDR:PORTS (e.g. 127.0.1.0/24:80,6881-6889)");
@@ -33,6 +36,7 @@ void read_target_flags(const po::variables_map& vm, DialConfig& cfg) {
   }
   if (vm.count("exclude")) cfg.exclude_file = vm["exclude"].as<std::string>();
   if (vm.count("seed")) cfg.seed = vm["seed"].as<uint64_t>();
+  cfg.partition = read_partition_flags(vm, cfg.seed.has_value());
 }
 
 void add_engine_options(po::options_description& group, int64_t default_timeout_ms) {

@@ -46,9 +46,15 @@ nlohmann::json build_summary(const RunView& v, const SummaryContext& ctx) {
         {"p50", v.latency.percentile_us(0.50)},
         {"p90", v.latency.percentile_us(0.90)},
         {"p99", v.latency.percentile_us(0.99)},
-        {"max", v.latency.max_us}}},
+        {"max", v.latency.max_us},
+        {"histogram", histogram_json(v.latency)}}},
       {"shards", shards},
   };
+  if (ctx.with_run)
+    s["run"] = {{"seed", ctx.seed},
+                {"targets", ctx.targets},
+                {"target_count", ctx.target_count},
+                {"partition", {{"index", ctx.partition.index}, {"count", ctx.partition.count}}}};
   if (ctx.with_bt)
     s["bt"] = {{"bt_ok", ctx.bt.ok},
                {"bt_mismatch", ctx.bt.mismatch},
@@ -93,6 +99,37 @@ nlohmann::json latency_json(const LatencyHistogram::Snapshot& s) {
           {"p99", s.percentile_us(0.99)},
           {"p999", s.percentile_us(0.999)},
           {"max", s.max_us}};
+}
+
+nlohmann::json histogram_json(const LatencyHistogram::Snapshot& s) {
+  nlohmann::json buckets = nlohmann::json::array();
+  for (int i = 0; i < LatencyHistogram::kBuckets; ++i)
+    if (s.counts[i]) buckets.push_back({LatencyHistogram::bucket_upper_us(i), s.counts[i]});
+  return {{"scheme", "log-linear-32"},
+          {"sum_us", s.sum_us},
+          {"max_us", s.max_us},
+          {"buckets", buckets}};
+}
+
+LatencyHistogram::Snapshot histogram_from_json(const nlohmann::json& j) {
+  LatencyHistogram::Snapshot s;
+  if (!j.is_object() || j.value("scheme", "") != "log-linear-32" || !j.contains("buckets") ||
+      !j["buckets"].is_array())
+    throw std::invalid_argument("not a log-linear-32 histogram");
+  s.sum_us = j.at("sum_us").get<uint64_t>();
+  s.max_us = j.at("max_us").get<uint64_t>();
+  for (const auto& b : j["buckets"]) {
+    if (!b.is_array() || b.size() != 2)
+      throw std::invalid_argument("a bucket is not [value, count]");
+    uint64_t upper = b[0].get<uint64_t>(), count = b[1].get<uint64_t>();
+    int i = LatencyHistogram::bucket_of(upper);
+    if (LatencyHistogram::bucket_upper_us(i) != upper)
+      throw std::invalid_argument("bucket bound " + std::to_string(upper) +
+                                  " is not one of the scheme's");
+    s.counts[i] += count;
+    s.total += count;
+  }
+  return s;
 }
 
 nlohmann::json seed_summary(const SeedReport& r) {

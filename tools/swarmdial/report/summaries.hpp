@@ -28,6 +28,13 @@ struct SummaryContext {
   bool with_hold = false;
   uint64_t held = 0;           // flows kept open under --hold
   uint64_t hold_overflow = 0;  // flows closed because no fd was left to hold them
+  // What `merge` checks before it adds runs up: the same seed, the same
+  // targets, the same partition count, each part once.
+  bool with_run = false;
+  uint64_t seed = 0;
+  std::string targets;  // --range text, or the --targets file and its size
+  uint64_t target_count = 0;
+  Partition partition;
 };
 
 // dial, and the dialing part of seed and demo.
@@ -59,6 +66,11 @@ std::vector<std::pair<std::string, uint64_t>> disconnect_list(const PoolTotals& 
 nlohmann::json redial_json(const RedialCounts& r);
 // count, p50, p90, p99, p99.9 and max of a latency histogram, in µs.
 nlohmann::json latency_json(const LatencyHistogram::Snapshot& s);
+// The histogram itself, so runs merge exactly: sum_us, max_us and the
+// non-empty buckets as [largest value in the bucket, count].
+nlohmann::json histogram_json(const LatencyHistogram::Snapshot& s);
+// Throws std::invalid_argument on a malformed histogram.
+LatencyHistogram::Snapshot histogram_from_json(const nlohmann::json& j);
 
 // Writes the JSON to path; on failure returns "FLAG PATH: write failed".
 std::string write_summary_file(const std::string& path, const nlohmann::json& summary,

@@ -1,0 +1,239 @@
+#include "merge_command.hpp"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "engine/usage_error.hpp"
+#include "report/summaries.hpp"
+
+namespace swarmdial {
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr uint64_t kMaxSummaryBytes = 64ull << 20;
+constexpr const char* kName = "swarmdial merge: ";
+
+struct Part {
+  std::string path;
+  nlohmann::json s;
+  uint32_t index = 0;
+};
+
+Part load_part(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError(path + ": cannot open");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  if (buf.str().size() > kMaxSummaryBytes) throw UsageError(path + ": larger than 64 MiB");
+  Part p{path, nlohmann::json::parse(buf.str(), nullptr, false)};
+  if (p.s.is_discarded() || !p.s.is_object())
+    throw UsageError(path + ": not a complete JSON summary (truncated?)");
+  if (p.s.value("command", "") != "dial")
+    throw UsageError(path + ": a '" + p.s.value("command", "?") +
+                     "' summary; merge adds up dial summaries");
+  if (!p.s.contains("run") || !p.s["run"].contains("partition") ||
+      !p.s.contains("connect_rtt_us") || !p.s["connect_rtt_us"].contains("histogram"))
+    throw UsageError(path + ": no run identity or histogram (written by an older swarmdial?)");
+  p.index = p.s["run"]["partition"].value("index", 0u);
+  return p;
+}
+
+void check_same(const std::vector<Part>& parts) {
+  const nlohmann::json& run0 = parts[0].s["run"];
+  uint32_t count = run0["partition"].value("count", 1u);
+  std::set<uint32_t> seen;
+  for (const Part& p : parts) {
+    const nlohmann::json& run = p.s["run"];
+    for (const char* key : {"seed", "targets", "target_count"})
+      if (run[key] != run0[key])
+        throw UsageError(p.path + ": " + key + " " + run[key].dump() + " differs from " +
+                         parts[0].path + "'s " + run0[key].dump() + " (not parts of one run)");
+    if (run["partition"].value("count", 1u) != count)
+      throw UsageError(p.path + ": " + std::to_string(run["partition"].value("count", 1u)) +
+                       " partitions, " + parts[0].path + " has " + std::to_string(count));
+    if (!seen.insert(p.index).second)
+      throw UsageError(p.path + ": partition " + std::to_string(p.index) + " is given twice");
+  }
+  std::string missing;
+  for (uint32_t k = 0; k < count && missing.size() < 200; ++k)
+    if (!seen.count(k)) missing += (missing.empty() ? "" : ", ") + std::to_string(k);
+  if (!missing.empty())
+    throw UsageError("missing partition" + std::string(seen.size() + 1 < count ? "s " : " ") +
+                     missing + " of " + std::to_string(count));
+}
+
+void add_counts(nlohmann::json& into, const nlohmann::json& from) {
+  for (auto& [k, v] : from.items())
+    if (v.is_number_unsigned() || v.is_number_integer())
+      into[k] = into.value(k, uint64_t{0}) + v.get<uint64_t>();
+}
+
+nlohmann::json merge(const std::vector<Part>& parts) {
+  nlohmann::json out = {{"command", "dial"}, {"merged_from", nlohmann::json::array()}};
+  nlohmann::json outcomes = nlohmann::json::object(), shards = nlohmann::json::array();
+  nlohmann::json bt = nlohmann::json::object(), wire = nlohmann::json::object();
+  LatencyHistogram::Snapshot hist;
+  uint64_t targets = 0, syn_sent = 0, retries = 0;
+  double duration = 0;
+  bool interrupted = false, forced = false;
+  std::set<std::string> backends;
+  for (const Part& p : parts) {
+    const nlohmann::json& s = p.s;
+    out["merged_from"].push_back({{"file", p.path}, {"partition", p.index}});
+    targets += s.value("targets", uint64_t{0});
+    syn_sent += s.value("syn_sent", uint64_t{0});
+    retries += s.value("retries", uint64_t{0});
+    duration = std::max(duration, s.value("duration_s", 0.0));
+    interrupted |= s.value("interrupted", false);
+    forced |= s.value("forced_exit", false);
+    backends.insert(s.value("backend", ""));
+    add_counts(outcomes, s.value("outcomes", nlohmann::json::object()));
+    if (s.contains("bt")) add_counts(bt, s["bt"]);
+    if (s.contains("wire")) add_counts(wire, s["wire"]);
+    for (auto sh : s.value("shards", nlohmann::json::array())) {
+      sh["partition"] = p.index;
+      shards.push_back(sh);
+    }
+    try {
+      hist.merge(histogram_from_json(s["connect_rtt_us"]["histogram"]));
+    } catch (const std::exception& e) {
+      throw UsageError(p.path + ": connect_rtt_us.histogram: " + e.what());
+    }
+  }
+  double d = duration > 0 ? duration : 1e-9;
+  uint64_t established = outcomes.value("established", uint64_t{0});
+  std::string backend = backends.size() == 1 ? *backends.begin() : "mixed";
+  nlohmann::json run = parts[0].s["run"];
+  run.erase("partition");
+  run["partitions"] = parts[0].s["run"]["partition"]["count"];
+  out.update({{"backend", backend},
+              {"duration_s", duration},
+              {"interrupted", interrupted},
+              {"forced_exit", forced},
+              {"targets", targets},
+              {"syn_sent", syn_sent},
+              {"retries", retries},
+              {"outcomes", outcomes},
+              // The partitions ran side by side: totals over the longest.
+              {"rates",
+               {{"syn_per_s", static_cast<double>(syn_sent) / d},
+                {"established_per_s", static_cast<double>(established) / d}}},
+              {"connect_rtt_us",
+               {{"count", hist.total},
+                {"p50", hist.percentile_us(0.50)},
+                {"p90", hist.percentile_us(0.90)},
+                {"p99", hist.percentile_us(0.99)},
+                {"max", hist.max_us},
+                {"histogram", histogram_json(hist)}}},
+              {"shards", shards},
+              {"run", run}});
+  if (!bt.empty()) out["bt"] = bt;
+  if (!wire.empty()) out["wire"] = wire;
+  return out;
+}
+
+// Row files in the order of the summaries: each row gains its partition.
+void concat_rows(const std::vector<Part>& parts, const std::vector<std::string>& rows,
+                 const std::string& out_path) {
+  if (rows.size() != parts.size())
+    throw UsageError("--rows: " + std::to_string(rows.size()) + " files for " +
+                     std::to_string(parts.size()) + " summaries (give one per summary, in order)");
+  std::ofstream out(out_path, std::ios::trunc);
+  if (!out) throw UsageError("--rows-output " + out_path + ": cannot open for writing");
+  std::string header;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::ifstream in(rows[i]);
+    if (!in) throw UsageError("--rows " + rows[i] + ": cannot open");
+    std::string line, part = std::to_string(parts[i].index);
+    bool first = true;
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      if (line.front() == '{') {  // JSONL
+        if (line.back() != '}') throw UsageError("--rows " + rows[i] + ": a truncated JSONL row");
+        line.pop_back();
+        out << line << ",\"partition\":" << part << "}\n";
+        first = false;
+        continue;
+      }
+      if (first) {
+        first = false;
+        if (header.empty()) {
+          header = line;
+          out << line << ",partition\n";
+        } else if (line != header) {
+          throw UsageError("--rows " + rows[i] + ": its header differs from " + rows[0] + "'s");
+        }
+        continue;
+      }
+      out << line << ',' << part << '\n';
+    }
+  }
+  if (!out.flush()) throw std::runtime_error("--rows-output " + out_path + ": write failed");
+}
+
+}  // namespace
+
+int run_merge_command(const std::vector<std::string>& args) {
+  po::options_description desc(
+      "swarmdial merge: add up the summaries of one `dial --partition K/N` run, exactly (totals, "
+      "and percentiles from the merged histograms)");
+  desc.add_options()("summary", po::value<std::vector<std::string>>(),
+                     "summary JSON files (positional)")("output,o", po::value<std::string>(),
+                                                        "the merged summary")(
+      "rows", po::value<std::vector<std::string>>()->multitoken(),
+      "result row files, one per summary in the same order")(
+      "rows-output", po::value<std::string>(), "the rows concatenated, with a partition column")(
+      "help,h", "this help");
+  po::positional_options_description pos;
+  pos.add("summary", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << desc
+                << "\nexample: swarmdial merge part-*.json -o total.json --rows part-*.csv "
+                   "--rows-output all.csv\n";
+      return 0;
+    }
+    if (!vm.count("summary")) throw UsageError("give the summary files to merge");
+    if (!vm.count("output")) throw UsageError("-o TOTAL.json is required");
+    if (vm.count("rows") != vm.count("rows-output"))
+      throw UsageError("--rows and --rows-output go together");
+    std::vector<Part> parts;
+    for (const auto& path : vm["summary"].as<std::vector<std::string>>())
+      parts.push_back(load_part(path));
+    check_same(parts);
+    nlohmann::json merged = merge(parts);
+    if (vm.count("rows"))
+      concat_rows(parts, vm["rows"].as<std::vector<std::string>>(),
+                  vm["rows-output"].as<std::string>());
+    std::string out = vm["output"].as<std::string>();
+    if (std::string err = write_summary_file(out, merged, "-o"); !err.empty()) {
+      std::cerr << kName << err << "\n";
+      return 1;
+    }
+  } catch (const UsageError& e) {
+    std::cerr << kName << e.what() << "\n";
+    return 2;
+  } catch (const po::error& e) {
+    std::cerr << kName << e.what() << "\n";
+    return 2;
+  } catch (const nlohmann::json::exception& e) {
+    std::cerr << kName << "a summary has a field of the wrong type: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << kName << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace swarmdial
