@@ -11,8 +11,14 @@ InfoHash load_info_hash(uint32_t torrent) {
   return h;
 }
 
-LoadPlan::LoadPlan(uint32_t torrents, uint32_t peers, int32_t numwant)
-    : torrents_(torrents), peers_(peers), numwant_(numwant) {
+LoadPlan::LoadPlan(uint32_t torrents, uint32_t peers, int32_t numwant, uint32_t part,
+                   uint32_t parts)
+    : torrents_(torrents),
+      peers_(peers),
+      part_(part),
+      parts_(parts == 0 ? 1 : parts),
+      part_peers_(peers > part ? (peers - part + parts_ - 1) / parts_ : 0),
+      numwant_(numwant) {
   hashes_.reserve(torrents);
   for (uint32_t i = 0; i < torrents; ++i) hashes_.push_back(load_info_hash(i));
 }
@@ -20,7 +26,7 @@ LoadPlan::LoadPlan(uint32_t torrents, uint32_t peers, int32_t numwant)
 AnnounceRequest LoadPlan::request(uint64_t k) const {
   uint64_t pair = k % swarm_size();
   auto torrent = static_cast<uint32_t>(pair % torrents_);
-  auto peer = static_cast<uint32_t>(pair / torrents_);
+  auto peer = static_cast<uint32_t>(pair / torrents_) * parts_ + part_;
   AnnounceRequest r;
   r.info_hash = hashes_[torrent];
   // A peer is the same client in every torrent it joins: id and port derive

@@ -16,15 +16,18 @@ InfoHash load_info_hash(uint32_t torrent);
 
 class LoadPlan {
  public:
-  LoadPlan(uint32_t torrents, uint32_t peers_per_torrent, int32_t numwant);
-  // Request k walks every (torrent, peer) pair once before repeating, so the
-  // first torrents x peers requests are each peer's `started`.
+  // --partition K/N: this generator is the peers p with p % N == K, so N
+  // generators together are the whole swarm, each peer in one of them.
+  LoadPlan(uint32_t torrents, uint32_t peers_per_torrent, int32_t numwant, uint32_t part = 0,
+           uint32_t parts = 1);
+  // Request k walks every (torrent, peer) pair of this part once before
+  // repeating, so the first swarm_size() requests are each peer's `started`.
   AnnounceRequest request(uint64_t k) const;
   uint32_t torrents() const { return torrents_; }
-  uint64_t swarm_size() const { return uint64_t{torrents_} * peers_; }
+  uint64_t swarm_size() const { return uint64_t{torrents_} * part_peers_; }
 
  private:
-  uint32_t torrents_, peers_;
+  uint32_t torrents_, peers_, part_, parts_, part_peers_;
   int32_t numwant_;
   std::vector<InfoHash> hashes_;
 };

@@ -76,6 +76,37 @@ try:
 finally:
     ot.close()
 
+# Three generators, --partition K/3, side by side against a fresh tracker:
+# together they are the whole swarm (each peer in one of them), and merge
+# adds their totals up to what the tracker counted.
+ot = OpenTracker(hashes)
+try:
+    before, parts = ot.stats(), []
+    for k in range(3):
+        summary = os.path.join(tmp, f"part{k}.json")
+        parts.append((summary, subprocess.Popen(
+            [SWARMDIAL, "tracker-load", "--tracker", ot.udp, "--rate", "500", "--duration", "3",
+             "--torrents", str(T), "--peers", str(P), "--partition", f"{k}/3", "--summary", summary,
+             "--quiet"], stderr=subprocess.PIPE, text=True)))
+    for summary, p in parts:
+        check.that(p.wait(timeout=60) == 0, f"partition {summary}: {p.stderr.read()[-300:]}")
+    after = ot.stats()
+    total = os.path.join(tmp, "total.json")
+    r = subprocess.run([SWARMDIAL, "merge", *[s for s, _ in parts], "-o", total], capture_output=True,
+                       text=True, timeout=30)
+    check.that(r.returncode == 0, f"merge tracker-load: {r.stderr}")
+    m = read_json(total)
+    each = [read_json(s) for s, _ in parts]
+    check.that(m["sent"] == sum(e["sent"] for e in each) == 4500 and m["ok"] == sum(e["ok"] for e in each),
+               f"merged sent {m['sent']}, ok {m['ok']}")
+    check.that(m["ok"] == after["udp_announce"] - before["udp_announce"],
+               f"merged ok {m['ok']} vs opentracker's {after['udp_announce'] - before['udp_announce']} announces")
+    check.that(after["peers"] == T * P, f"3 partitions announced {after['peers']} distinct peers of {T * P}")
+    check.that(m["latency_us"]["count"] == m["ok"] and m["run"]["partitions"] == 3,
+               f"merged latency {m['latency_us']['count']} of {m['ok']}; run {m['run']}")
+finally:
+    ot.close()
+
 nt = NodeTracker()
 try:
     s, _ = load([nt.udp, nt.http], 600, 3)

@@ -5,8 +5,8 @@ and the share of new flows the router dropped, for budgets 8, 32, 128, 512,
 2048 and auto, medians of RUNS, alternating. Each run is measured twice:
 over the whole run, and in steady state (after --settle seconds, once auto
 has had time to converge). For auto it also prints the time to converge:
-the first second from which the budget stays within 25% of its median over
-the run's second half. Scenarios (each a fresh lab):
+the first second at which the budget is within 25% of its median over the
+run's second half. Scenarios (each a fresh lab):
 
   table   a NAT table of 600 flows, unanswered SYNs kept 2 s, half the
           targets black holes (nftables drop in the targets namespace)
@@ -72,21 +72,13 @@ def drops_between(samples, t0, t1):
 
 
 def converge_s(budget_by_s):
-    """First second from which the budget stays within 25% of its median
-    over the second half of the run."""
-    if not budget_by_s:
-        return float("nan")
+    """The first second at which the budget is within 25% of its median
+    over the run's second half (where it cruises and probes)."""
     late = [b for t, b in budget_by_s if t >= args.seconds / 2]
     if not late:
         return float("nan")
     target = statistics.median(late)
-    first = None
-    for t, b in budget_by_s:
-        if abs(b - target) <= 0.25 * target:
-            first = t if first is None else first
-        else:
-            first = None
-    return first if first is not None else float("nan")
+    return next((t for t, b in budget_by_s if abs(b - target) <= 0.25 * target), float("nan"))
 
 
 def one_run(lab, name, b, run):

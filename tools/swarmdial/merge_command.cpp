@@ -35,11 +35,13 @@ Part load_part(const std::string& path) {
   Part p{path, nlohmann::json::parse(buf.str(), nullptr, false)};
   if (p.s.is_discarded() || !p.s.is_object())
     throw UsageError(path + ": not a complete JSON summary (truncated?)");
-  if (p.s.value("command", "") != "dial")
-    throw UsageError(path + ": a '" + p.s.value("command", "?") +
-                     "' summary; merge adds up dial summaries");
-  if (!p.s.contains("run") || !p.s["run"].contains("partition") ||
-      !p.s.contains("connect_rtt_us") || !p.s["connect_rtt_us"].contains("histogram"))
+  std::string command = p.s.value("command", "?");
+  const char* hist = command == "dial" ? "connect_rtt_us" : "latency_us";
+  if (command != "dial" && command != "tracker-load")
+    throw UsageError(path + ": a '" + command +
+                     "' summary; merge adds up dial and tracker-load summaries");
+  if (!p.s.contains("run") || !p.s["run"].contains("partition") || !p.s.contains(hist) ||
+      !p.s[hist].contains("histogram"))
     throw UsageError(path + ": no run identity or histogram (written by an older swarmdial?)");
   p.index = p.s["run"]["partition"].value("index", 0u);
   return p;
@@ -48,10 +50,16 @@ Part load_part(const std::string& path) {
 void check_same(const std::vector<Part>& parts) {
   const nlohmann::json& run0 = parts[0].s["run"];
   uint32_t count = run0["partition"].value("count", 1u);
+  std::string command = parts[0].s["command"];
+  std::vector<const char*> keys = {"seed", "targets", "target_count"};
+  if (command == "tracker-load") keys = {"trackers", "torrents", "peers_per_torrent"};
   std::set<uint32_t> seen;
   for (const Part& p : parts) {
+    if (p.s["command"] != command)
+      throw UsageError(p.path + ": a '" + p.s["command"].get<std::string>() + "' summary among '" +
+                       command + "' ones");
     const nlohmann::json& run = p.s["run"];
-    for (const char* key : {"seed", "targets", "target_count"})
+    for (const char* key : keys)
       if (run[key] != run0[key])
         throw UsageError(p.path + ": " + key + " " + run[key].dump() + " differs from " +
                          parts[0].path + "'s " + run0[key].dump() + " (not parts of one run)");
@@ -75,7 +83,82 @@ void add_counts(nlohmann::json& into, const nlohmann::json& from) {
       into[k] = into.value(k, uint64_t{0}) + v.get<uint64_t>();
 }
 
+LatencyHistogram::Snapshot histogram_of(const Part& p, const char* key) {
+  try {
+    return histogram_from_json(p.s.at(key).at("histogram"));
+  } catch (const std::exception& e) {
+    throw UsageError(p.path + ": " + key + ".histogram: " + e.what());
+  }
+}
+
+nlohmann::json percentiles(const LatencyHistogram::Snapshot& h) {
+  nlohmann::json j = latency_json(h);
+  j["histogram"] = histogram_json(h);
+  return j;
+}
+
+nlohmann::json identity(const std::vector<Part>& parts) {
+  nlohmann::json run = parts[0].s["run"];
+  run.erase("partition");
+  run["partitions"] = parts[0].s["run"]["partition"]["count"];
+  return run;
+}
+
+// Generators that ran side by side: counts add up, rates over the longest.
+nlohmann::json merge_tracker_load(const std::vector<Part>& parts) {
+  nlohmann::json out = {{"command", "tracker-load"}, {"merged_from", nlohmann::json::array()}};
+  nlohmann::json errors = nlohmann::json::object(), udp = nlohmann::json::object(),
+                 http = nlohmann::json::object();
+  LatencyHistogram::Snapshot latency, lag;
+  uint64_t sent = 0, ok = 0, error_total = 0, stray = 0;
+  double duration = 0, target_rate = 0, cpu = 0;
+  bool interrupted = false, forced = false;
+  for (const Part& p : parts) {
+    const nlohmann::json& s = p.s;
+    out["merged_from"].push_back({{"file", p.path}, {"partition", p.index}});
+    sent += s.value("sent", uint64_t{0});
+    ok += s.value("ok", uint64_t{0});
+    error_total += s.value("error_total", uint64_t{0});
+    stray += s.value("stray_replies", uint64_t{0});
+    duration = std::max(duration, s.value("duration_s", 0.0));
+    target_rate += s.value("target_rate", 0.0);
+    cpu += s.value("cpu", nlohmann::json::object()).value("generator_s", 0.0);
+    interrupted |= s.value("interrupted", false);
+    forced |= s.value("forced_exit", false);
+    add_counts(errors, s.value("errors", nlohmann::json::object()));
+    add_counts(udp, s.value("udp", nlohmann::json::object()));
+    add_counts(http, s.value("http", nlohmann::json::object()));
+    latency.merge(histogram_of(p, "latency_us"));
+    lag.merge(histogram_of(p, "send_lag_us"));
+  }
+  double d = duration > 0 ? duration : 1e-9;
+  out.update(
+      {{"trackers", parts[0].s.value("trackers", nlohmann::json::array())},
+       {"interrupted", interrupted},
+       {"forced_exit", forced},
+       {"target_rate", target_rate},
+       {"duration_s", duration},
+       {"sent", sent},
+       {"ok", ok},
+       {"errors", errors},
+       {"error_total", error_total},
+       {"achieved_rate", static_cast<double>(ok) / d},
+       {"sent_rate", static_cast<double>(sent) / d},
+       {"achieved_vs_target", target_rate > 0 ? static_cast<double>(ok) / d / target_rate : 0},
+       {"latency_us", percentiles(latency)},
+       {"send_lag_us", percentiles(lag)},
+       {"stray_replies", stray},
+       {"udp", udp},
+       {"http", http},
+       {"cpu",
+        {{"generator_s", cpu},
+         {"us_per_announce", sent ? cpu * 1e6 / static_cast<double>(sent) : 0.0}}},
+       {"run", identity(parts)}});
+  return out;
+}
+
 nlohmann::json merge(const std::vector<Part>& parts) {
+  if (parts[0].s["command"] == "tracker-load") return merge_tracker_load(parts);
   nlohmann::json out = {{"command", "dial"}, {"merged_from", nlohmann::json::array()}};
   nlohmann::json outcomes = nlohmann::json::object(), shards = nlohmann::json::array();
   nlohmann::json bt = nlohmann::json::object(), wire = nlohmann::json::object();
@@ -101,18 +184,11 @@ nlohmann::json merge(const std::vector<Part>& parts) {
       sh["partition"] = p.index;
       shards.push_back(sh);
     }
-    try {
-      hist.merge(histogram_from_json(s["connect_rtt_us"]["histogram"]));
-    } catch (const std::exception& e) {
-      throw UsageError(p.path + ": connect_rtt_us.histogram: " + e.what());
-    }
+    hist.merge(histogram_of(p, "connect_rtt_us"));
   }
   double d = duration > 0 ? duration : 1e-9;
   uint64_t established = outcomes.value("established", uint64_t{0});
   std::string backend = backends.size() == 1 ? *backends.begin() : "mixed";
-  nlohmann::json run = parts[0].s["run"];
-  run.erase("partition");
-  run["partitions"] = parts[0].s["run"]["partition"]["count"];
   out.update({{"backend", backend},
               {"duration_s", duration},
               {"interrupted", interrupted},
@@ -125,15 +201,9 @@ nlohmann::json merge(const std::vector<Part>& parts) {
               {"rates",
                {{"syn_per_s", static_cast<double>(syn_sent) / d},
                 {"established_per_s", static_cast<double>(established) / d}}},
-              {"connect_rtt_us",
-               {{"count", hist.total},
-                {"p50", hist.percentile_us(0.50)},
-                {"p90", hist.percentile_us(0.90)},
-                {"p99", hist.percentile_us(0.99)},
-                {"max", hist.max_us},
-                {"histogram", histogram_json(hist)}}},
+              {"connect_rtt_us", percentiles(hist)},
               {"shards", shards},
-              {"run", run}});
+              {"run", identity(parts)}});
   if (!bt.empty()) out["bt"] = bt;
   if (!wire.empty()) out["wire"] = wire;
   return out;
@@ -182,8 +252,8 @@ void concat_rows(const std::vector<Part>& parts, const std::vector<std::string>&
 
 int run_merge_command(const std::vector<std::string>& args) {
   po::options_description desc(
-      "swarmdial merge: add up the summaries of one `dial --partition K/N` run, exactly (totals, "
-      "and percentiles from the merged histograms)");
+      "swarmdial merge: add up the summaries of one `dial` or `tracker-load` run split with "
+      "--partition K/N, exactly (totals, and percentiles from the merged histograms)");
   desc.add_options()("summary", po::value<std::vector<std::string>>(),
                      "summary JSON files (positional)")("output,o", po::value<std::string>(),
                                                         "the merged summary")(

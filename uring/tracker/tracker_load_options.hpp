@@ -17,6 +17,7 @@ struct TrackerLoadOptions {
   uint32_t connections = 16;  // UDP sockets (each with its connection id) / HTTP connections
   int64_t timeout_ms = 5000;  // a request unanswered this long is a timeout
   int32_t numwant = 50;
+  uint32_t part = 0, parts = 1;  // --partition K/N: peers p with p % N == K
 };
 
 }  // namespace swarmdial

@@ -6,6 +6,7 @@
 
 #include "cli_parse.hpp"
 #include "dial_flags.hpp"
+#include "partition_flags.hpp"
 #include "tracker_load_config.hpp"
 
 namespace swarmdial {
@@ -25,6 +26,7 @@ double real_in(const po::variables_map& vm, const char* flag, double lo, double 
 po::options_description ceiling_options() {
   po::options_description targets("Targets (connections/s)");
   add_target_options(targets);
+  add_partition_options(targets);
   po::options_description engine("Engine");
   add_engine_options(engine, 1000);
   engine.add_options()("half-open-max", po::value<int64_t>()->default_value(4096),

@@ -8,6 +8,7 @@
 #include "cli_parse.hpp"
 #include "dial_flags.hpp"
 #include "half_open_flags.hpp"
+#include "partition_flags.hpp"
 
 namespace swarmdial {
 
@@ -22,6 +23,7 @@ namespace {
 po::options_description dial_options() {
   po::options_description targets("Targets");
   add_target_options(targets);
+  add_partition_options(targets);
   targets.add_options()("max-targets", po::value<int64_t>(), "stop after this many targets");
   po::options_description engine("Engine");
   add_engine_options(engine, 3000);

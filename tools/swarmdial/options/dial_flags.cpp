@@ -15,7 +15,6 @@ void add_target_options(po::options_description& group) {
       "range", po::value<std::string>(), "CIDR:PORTS, e.g. 127.0.1.0/24:6881-6889")(
       "exclude", po::value<std::string>(), "file of CIDRs never to dial")(
       "seed", po::value<uint64_t>(), "seed of the pseudorandom target order");
-  add_partition_options(group);
 }
 
 void read_target_flags(const po::variables_map& vm, DialConfig& cfg) {

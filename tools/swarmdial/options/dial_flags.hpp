@@ -2,6 +2,7 @@
 // The flags that say what is dialled and with what engine, shared by `dial`
 // and `ceiling`: the targets (--targets | --range, --exclude, --seed) and
 // the engine (--backend, --shards, --timeout, and the address flags).
+// read_target_flags also reads --partition, which the caller registers.
 #include <boost/program_options.hpp>
 
 #include "dial_config.hpp"

@@ -2,6 +2,7 @@
 
 #include "cli_parse.hpp"
 #include "dial_config.hpp"
+#include "partition_flags.hpp"
 
 namespace swarmdial {
 
@@ -35,12 +36,20 @@ void read_tracker_swarm_flags(const po::variables_map& vm, TrackerLoadOptions& l
   load.peers = flag_in_range(vm, "peers", 1, 64'000);
   load.connections = flag_in_range(vm, "connections", 1, 4096);
   load.numwant = static_cast<int32_t>(flag_in_range(vm, "numwant", 0, 1000));
+  // The synthetic swarm is the same on every node: no seed needed to split it.
+  Partition p = read_partition_flags(vm, true);
+  if (p.count > load.peers)
+    throw UsageError("--partition: " + std::to_string(p.count) + " partitions of " +
+                     std::to_string(load.peers) + " peers leave some with none");
+  load.part = p.index;
+  load.parts = p.count;
 }
 
 std::optional<TrackerLoadConfig> parse_tracker_load_args(const std::vector<std::string>& args,
                                                          std::string& help_out) {
   po::options_description load("Load");
   add_tracker_swarm_options(load);
+  add_partition_options(load);
   load.add_options()("rate", po::value<double>(),
                      "announces per second, on a fixed timetable (open loop)")(
       "duration", po::value<double>(), "seconds of load")(

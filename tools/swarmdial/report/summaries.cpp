@@ -184,6 +184,10 @@ nlohmann::json tracker_load_summary(const TrackerLoadReport& r) {
   }
   nlohmann::json trackers = nlohmann::json::array();
   for (const auto& t : load.trackers) trackers.push_back(t.text);
+  auto latency = c.latency.snapshot(), lag = c.send_lag.snapshot();
+  nlohmann::json latency_j = latency_json(latency), lag_j = latency_json(lag);
+  latency_j["histogram"] = histogram_json(latency);
+  lag_j["histogram"] = histogram_json(lag);
   return {
       {"command", "tracker-load"},
       {"trackers", trackers},
@@ -198,8 +202,8 @@ nlohmann::json tracker_load_summary(const TrackerLoadReport& r) {
       {"achieved_rate", static_cast<double>(ok) / d},
       {"sent_rate", static_cast<double>(sent) / d},
       {"achieved_vs_target", static_cast<double>(ok) / d / load.rate},
-      {"latency_us", latency_json(c.latency.snapshot())},
-      {"send_lag_us", latency_json(c.send_lag.snapshot())},
+      {"latency_us", latency_j},
+      {"send_lag_us", lag_j},
       {"stray_replies", c.stray_replies.get()},
       {"udp", {{"announces", c.udp_sent.get()}, {"connects", c.udp_connects.get()}}},
       {"http", {{"announces", c.http_sent.get()}, {"connections", c.http_connects.get()}}},
@@ -207,6 +211,12 @@ nlohmann::json tracker_load_summary(const TrackerLoadReport& r) {
       {"cpu",
        {{"generator_s", r.result.cpu_s},
         {"us_per_announce", sent ? r.result.cpu_s * 1e6 / static_cast<double>(sent) : 0.0}}},
+      // What `merge` checks before it adds generators up.
+      {"run",
+       {{"trackers", trackers},
+        {"torrents", load.torrents},
+        {"peers_per_torrent", load.peers},
+        {"partition", {{"index", load.part}, {"count", load.parts}}}}},
   };
 }
 
