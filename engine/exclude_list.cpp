@@ -13,7 +13,8 @@ unsigned __int128 as_u128(const IpAddress& ip) {
   return v;
 }
 
-void merge(std::vector<auto>& intervals) {
+template <typename Interval>
+void merge(std::vector<Interval>& intervals) {
   std::sort(intervals.begin(), intervals.end(),
             [](const auto& a, const auto& b) { return a.lo < b.lo; });
   size_t out = 0;

@@ -3,16 +3,20 @@
 # missing, build with -Werror, run every meson test, then the same suite
 # again under ASan+UBSan. Ends with one plain line taken from meson's log:
 #   tests: N passed, N failed, N skipped
-# Options: --no-sanitize (skip the ASan+UBSan pass), --only-sanitize.
+# Then every libFuzzer target (tools/fuzz.sh, clang) runs 20 s from its seed
+# corpus as a regression.
+# Options: --no-sanitize (skip the ASan+UBSan pass), --only-sanitize, --no-fuzz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 run_plain=1
 run_sanitized=1
+run_fuzz=1
 for arg in "$@"; do
   case "$arg" in
     --no-sanitize) run_sanitized=0 ;;
     --only-sanitize) run_plain=0 ;;
+    --no-fuzz) run_fuzz=0 ;;
     *) echo "run-tests.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -45,6 +49,11 @@ if ((run_sanitized)); then
   # A leak inside DPDK's af_xdp PMD, not ours: see the file.
   export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
   build_and_test build-asan -Dsanitize_address_undefined=true -Dbench=false -Ddpdk=enabled
+fi
+
+if ((run_fuzz)); then
+  bash tools/fuzz.sh --regress 20 || status=1
+  logs+=(build-fuzz/fuzz-testlog.json)
 fi
 
 python3 - "${logs[@]}" <<'PY'
