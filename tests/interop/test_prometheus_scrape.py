@@ -117,6 +117,12 @@ try:
     established_rate = one(prom_port, f"swarmdial:established:rate1m{{{dial_i}}}")
     check.that(established_rate is not None, "the recording rules evaluate on live data")
 
+    # Each command's page passes Prometheus's own linter.
+    for port in (seed_metrics, dial_metrics):
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+        lint = subprocess.run(["promtool", "check", "metrics"], input=page, capture_output=True)
+        check.that(lint.returncode == 0, f"promtool check metrics :{port}: {lint.stdout} {lint.stderr}")
+
     seed.send_signal(signal.SIGTERM)
     dial.send_signal(signal.SIGTERM)
     check.that(seed.wait(timeout=30) == 0 and dial.wait(timeout=30) == 0, "seed and dial exit 0")

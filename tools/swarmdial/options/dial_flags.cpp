@@ -48,15 +48,7 @@ void add_engine_options(po::options_description& group, int64_t default_timeout_
 }
 
 void read_engine_flags(const po::variables_map& vm, DialConfig& cfg) {
-  auto backend = vm["backend"].as<std::string>();
-  if (backend == "uring")
-    cfg.backend = Backend::kUring;
-  else if (backend == "epoll")
-    cfg.backend = Backend::kEpoll;
-  else if (backend == "dpdk")
-    cfg.backend = Backend::kDpdk;
-  else
-    throw UsageError("--backend: '" + backend + "' is not one of uring, epoll, dpdk");
+  cfg.backend = read_backend_flag(vm);
   int64_t shards = vm.count("shards") ? vm["shards"].as<int64_t>()
                                       : std::max<int64_t>(1, std::thread::hardware_concurrency());
   if (shards < 1 || shards > 256) throw UsageError("--shards: must be between 1 and 256");

@@ -52,4 +52,12 @@ EngineAddressFlags read_engine_address_flags(const po::variables_map& vm, Backen
   return f;
 }
 
+Backend read_backend_flag(const po::variables_map& vm) {
+  auto backend = vm["backend"].as<std::string>();
+  if (backend == "uring") return Backend::kUring;
+  if (backend == "epoll") return Backend::kEpoll;
+  if (backend == "dpdk") return Backend::kDpdk;
+  throw UsageError("--backend: '" + backend + "' is not one of uring, epoll, dpdk");
+}
+
 }  // namespace swarmdial

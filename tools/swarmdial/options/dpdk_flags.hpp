@@ -19,6 +19,9 @@ struct EngineAddressFlags {
 
 void add_engine_address_options(boost::program_options::options_description& group);
 
+// --backend uring | epoll | dpdk; throws UsageError naming the flag.
+Backend read_backend_flag(const boost::program_options::variables_map& vm);
+
 // Throws UsageError naming the flag: a bad value, a dpdk-only flag without
 // --backend dpdk, or dpdk without its EAL arguments or its own addresses.
 EngineAddressFlags read_engine_address_flags(const boost::program_options::variables_map& vm,

@@ -125,15 +125,7 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
   if (vm.count("peers-file")) c.peers_file = vm["peers-file"].as<std::string>();
   if (!c.listen && c.peers.empty() && c.peers_file.empty() && c.trackers.empty())
     throw UsageError("nothing to do: give --listen, --peers, --peers-file or --tracker");
-  auto backend = vm["backend"].as<std::string>();
-  if (backend == "uring")
-    c.backend = Backend::kUring;
-  else if (backend == "epoll")
-    c.backend = Backend::kEpoll;
-  else if (backend == "dpdk")
-    c.backend = Backend::kDpdk;
-  else
-    fail("backend", "'" + backend + "' is not one of uring, epoll, dpdk");
+  c.backend = read_backend_flag(vm);
   c.addresses = read_engine_address_flags(vm, c.backend);
   auto range = [&](const char* flag, int64_t lo, int64_t hi) {
     int64_t v = vm[flag].as<int64_t>();
