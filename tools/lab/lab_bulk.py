@@ -28,6 +28,7 @@ if sys.argv[1] == "sink":
         threading.Thread(target=drain, args=(c,), daemon=True).start()
 else:
     s = socket.create_connection((sys.argv[2], int(sys.argv[3])), timeout=10)
+    s.settimeout(None)  # a full queue may stall it for long; it must not give up
     print("ready", flush=True)
     chunk = b"\0" * (1 << 16)
     while True:
