@@ -83,7 +83,6 @@ class LeechSession {
   wire::Framer framer_;
   bool peer_fast_ = false;
   bool choked_ = true;
-  bool peer_has_all_ = false;
   std::vector<uint8_t> peer_has_;     // one byte per piece, filled from bitfield/have
   std::vector<uint8_t> piece_state_;  // one byte per piece: kTodo, kInSlot, kDone
   std::vector<Slot> slots_;

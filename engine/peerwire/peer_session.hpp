@@ -119,7 +119,6 @@ class PeerSession {
   bool peer_lost_interest_ = false;
   bool peer_fast_ = false;
   bool peer_ext_ = false;
-  bool peer_seed_ = false;
   uint32_t peer_have_count_ = 0;
   std::vector<uint8_t> peer_have_;  // lazily sized to the bitfield
   Disconnect reason_ = Disconnect::kNone;

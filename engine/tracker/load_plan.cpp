@@ -14,7 +14,6 @@ InfoHash load_info_hash(uint32_t torrent) {
 LoadPlan::LoadPlan(uint32_t torrents, uint32_t peers, int32_t numwant, uint32_t part,
                    uint32_t parts)
     : torrents_(torrents),
-      peers_(peers),
       part_(part),
       parts_(parts == 0 ? 1 : parts),
       part_peers_(peers > part ? (peers - part + parts_ - 1) / parts_ : 0),

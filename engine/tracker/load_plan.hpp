@@ -27,7 +27,7 @@ class LoadPlan {
   uint64_t swarm_size() const { return uint64_t{torrents_} * part_peers_; }
 
  private:
-  uint32_t torrents_, peers_, part_, parts_, part_peers_;
+  uint32_t torrents_, part_, parts_, part_peers_;
   int32_t numwant_;
   std::vector<InfoHash> hashes_;
 };
