@@ -73,7 +73,8 @@ void AdaptiveBudget::set_budget(double b, BudgetReason why) {
   reason_ = why;
 }
 
-bool AdaptiveBudget::delayed() {
+bool AdaptiveBudget::delayed(int64_t now_ns) const {
+  if (now_ns < delay_ignored_until_ns_) return false;
   return rtt_median_ns_ > 0 && rtt_min_ns_ > 0 &&
          static_cast<double>(rtt_median_ns_) > p_.delay_factor * static_cast<double>(rtt_min_ns_) &&
          rtt_median_ns_ - rtt_min_ns_ > p_.delay_floor_ns;
@@ -102,7 +103,7 @@ void AdaptiveBudget::judge(const SendWindow& w, int64_t sent_end_ns, int64_t now
     double noise = z * std::sqrt(fr * (1 - fr) * (1.0 / acc_total_ + 1.0 / ref_total_));
     loss = fa < fr * (1 - p_.loss_tolerance) - noise;
   }
-  bool delay = delayed();
+  bool delay = delayed(now_ns);
   if (phase_ == Phase::kSlowStart && !loss) {  // slow start's clean windows are the first reference
     ref_total_ += w.total;
     ref_answered_ += w.answered;
@@ -162,6 +163,23 @@ double AdaptiveBudget::probe_gain() const {
   return std::min(2.0, std::pow(kProbeGain, 1 + clean_probes_ / 2));
 }
 
+void AdaptiveBudget::check_delay_was_ours(int64_t now_ns) {
+  if (delay_check_ns_ == 0 || now_ns < delay_check_ns_) return;
+  delay_check_ns_ = 0;
+  if (static_cast<double>(rtt_median_ns_) < 0.8 * static_cast<double>(delay_rtt_before_ns_)) return;
+  // The queue stayed as long with less of ours in it: it is not ours.
+  delay_ignored_until_ns_ = now_ns + kDelayIgnoreTimeouts * p_.timeout_ns;
+  last_change_ns_ = now_ns;
+  if (slow_start_before_delay_) {
+    phase_ = Phase::kSlowStart;
+    ceiling_ = 0;
+    set_budget(budget_before_delay_, BudgetReason::kSlowStart);
+    return;
+  }
+  ceiling_ = std::max(ceiling_, ceiling_before_delay_);
+  cruise(now_ns, BudgetReason::kGrow);
+}
+
 void AdaptiveBudget::congested(const SendWindow& w, bool loss, int64_t now_ns) {
   clean_probes_ = 0;
   if (loss && budget_ <= p_.min && w.budget <= p_.min) {
@@ -173,6 +191,13 @@ void AdaptiveBudget::congested(const SendWindow& w, bool loss, int64_t now_ns) {
   }
   ++decreases_;
   BudgetReason why = loss ? BudgetReason::kLoss : BudgetReason::kDelay;
+  if (!loss && delay_check_ns_ == 0) {
+    delay_check_ns_ = now_ns + kDelayCheckTimeouts * p_.timeout_ns;
+    delay_rtt_before_ns_ = rtt_median_ns_;
+    ceiling_before_delay_ = ceiling_;
+    budget_before_delay_ = budget_f_;
+    slow_start_before_delay_ = phase_ == Phase::kSlowStart;
+  }
   switch (phase_) {
     case Phase::kSlowStart:
       // The path gave out somewhere between half this budget and all of it.
@@ -209,6 +234,7 @@ bool AdaptiveBudget::tick(int64_t now_ns) {
     rtt_n_ = 0;
     rtt_window_end_ = now_ns + p_.window_ns;
   }
+  check_delay_was_ours(now_ns);
   // A send window is final a timeout after it ends (plus a window for the
   // completions to be reaped).
   for (;;) {

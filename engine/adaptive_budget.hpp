@@ -25,9 +25,12 @@
 // lowers it 5%, a fall while cruising sets it to 70% of the cruise budget
 // (85% on delay). Windows sent before a change are not held against it. A
 // NAT table, whose entries outlive our timeout many times, fills only while
-// a probe lasts, hence the long probes. The rate follows the budget through Little's law: rate =
-// budget / (mean time an attempt holds its slot), capped by --rate, so freed slots are not refilled
-// in a burst.
+// a probe lasts, hence the long probes. A back-off on delay is checked six
+// timeouts later: if the RTT median did not fall by a fifth, the queue is not
+// ours (a bulk flow fills it whatever we send), the budget and ceiling come
+// back and delay is ignored for 120 timeouts. The rate follows the budget through Little's law:
+// rate = budget / (mean time an attempt holds its slot), capped by --rate, so freed slots are not
+// refilled in a burst.
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -108,7 +111,8 @@ class AdaptiveBudget {
   void cruise(int64_t now_ns, BudgetReason why);
   double probe_gain() const;
   void set_budget(double b, BudgetReason why);
-  bool delayed();
+  bool delayed(int64_t now_ns) const;
+  void check_delay_was_ours(int64_t now_ns);
 
   AdaptivePolicy p_;
   int64_t start_ns_;
@@ -138,6 +142,17 @@ class AdaptiveBudget {
   uint64_t acc_total_ = 0, acc_answered_ = 0;
   uint64_t ref_total_ = 0, ref_answered_ = 0;  // the last stretch known to be clean
   uint32_t clean_probes_ = 0;                  // in a row
+  // A back-off on delay is checked: when the RTT did not fall with it, the
+  // queue is someone else's (a bulk flow on the same link), backing off
+  // cannot shorten it, and the delay signal is ignored for a while.
+  int64_t delay_check_ns_ = 0;  // when to check the last delay back-off; 0 = none pending
+  int64_t delay_rtt_before_ns_ = 0;
+  double ceiling_before_delay_ = 0;
+  double budget_before_delay_ = 0;
+  bool slow_start_before_delay_ = false;
+  int64_t delay_ignored_until_ns_ = 0;
+  static constexpr int64_t kDelayCheckTimeouts = 6;
+  static constexpr int64_t kDelayIgnoreTimeouts = 120;
 };
 
 }  // namespace swarmdial
