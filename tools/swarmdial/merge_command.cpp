@@ -6,7 +6,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "engine/usage_error.hpp"
 #include "report/summaries.hpp"
@@ -29,10 +28,14 @@ struct Part {
 Part load_part(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw UsageError(path + ": cannot open");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (buf.str().size() > kMaxSummaryBytes) throw UsageError(path + ": larger than 64 MiB");
-  Part p{path, nlohmann::json::parse(buf.str(), nullptr, false)};
+  // Never more than the limit in memory, even from a pipe or a huge file.
+  std::string buf;
+  char chunk[1 << 16];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    buf.append(chunk, static_cast<size_t>(in.gcount()));
+    if (buf.size() > kMaxSummaryBytes) throw UsageError(path + ": larger than 64 MiB");
+  }
+  Part p{path, nlohmann::json::parse(buf, nullptr, false)};
   if (p.s.is_discarded() || !p.s.is_object())
     throw UsageError(path + ": not a complete JSON summary (truncated?)");
   std::string command = p.s.value("command", "?");
