@@ -126,4 +126,25 @@ put("frame", "arp_reply", bytes.fromhex("020000000001" "020000000002") + b"\x08\
 # target lines
 put("target_lines", "v4_v6", b"127.0.0.1:6881\n# a comment\n\n[::1]:51413\n198.18.3.7:80\n")
 put("target_lines", "range", b"127.0.1.0/24:6881-6889,80")
+
+# INI --config files: byte 0 is the command (dial, seed, tracker-load,
+# ceiling, swarm) and, with 0x80, a valid command line beside the file.
+put("config", "dial", b"\x80" + b"# a dial config\nhalf-open = 512\nrate = 20000\ntimeout = 1000\n"
+    b"shards = 2\nformat = jsonl\nsummary = s.json\n")
+put("config", "dial_range", b"\x00" + b"range = 198.18.0.0/24:6881-6889\nhalf-open = auto\n"
+    b"half-open-min = 8\nseed = 7\npartition = 0/2\n")
+put("config", "seed", b"\x81" + b"upload-limit = 1000000\nmax-peers = 40\nworkers = 2\n"
+    b"inbound-rate = 5\nduration = 60\n")
+put("config", "tracker_load", b"\x82" + b"rate = 20000\nduration = 30\npeers = 100\ntorrents = 10\n")
+put("config", "ceiling", b"\x83" + b"start-rate = 100\nstep-duration = 2\nhalf-open-max = 4096\n")
+put("config", "swarm", b"\x84" + b"listen = 127.0.0.1\npeers = 10\n")
+
+# The handshake engine's scripts (see fuzz_handshake_engine.cpp): mode byte,
+# then ops: 0 start(slot, peer, port), 1 ARP(who), 2 SYN-ACK(slot, flags,
+# how, seq), 4 ICMP(slot, code, how), 6 time(x20 ms), 7 tx starve.
+put("handshake_engine", "established", bytes([0, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 6, 5]))
+put("handshake_engine", "refused_and_timeout",
+    bytes([1, 0, 0, 1, 0, 0, 1, 1, 1, 1, 3, 0, 0x14, 0, 0, 0, 0, 0, 6, 255, 6, 255]))
+put("handshake_engine", "icmp_and_bad_ack",
+    bytes([2, 0, 2, 2, 1, 1, 9, 4, 2, 3, 0, 2, 0, 0x12, 1, 0, 0, 0, 9, 0, 0, 0, 0, 7, 1, 6, 60]))
 print(f"corpora written under {OUT}")

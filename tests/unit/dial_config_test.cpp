@@ -131,6 +131,31 @@ TEST(DialConfig, ConfigFileKeysAndCommandLinePrecedence) {
   }
   expect_usage_error({"--config", path}, "nonsense-key");
   expect_usage_error({"--config", "/nonexistent/dial.ini"}, "--config");
+  {
+    std::ofstream f(path);
+    f << std::string(2 << 20, '#');
+  }
+  expect_usage_error({"--config", path}, "1 MiB");
+}
+
+// Boost.Program_options loops forever formatting an error about input that
+// holds one of its own placeholders (found by fuzz_config); such input must
+// be refused with a one-line error instead of hanging the command.
+TEST(DialConfig, BoostPlaceholdersInInputAreRefusedNotHung) {
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--rate", "%value%"}, "%value%");
+  expect_usage_error({"--range", "127.0.0.1/32:80", "--x%canonical_option%"}, "argument 3");
+  std::string path = testing::TempDir() + "/placeholder.ini";
+  {
+    std::ofstream f(path);
+    f << "range = 127.0.0.1/32:80\nhal%original_token%f-open = 8\n";
+  }
+  expect_usage_error({"--config", path}, "line 2");
+  // A lone percent sign is an ordinary character.
+  {
+    std::ofstream f(path);
+    f << "range = 127.0.0.1/32:80\nrate = 100%\n";
+  }
+  expect_usage_error({"--config", path}, "rate");
 }
 
 TEST(DialConfig, HelpIsNotAnError) {
