@@ -177,7 +177,8 @@ int64_t watch(const DialConfig& cfg, const ShardGroup& shards, const Consumer& c
 }
 
 int report(const DialInput& in, const ShardGroup& shards, const Consumer& consumer,
-           const SignalWatcher& signals, double duration_s, uint64_t seed) {
+           const SignalWatcher& signals, const ResultWriter& writer, double duration_s,
+           uint64_t seed) {
   const DialConfig& cfg = in.cfg;
   SummaryContext ctx;
   ctx.backend = backend_name(cfg.backend);
@@ -196,6 +197,10 @@ int report(const DialInput& in, const ShardGroup& shards, const Consumer& consum
   ctx.target_count = in.targets.size();
   ctx.partition = cfg.partition;
   ctx.hold_overflow = consumer.stats.hold_overflow.get();
+  ctx.with_rows = true;
+  ctx.rows_written = writer.rows_written();
+  ctx.rows_lost = writer.rows_lost();
+  ctx.output_error = writer.error();
   if (cfg.summary_file.empty()) return 0;
   std::string err = write_summary_file(cfg.summary_file, build_summary(shards.snapshot(), ctx));
   if (err.empty()) return 0;
@@ -237,8 +242,9 @@ int run_dial_command(const std::vector<std::string>& args) {
   }
   auto inputs = shards.row_queues();
   inputs.push_back(&consumer.rows);
-  ResultWriter writer(
-      in.out, RowFormatter(cfg.format == RowFormat::kJsonl, cfg.bt_infohash.has_value()), inputs);
+  ResultWriter writer(in.out,
+                      RowFormatter(cfg.format == RowFormat::kJsonl, cfg.bt_infohash.has_value()),
+                      inputs, "--output " + cfg.output);
   std::atomic<bool> writer_stop{false};
   std::thread writer_thread([&] { writer.run(writer_stop); });
   shards.start();
@@ -249,16 +255,18 @@ int run_dial_command(const std::vector<std::string>& args) {
   std::string shard_error = shards.finish();  // only now may dpdk shards stop forwarding
   writer_stop.store(true, std::memory_order_release);
   writer_thread.join();
-  if (in.out != stdout) std::fclose(in.out);
+  writer.close();
   std::fflush(stdout);
-  if (int rc = report(in, shards, consumer, signals, (dial_end - start) / 1e9, plan.seed); rc)
+  if (int rc = report(in, shards, consumer, signals, writer, (dial_end - start) / 1e9, plan.seed);
+      rc)
     return rc;
   if (!shard_error.empty()) {
     std::cerr << "swarmdial dial: " << shard_error << "\n";
     return 1;
   }
   if (writer.write_failed()) {
-    std::cerr << "swarmdial dial: --output " << cfg.output << ": write failed\n";
+    std::cerr << "swarmdial dial: --output " << cfg.output << ": " << writer.rows_lost()
+              << " rows lost (" << writer.error() << ")\n";
     return 1;
   }
   return 0;

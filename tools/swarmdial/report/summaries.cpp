@@ -50,6 +50,10 @@ nlohmann::json build_summary(const RunView& v, const SummaryContext& ctx) {
         {"histogram", histogram_json(v.latency)}}},
       {"shards", shards},
   };
+  if (ctx.with_rows) {
+    s["rows"] = {{"written", ctx.rows_written}, {"lost", ctx.rows_lost}};
+    if (!ctx.output_error.empty()) s["rows"]["error"] = ctx.output_error;
+  }
   if (ctx.with_run)
     s["run"] = {{"seed", ctx.seed},
                 {"targets", ctx.targets},

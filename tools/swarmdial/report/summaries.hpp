@@ -35,6 +35,11 @@ struct SummaryContext {
   std::string targets;  // --range text, or the --targets file and its size
   uint64_t target_count = 0;
   Partition partition;
+  // The --output file: rows that reached it, rows lost to a write error.
+  bool with_rows = false;
+  uint64_t rows_written = 0;
+  uint64_t rows_lost = 0;
+  std::string output_error;
 };
 
 // dial, and the dialing part of seed and demo.
