@@ -71,6 +71,8 @@ std::string render_prometheus(const RunView& v, const PeerGauges& peers, const S
                    seed->inbound_rejected_full);
     fmt::format_to(out, "swarmdial_inbound_total{{result=\"rejected_rate\"}} {}\n",
                    seed->inbound_rejected_rate);
+    fmt::format_to(out, "swarmdial_inbound_total{{result=\"accept_failed_fds\"}} {}\n",
+                   seed->inbound_accept_failed_fds);
     family("swarmdial_upload_bytes_total", "counter", "Piece bytes sent to peers.");
     fmt::format_to(out, "swarmdial_upload_bytes_total {}\n", seed->upload_bytes);
     family("swarmdial_pieces_served_total", "counter", "Pieces whose last block was sent.");

@@ -16,6 +16,7 @@ struct PeerGauges {
 // Seeding counters; absent for `dial`.
 struct SeedCounters {
   uint64_t inbound_accepted = 0, inbound_rejected_full = 0, inbound_rejected_rate = 0;
+  uint64_t inbound_accept_failed_fds = 0;  // accept() hit EMFILE/ENFILE
   uint64_t upload_bytes = 0, pieces_served = 0;
   std::vector<std::pair<std::string, uint64_t>> disconnects;  // reason -> count
   std::vector<std::pair<std::string, uint64_t>> redials;      // cause -> re-dials scheduled

@@ -74,7 +74,9 @@ size_t PeerSession::max_message() const {
 }
 
 bool PeerSession::have_piece(uint32_t piece) const {
-  return piece < cfg_.num_pieces && cfg_.have && ((*cfg_.have)[piece / 8] & (0x80 >> (piece % 8)));
+  return piece < cfg_.num_pieces && cfg_.have &&
+         ((*cfg_.have)[piece / 8] & (0x80 >> (piece % 8))) &&
+         !(cfg_.withheld && cfg_.withheld[piece].load(std::memory_order_relaxed));
 }
 
 uint32_t PeerSession::piece_size(uint32_t piece) const {
@@ -124,8 +126,20 @@ void PeerSession::send_greeting(std::string& out) {
     out.push_back(0);  // extended handshake id
     out += ext;
   }
-  bool all = cfg_.have_count == cfg_.num_pieces;
-  if (peer_fast_ && all) {
+  uint32_t withheld = 0;
+  if (cfg_.withheld)
+    for (uint32_t p = 0; p < cfg_.num_pieces; ++p)
+      withheld += cfg_.withheld[p].load(std::memory_order_relaxed) != 0;
+  bool all = cfg_.have_count == cfg_.num_pieces && withheld == 0;
+  if (withheld && cfg_.have) {
+    // Rare (a file changed under us): the bitfield leaves withheld pieces out.
+    std::string bits(cfg_.have->begin(), cfg_.have->end());
+    for (uint32_t p = 0; p < cfg_.num_pieces; ++p)
+      if (cfg_.withheld[p].load(std::memory_order_relaxed))
+        bits[p / 8] = static_cast<char>(bits[p / 8] & ~(0x80 >> (p % 8)));
+    message(out, kBitfield, static_cast<uint32_t>(bits.size()));
+    out += bits;
+  } else if (peer_fast_ && all) {
     message(out, kHaveAll, 0);
   } else if (peer_fast_ && cfg_.have_count == 0) {
     message(out, kHaveNone, 0);
@@ -258,7 +272,24 @@ bool PeerSession::handle_extended(std::span<const uint8_t> p) {
   if (auto v = doc->root().find_string("v"); v && !v->empty()) {
     client_.assign(v->substr(0, 40));
   }
+  if (BNode m = doc->root().dict_find("m"); m && m.is_dict()) {
+    auto id = m.find_int("lt_donthave");
+    peer_donthave_id_ = id && *id > 0 && *id < 256 ? static_cast<uint8_t>(*id) : 0;
+  }
   return true;
+}
+
+void PeerSession::on_piece_withheld(uint32_t piece, std::string& out) {
+  if (reason_ != Disconnect::kNone || !handshake_done_ || !peer_donthave_id_) return;
+  message(out, kExtended, 5);
+  out.push_back(static_cast<char>(peer_donthave_id_));
+  put32(out, piece);
+}
+
+void PeerSession::on_piece_restored(uint32_t piece, std::string& out) {
+  if (reason_ != Disconnect::kNone || !handshake_done_) return;
+  message(out, kHave, 4);
+  put32(out, piece);
 }
 
 void PeerSession::send_reject(const BlockRequest& r, std::string& out) {

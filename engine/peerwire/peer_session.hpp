@@ -4,6 +4,7 @@
 // handshake. It enforces the protocol's limits and ends a misbehaving peer
 // with a recorded reason. Piece data is not copied through here: the I/O
 // layer pops validated block requests and sends header + file bytes itself.
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -52,6 +53,9 @@ struct SessionConfig {
   uint64_t total_length = 0;
   const std::vector<uint8_t>* have = nullptr;  // packed bitfield, MSB first
   uint32_t have_count = 0;
+  // Per piece, nonzero while the piece is withheld (its file changed on
+  // disk and it has not verified again); may be null.
+  const std::atomic<uint8_t>* withheld = nullptr;
   uint32_t reqq = 500;  // most outstanding requests we accept (advertised in BEP 10)
   int64_t handshake_timeout_ns = 10'000'000'000;
   int64_t idle_timeout_ns = 120'000'000'000;
@@ -79,6 +83,17 @@ class PeerSession {
   void on_sent(uint64_t payload_bytes, int64_t now_ns);
 
   static void piece_header(const BlockRequest& r, uint8_t out[13]);
+  // The I/O layer cannot serve a popped request (its piece changed on disk
+  // and is withheld): a fast-extension peer gets a reject (BEP 6) so it
+  // asks elsewhere; for any other peer nothing can be said.
+  void refuse(const BlockRequest& r, std::string& out) {
+    if (peer_fast_) send_reject(r, out);
+  }
+  // A piece we advertised is withheld: a peer that speaks BEP 54 is told
+  // (lt_donthave), so it stops asking; others get their requests refused.
+  void on_piece_withheld(uint32_t piece, std::string& out);
+  // A withheld piece verified again: HAVE, so peers ask for it again.
+  void on_piece_restored(uint32_t piece, std::string& out);
 
   bool handshake_done() const { return handshake_done_; }
   bool peer_interested() const { return peer_interested_; }
@@ -119,6 +134,7 @@ class PeerSession {
   bool peer_lost_interest_ = false;
   bool peer_fast_ = false;
   bool peer_ext_ = false;
+  uint8_t peer_donthave_id_ = 0;  // the peer's lt_donthave message id (BEP 54), 0: none
   uint32_t peer_have_count_ = 0;
   std::vector<uint8_t> peer_have_;  // lazily sized to the bitfield
   Disconnect reason_ = Disconnect::kNone;

@@ -92,9 +92,10 @@ class OpenTracker:
 class NodeTracker:
     """npm bittorrent-tracker, HTTP and UDP on one port; ends when its stdin closes."""
 
-    def __init__(self):
-        self.port = free_port_both()
-        self.proc = subprocess.Popen(["node", NODE_SERVER, str(self.port)], stdin=subprocess.PIPE,
+    def __init__(self, port=None, interval_ms=None):
+        self.port = port or free_port_both()
+        cmd = ["node", NODE_SERVER, str(self.port)] + ([str(interval_ms)] if interval_ms else [])
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
         if not line.startswith("ready"):

@@ -29,6 +29,7 @@ SeedCounters seed_counters(const PoolTotals& t, const RedialCounts& r) {
   s.inbound_accepted = t.inbound_accepted;
   s.inbound_rejected_full = t.inbound_rejected_full;
   s.inbound_rejected_rate = t.inbound_rejected_rate;
+  s.inbound_accept_failed_fds = t.inbound_accept_failed_fds;
   s.upload_bytes = t.bytes_up;
   s.pieces_served = t.pieces_served;
   s.disconnects = disconnect_list(t);
@@ -59,6 +60,7 @@ SessionConfig session_config(const Metainfo& meta, const PieceStore& store, cons
   s.total_length = meta.total_length;
   s.have = &store.have_bitfield();
   s.have_count = store.have_count();
+  s.withheld = store.withheld_flags();
   return s;
 }
 
@@ -121,6 +123,27 @@ class RedialLoop {
   RedialCounts copy_;
 };
 
+// Once a second, looks for data files that changed under us (truncated,
+// rewritten, replaced) and says what the store withheld and verified again.
+// Its own thread: rehashing a big file must not stall the status or stops.
+void watch_store(PieceStore& store, const std::atomic<bool>& stop,
+                 std::atomic<uint64_t>& files_changed) {
+  while (!stop.load()) {
+    for (int i = 0; i < 20 && !stop.load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (stop.load()) break;
+    for (const auto& c : store.recheck()) {
+      files_changed.fetch_add(1);
+      std::string size = c.new_size < 0 ? "gone" : std::to_string(c.new_size) + " bytes";
+      std::fprintf(stderr,
+                   "swarmdial seed: %s changed on disk (%lld -> %s): pieces %u-%u rehashed, %u "
+                   "verified again, %u withheld\n",
+                   c.path.c_str(), static_cast<long long>(c.old_size), size.c_str(), c.first_piece,
+                   c.last_piece, c.verified_again, c.still_withheld);
+    }
+  }
+}
+
 // Runs until a stop, the deadline or hooks.done; ticks every 50 ms.
 void serve(const SeedConfig& cfg, const SeedHooks& hooks, RunFlags flags, int64_t start,
            ShardGroup& shards, PeerPool& pool, RedialLoop& redial) {
@@ -151,7 +174,7 @@ void serve(const SeedConfig& cfg, const SeedHooks& hooks, RunFlags flags, int64_
 
 }  // namespace
 
-int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& store,
+int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
                 const PeerId& peer_id, const std::vector<Endpoint>& dial_list, RunFlags flags,
                 const SeedHooks& hooks, SeedResult& result) {
   // The backend comes first: with dpdk the pool's listener binds to the
@@ -208,12 +231,15 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
   }
   shards.start();
   if (hooks.on_started) hooks.on_started(shards.feed());
+  std::atomic<uint64_t> files_changed{0};
+  std::thread watcher([&] { watch_store(store, flags.stop, files_changed); });
   serve(cfg, hooks, flags, start, shards, pool, redial);
 
   // Always called: the announcer pushes into the shards' feed, which goes
   // away with them.
   if (hooks.before_stop) hooks.before_stop(flags.abort.load());
   flags.stop.store(true);
+  watcher.join();
   // The pool closes its peers first: with dpdk their last segments still
   // travel through the shards' loops, which stop forwarding only after.
   pool.stop();
@@ -226,6 +252,8 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& s
   result.view = shards.snapshot();
   result.pool = pool.totals();
   result.redial = redial.counts();
+  result.files_changed = files_changed.load();
+  result.pieces_withheld = store.withheld_count();
   return 0;
 }
 

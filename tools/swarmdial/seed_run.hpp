@@ -49,11 +49,13 @@ struct SeedResult {
   PoolTotals pool;
   RedialCounts redial;
   double duration_s = 0;
+  uint64_t files_changed = 0;    // data files that changed on disk while seeding
+  uint32_t pieces_withheld = 0;  // at the end: changed and not verified again
 };
 
 // Returns 0, or 1 with a one-line reason on stderr (a listener or the
 // metrics endpoint could not be opened).
-int run_seeding(const SeedConfig& cfg, const Metainfo& meta, const PieceStore& store,
+int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
                 const PeerId& peer_id, const std::vector<Endpoint>& dial_list, RunFlags flags,
                 const SeedHooks& hooks, SeedResult& result);
 

@@ -27,6 +27,7 @@ constexpr uint32_t kRecvBufSize = 16 * 1024;
 // few enough that an idle peer's buffer never grows.
 constexpr uint32_t kBlocksPerSend = 4;
 constexpr int64_t kTickNs = 1'000'000'000;
+constexpr int64_t kAcceptRetryNs = 20'000'000;
 constexpr int64_t kChokeIntervalNs = 10'000'000'000;
 
 uint64_t tag(uint32_t conn, uint32_t gen, Op op) {
@@ -83,10 +84,15 @@ class PeerPool::Worker {
     while (!pool_.stop_.load(std::memory_order_relaxed)) {
       for (HandoffQueue* q : inputs_)
         while (auto h = q->try_pop()) add_conn(h->fd, true, h->row.target);
+      if (pool_.store_.event_count() != piece_events_seen_) tell_piece_events();
       flush_sends();
       // Ticks and handoff queues are polled at least every 5 ms.
       wait_and_handle(5'000'000);
       int64_t now = mono_ns();
+      if (accept_rearm_ns_ && now >= accept_rearm_ns_) {
+        accept_rearm_ns_ = 0;
+        arm_accept();
+      }
       if (now >= next_tick) {
         tick(now);
         next_tick = now + kTickNs;
@@ -189,7 +195,17 @@ class PeerPool::Worker {
   }
 
   void on_accept(int res, uint32_t flags) {
-    if (!(flags & IORING_CQE_F_MORE) && !pool_.stop_.load()) arm_accept();
+    if (res == -EMFILE || res == -ENFILE) stats_.inbound_accept_failed_fds.add();
+    if (!(flags & IORING_CQE_F_MORE) && !pool_.stop_.load()) {
+      // An error ends a multishot accept. Out of descriptors, re-arming at
+      // once would spin on the same error while the backlog waits; the
+      // peers being served free descriptors as they leave, so try again a
+      // little later and keep serving them meanwhile.
+      if (res < 0)
+        accept_rearm_ns_ = mono_ns() + kAcceptRetryNs;
+      else
+        arm_accept();
+    }
     if (res < 0) return;
     if (pool_.connected_.load(std::memory_order_relaxed) >= pool_.opts_.max_peers) {
       stats_.inbound_rejected_full.add();
@@ -306,9 +322,19 @@ class PeerPool::Worker {
       if (pool_.upload_pacer_ && !pool_.upload_pacer_->try_take(now)) break;
       auto r = c.session->pop_request();
       if (!r) break;
+      if (pool_.store_.withheld(r->piece)) {
+        withhold(c, *r);
+        continue;
+      }
       uint8_t* at = c.send.grow(13 + r->length);
       PeerSession::piece_header(*r, at);
       if (!pool_.store_.read(r->piece, r->begin, r->length, at + 13)) {
+        c.send.shrink(13 + r->length);
+        // A file shrank under us: the store now withholds the piece.
+        if (pool_.store_.withheld(r->piece)) {
+          withhold(c, *r);
+          continue;
+        }
         begin_close(id, Disconnect::kIoError);
         return;
       }
@@ -319,6 +345,33 @@ class PeerPool::Worker {
     if (c.send.empty()) return;
     c.send_off = 0;
     submit_send(id);
+  }
+
+  // A piece that changed on disk is not served until it verifies again:
+  // a fast-extension peer is told so (BEP 6 reject) and asks someone else;
+  // any other peer's request is dropped, and it times out as for any slow
+  // seeder. Rare, so the reject's allocation does not matter.
+  void withhold(Conn& c, const BlockRequest& r) {
+    stats_.requests_withheld.add();
+    std::string out;
+    c.session->refuse(r, out);
+    c.send.append(out.data(), out.size());
+  }
+
+  // Pieces withheld or restored since we last looked go to every peer.
+  void tell_piece_events() {
+    piece_events_.clear();
+    piece_events_seen_ = pool_.store_.events_since(piece_events_seen_, piece_events_);
+    for (uint32_t id : live_) {
+      Conn& c = *conns_[id];
+      if (c.closing) continue;
+      for (const auto& e : piece_events_) {
+        if (e.restored)
+          c.session->on_piece_restored(e.piece, c.ctrl);
+        else
+          c.session->on_piece_withheld(e.piece, c.ctrl);
+      }
+    }
   }
 
   void flush_sends() {
@@ -424,6 +477,9 @@ class PeerPool::Worker {
   size_t ring_bytes_ = 0;
   std::vector<uint8_t> recv_bufs_;
   int listen_fd_ = -1;
+  int64_t accept_rearm_ns_ = 0;
+  uint64_t piece_events_seen_ = 0;
+  std::vector<PieceStore::PieceEvent> piece_events_;  // a failed multishot accept is re-armed then
   uint16_t bound_port_ = 0;
   std::vector<HandoffQueue*> inputs_;
   std::vector<std::unique_ptr<Conn>> conns_;
@@ -479,6 +535,8 @@ PoolTotals PeerPool::totals() const {
     t.inbound_accepted += s.inbound_accepted.get();
     t.inbound_rejected_full += s.inbound_rejected_full.get();
     t.inbound_rejected_rate += s.inbound_rejected_rate.get();
+    t.inbound_accept_failed_fds += s.inbound_accept_failed_fds.get();
+    t.requests_withheld += s.requests_withheld.get();
     t.peers_served += s.peers_served.get();
     t.bytes_up += s.bytes_up.get();
     t.blocks_served += s.blocks_served.get();

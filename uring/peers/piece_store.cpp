@@ -11,28 +11,65 @@
 
 namespace swarmdial {
 
+PieceStore::FileId PieceStore::identify(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  return {st.st_dev, st.st_ino, static_cast<int64_t>(st.st_size),
+          int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+}
+
 PieceStore::PieceStore(const Metainfo& meta, const std::string& data_path)
-    : meta_(meta), have_((meta.num_pieces + 7) / 8, 0) {
+    : meta_(meta),
+      fds_(new std::atomic<int>[meta.files.size()]),
+      withheld_(new std::atomic<uint8_t>[meta.num_pieces]),
+      have_((meta.num_pieces + 7) / 8, 0) {
+  for (uint32_t p = 0; p < meta.num_pieces; ++p) withheld_[p].store(0);
   struct stat st {};
   bool path_is_file = ::stat(data_path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-  for (const auto& f : meta.files) {
-    if (f.pad) {
-      fds_.push_back(-1);
-      continue;
-    }
-    std::string path = (!meta.multi_file && path_is_file) ? data_path : data_path + "/" + f.path;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) ++missing_files_;
-    fds_.push_back(fd);
+  for (size_t i = 0; i < meta.files.size(); ++i) {
+    const auto& f = meta.files[i];
+    std::string path;
+    if (!f.pad) path = (!meta.multi_file && path_is_file) ? data_path : data_path + "/" + f.path;
+    paths_.push_back(path);
+    // Identity first: a file replaced between the two is caught by the
+    // first recheck, not missed.
+    ids_.push_back(f.pad ? FileId{} : identify(path));
+    int fd = f.pad ? -1 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && !f.pad) ++missing_files_;
+    fds_[i].store(fd);
   }
 }
 
 PieceStore::~PieceStore() {
-  for (int fd : fds_)
-    if (fd >= 0) ::close(fd);
+  for (size_t i = 0; i < meta_.files.size(); ++i)
+    if (int fd = fds_[i].load(); fd >= 0) ::close(fd);
+  for (int fd : retired_fds_) ::close(fd);
+}
+
+void PieceStore::withhold(uint32_t piece) const {
+  if (withheld_[piece].exchange(1, std::memory_order_acq_rel) == 0) {
+    withheld_count_.fetch_add(1, std::memory_order_relaxed);
+    log_event(piece, false);
+  }
+}
+
+void PieceStore::log_event(uint32_t piece, bool restored) const {
+  std::lock_guard lock(events_mu_);
+  events_.push_back({piece, restored});
+  event_count_.store(events_.size(), std::memory_order_release);
+}
+
+uint64_t PieceStore::events_since(uint64_t from, std::vector<PieceEvent>& out) const {
+  std::lock_guard lock(events_mu_);
+  for (uint64_t i = from; i < events_.size(); ++i) out.push_back(events_[i]);
+  return events_.size();
 }
 
 bool PieceStore::read(uint32_t piece, uint32_t begin, uint32_t length, uint8_t* dst) const {
+  return !withheld(piece) && read_raw(piece, begin, length, dst);
+}
+
+bool PieceStore::read_raw(uint32_t piece, uint32_t begin, uint32_t length, uint8_t* dst) const {
   uint64_t offset = uint64_t{piece} * meta_.piece_length + begin;
   // First file whose range ends after offset.
   auto it = std::upper_bound(
@@ -41,14 +78,20 @@ bool PieceStore::read(uint32_t piece, uint32_t begin, uint32_t length, uint8_t* 
   while (length > 0) {
     if (it == meta_.files.end()) return false;
     size_t fi = static_cast<size_t>(it - meta_.files.begin());
+    int fd = fds_[fi].load(std::memory_order_acquire);
     uint64_t in_file = offset - it->offset;
     uint64_t chunk = std::min<uint64_t>(length, it->length - in_file);
     if (chunk > 0 && it->pad) {
       std::memset(dst, 0, chunk);  // BEP 47: padding is zeros by definition
     } else if (chunk > 0) {
-      if (fds_[fi] < 0) return false;
-      ssize_t n = ::pread(fds_[fi], dst, chunk, static_cast<off_t>(in_file));
-      if (n != static_cast<ssize_t>(chunk)) return false;
+      if (fd < 0) return false;
+      ssize_t n = ::pread(fd, dst, chunk, static_cast<off_t>(in_file));
+      if (n != static_cast<ssize_t>(chunk)) {
+        // Only a verified piece can turn short; what never verified is not
+        // served anyway.
+        if (have(piece)) withhold(piece);
+        return false;
+      }
     }
     dst += chunk;
     offset += chunk;
@@ -56,6 +99,60 @@ bool PieceStore::read(uint32_t piece, uint32_t begin, uint32_t length, uint8_t* 
     ++it;
   }
   return true;
+}
+
+bool PieceStore::hash_ok(uint32_t piece, std::vector<uint8_t>& buf) const {
+  uint32_t size = meta_.piece_size(piece);
+  buf.resize(meta_.piece_length);
+  if (!read_raw(piece, 0, size, buf.data())) return false;
+  uint8_t digest[20];
+  unsigned len = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha1(), nullptr);
+  EVP_DigestUpdate(ctx, buf.data(), size);
+  EVP_DigestFinal_ex(ctx, digest, &len);
+  EVP_MD_CTX_free(ctx);
+  return std::memcmp(digest, meta_.piece_hashes[piece].data(), 20) == 0;
+}
+
+std::vector<PieceStore::FileChange> PieceStore::recheck() {
+  std::vector<FileChange> changes;
+  std::vector<uint8_t> buf;
+  for (size_t i = 0; i < meta_.files.size(); ++i) {
+    const TorrentFile& f = meta_.files[i];
+    if (f.pad || f.length == 0) continue;
+    FileId now = identify(paths_[i]);
+    if (now == ids_[i]) continue;
+    FileChange c;
+    c.path = paths_[i];
+    c.old_size = ids_[i].size;
+    c.new_size = now.size;
+    c.first_piece = static_cast<uint32_t>(f.offset / meta_.piece_length);
+    c.last_piece = static_cast<uint32_t>((f.offset + f.length - 1) / meta_.piece_length);
+    // Withhold first, then swap the descriptor: no read can pair the new
+    // file with a piece that has not been hashed from it.
+    for (uint32_t p = c.first_piece; p <= c.last_piece; ++p)
+      if (have(p)) withhold(p);
+    int fd = now.size >= 0 ? ::open(paths_[i].c_str(), O_RDONLY | O_CLOEXEC) : -1;
+    int old = fds_[i].exchange(fd, std::memory_order_acq_rel);
+    if (old >= 0) retired_fds_.push_back(old);
+    ids_[i] = now;
+    for (uint32_t p = c.first_piece; p <= c.last_piece; ++p) {
+      if (!have(p)) continue;
+      // A piece spanning files is restored only if every file under it
+      // reads and hashes right; it stays withheld while it is hashed.
+      if (hash_ok(p, buf)) {
+        withheld_[p].store(0, std::memory_order_release);
+        withheld_count_.fetch_sub(1, std::memory_order_relaxed);
+        log_event(p, true);
+        ++c.verified_again;
+      } else {
+        ++c.still_withheld;
+      }
+    }
+    changes.push_back(std::move(c));
+  }
+  return changes;
 }
 
 std::vector<uint32_t> PieceStore::verify(unsigned threads, const Progress& progress) {

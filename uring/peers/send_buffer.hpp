@@ -35,6 +35,8 @@ class SendBuffer {
   void append(const void* p, size_t n) {
     if (n) std::memcpy(grow(n), p, n);
   }
+  // Takes back the last n bytes grow() handed out (a read that failed).
+  void shrink(size_t n) { size_ -= std::min(n, size_); }
 
  private:
   std::unique_ptr<uint8_t[]> buf_;

@@ -155,8 +155,13 @@ nlohmann::json seed_summary(const SeedReport& r) {
                {"inbound",
                 {{"accepted", t.inbound_accepted},
                  {"rejected_max_peers", t.inbound_rejected_full},
-                 {"rejected_rate", t.inbound_rejected_rate}}},
+                 {"rejected_rate", t.inbound_rejected_rate},
+                 {"accept_failed_fds", t.inbound_accept_failed_fds}}},
                {"disconnects", disc},
+               {"store",
+                {{"files_changed", r.result->files_changed},
+                 {"pieces_withheld", r.result->pieces_withheld},
+                 {"requests_withheld", t.requests_withheld}}},
                {"redial", redial_json(r.result->redial)}};
   if (r.with_trackers) {
     nlohmann::json tr = nlohmann::json::array();
