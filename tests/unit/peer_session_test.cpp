@@ -257,3 +257,38 @@ TEST(PeerSession, LosingInterestIsNotTheSameAsNeverBeingInterested) {
   ASSERT_TRUE(feed(s, msg(3), out));  // done with us
   EXPECT_TRUE(s.peer_lost_interest());
 }
+
+// A piece whose file changed on disk: new peers get a bitfield without it
+// (not HAVE_ALL), its requests are refused, a BEP 54 peer is told with
+// lt_donthave, and HAVE announces it once it verified again.
+TEST(PeerSession, WithheldPiecesAreNotAdvertisedOrServed) {
+  Fixture f;
+  std::vector<std::atomic<uint8_t>> withheld(10);
+  withheld[3] = 1;
+  f.cfg.withheld = withheld.data();
+  PeerSession s(f.cfg, false, 0);
+  std::string out;
+  ASSERT_TRUE(feed(s, f.handshake(), out));
+  EXPECT_EQ(out.find(std::string("\0\0\0\1\x0e", 5)), std::string::npos) << "no HAVE_ALL";
+  std::string bitfield = std::string("\0\0\0\3\5", 5) + std::string("\xef\xc0", 2);
+  EXPECT_NE(out.find(bitfield), std::string::npos) << "bitfield without piece 3";
+  out.clear();
+  // The peer's extension handshake maps lt_donthave to its id 7.
+  feed(s, msg(20, {}, std::string(1, '\0') + "d1:md11:lt_donthavei7eee"), out);
+  s.set_choked(false, out);
+  out.clear();
+  feed(s, msg(2) + msg(6, {3, 0, 16384}), out);
+  EXPECT_FALSE(s.pop_request()) << "a withheld piece is not queued";
+  EXPECT_NE(out.find(std::string("\0\0\0\x0d\x10\0\0\0\3", 9)), std::string::npos) << "REJECT";
+  out.clear();
+  s.on_piece_withheld(5, out);
+  EXPECT_EQ(out, std::string("\0\0\0\6\x14\x07\0\0\0\5", 10)) << "lt_donthave 5";
+  out.clear();
+  withheld[3] = 0;
+  s.on_piece_restored(3, out);
+  EXPECT_EQ(out, std::string("\0\0\0\5\4\0\0\0\3", 9)) << "HAVE 3";
+  feed(s, msg(6, {3, 0, 16384}), out);
+  auto r = s.pop_request();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->piece, 3u);
+}
