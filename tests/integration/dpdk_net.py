@@ -34,8 +34,12 @@ def skip_unless_dpdk(swarmdial):
     """Skips (exit 77) without root or in a build without the dpdk backend."""
     if not is_root():
         skip("needs root for sd_* namespaces and a DPDK port")
-    probe = subprocess.run([swarmdial, "dial", "--range", "198.18.0.1/32:1", "--backend", "dpdk"],
-                           capture_output=True, text=True)
+    # Flags that pass validation, then EAL arguments no EAL accepts: a DPDK
+    # build fails at once in EAL (nothing is sent), one without DPDK says so.
+    probe = subprocess.run([swarmdial, "dial", "--range", "198.18.0.1/32:1", "--backend", "dpdk",
+                            "--dpdk", "--not-an-eal-option", "--source", "198.18.0.100/32",
+                            "--output", "/dev/null", "--quiet"],
+                           capture_output=True, text=True, timeout=30)
     if "no DPDK support" in probe.stderr:
         skip("this build has no DPDK backend")
 
