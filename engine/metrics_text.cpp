@@ -13,7 +13,8 @@ constexpr double kConnectBucketsS[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0
                                        0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
-std::string render_prometheus(const RunView& v, const PeerGauges& peers, const SeedCounters* seed) {
+std::string render_prometheus(const RunView& v, const PeerGauges& peers, const SeedCounters* seed,
+                              const RingCounters* rings) {
   fmt::memory_buffer b;
   auto out = std::back_inserter(b);
   auto family = [&](const char* name, const char* type, const char* help) {
@@ -107,6 +108,12 @@ std::string render_prometheus(const RunView& v, const PeerGauges& peers, const S
                        url, t.failed);
       }
     }
+  }
+  if (rings) {
+    family("swarmdial_uring_overflow_total", "counter",
+           "io_uring completions lost to a full CQ (cq) and submissions dropped (sq).");
+    fmt::format_to(out, "swarmdial_uring_overflow_total{{queue=\"cq\"}} {}\n", rings->cq_overflow);
+    fmt::format_to(out, "swarmdial_uring_overflow_total{{queue=\"sq\"}} {}\n", rings->sq_dropped);
   }
   return fmt::to_string(b);
 }

@@ -28,7 +28,15 @@ struct SeedCounters {
   std::vector<Tracker> trackers;
 };
 
+// Completions the kernel could not post (CQ overflow) and submissions it
+// dropped, over every io_uring in the process: nonzero means a ring was too
+// small for its load, which a soak watches for.
+struct RingCounters {
+  uint64_t cq_overflow = 0, sq_dropped = 0;
+};
+
 std::string render_prometheus(const RunView& view, const PeerGauges& peers,
-                              const SeedCounters* seed = nullptr);
+                              const SeedCounters* seed = nullptr,
+                              const RingCounters* rings = nullptr);
 
 }  // namespace swarmdial

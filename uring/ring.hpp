@@ -3,6 +3,8 @@
 // fallbacks on older kernels, and an SQE getter that never returns null.
 #include <liburing.h>
 
+#include "engine/metrics_text.hpp"
+
 namespace swarmdial {
 
 struct RingSetup {
@@ -25,6 +27,8 @@ class Ring {
   Ring& operator=(const Ring&) = delete;
 
   io_uring* get() { return &ring_; }
+  // Over every Ring alive or gone in this process (for /metrics).
+  static RingCounters totals();
   // A free SQE; when the queue is full, what is queued is submitted first.
   io_uring_sqe* sqe() {
     io_uring_sqe* e = io_uring_get_sqe(&ring_);

@@ -48,6 +48,9 @@ try:
     check.that(value('swarmdial_peers{direction="outbound"}') == 3, "3 held peers")
     check.that(value('swarmdial_connect_seconds_count') == 3, "histogram count")
     check.that(value('swarmdial_connect_seconds_bucket{le="+Inf"}') == 3, "histogram +Inf bucket")
+    # A ring sized for the load never overflows; the counters exist so a soak can watch them.
+    check.that(value('swarmdial_uring_overflow_total{queue="cq"}') == 0, "no CQ overflow")
+    check.that(value('swarmdial_uring_overflow_total{queue="sq"}') == 0, "no SQ drop")
     try:
         urllib.request.urlopen(f"http://127.0.0.1:{port}/other", timeout=2)
         check.that(False, "unknown path should be 404")

@@ -23,6 +23,7 @@
 #include "signal_watcher.hpp"
 #include "tools/swarmdial/options/dial_config.hpp"
 #include "uring/dial/handoff_consumer.hpp"
+#include "uring/ring.hpp"
 
 namespace swarmdial {
 
@@ -234,7 +235,9 @@ int run_dial_command(const std::vector<std::string>& args) {
   try {
     if (cfg.metrics)
       metrics = std::make_unique<MetricsHttpServer>(*cfg.metrics, [&] {
-        return render_prometheus(shards.snapshot(), {consumer.stats.held.get(), 0});
+        RingCounters rings = Ring::totals();
+        return render_prometheus(shards.snapshot(), {consumer.stats.held.get(), 0}, nullptr,
+                                 &rings);
       });
   } catch (const std::exception& e) {
     std::cerr << "swarmdial dial: " << e.what() << "\n";

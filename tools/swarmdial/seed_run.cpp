@@ -14,6 +14,7 @@
 #include "metrics_http_server.hpp"
 #include "open_backend.hpp"
 #include "report/summaries.hpp"
+#include "uring/ring.hpp"
 
 namespace swarmdial {
 
@@ -222,7 +223,9 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
         PoolTotals t = pool.totals();
         SeedCounters s = seed_counters(t, redial.copy());
         if (hooks.add_metrics) hooks.add_metrics(s);
-        return render_prometheus(shards.snapshot(), {t.peers_outbound, t.peers_inbound}, &s);
+        RingCounters rings = Ring::totals();
+        return render_prometheus(shards.snapshot(), {t.peers_outbound, t.peers_inbound}, &s,
+                                 &rings);
       });
     } catch (const std::exception& e) {
       std::cerr << "swarmdial: " << e.what() << "\n";
