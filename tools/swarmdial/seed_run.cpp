@@ -206,6 +206,7 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
   int64_t start = mono_ns();
   ShardGroup shards(plan, backend->factory(), flags, start);
 
+  auto listen_before = read_listen_counters();
   SessionConfig session = session_config(meta, store, peer_id);
   PeerPool pool(pool_options(cfg), store, session, shards.handoff_queues());
   try {
@@ -257,6 +258,10 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
   result.redial = redial.counts();
   result.files_changed = files_changed.load();
   result.pieces_withheld = store.withheld_count();
+  if (auto after = read_listen_counters(); after && listen_before && cfg.listen)
+    result.kernel_listen = ListenCounters{after->syncookies_sent - listen_before->syncookies_sent,
+                                          after->listen_overflows - listen_before->listen_overflows,
+                                          after->listen_drops - listen_before->listen_drops};
   return 0;
 }
 

@@ -5,6 +5,7 @@
 // both drive it; they differ only in what they print and write.
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "engine/run_stats.hpp"
 #include "engine/spsc_queue.hpp"
 #include "engine/target_feed.hpp"
+#include "tools/swarmdial/listen_counters.hpp"
 #include "tools/swarmdial/options/seed_config.hpp"
 #include "uring/peers/peer_pool.hpp"
 #include "uring/peers/piece_store.hpp"
@@ -51,6 +53,9 @@ struct SeedResult {
   double duration_s = 0;
   uint64_t files_changed = 0;    // data files that changed on disk while seeding
   uint32_t pieces_withheld = 0;  // at the end: changed and not verified again
+  // Turned away by the kernel at the listener over the run (the namespace's
+  // counters; absent when /proc/net/netstat could not be read).
+  std::optional<ListenCounters> kernel_listen;
 };
 
 // Returns 0, or 1 with a one-line reason on stderr (a listener or the

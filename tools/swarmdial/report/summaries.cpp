@@ -163,6 +163,10 @@ nlohmann::json seed_summary(const SeedReport& r) {
                  {"pieces_withheld", r.result->pieces_withheld},
                  {"requests_withheld", t.requests_withheld}}},
                {"redial", redial_json(r.result->redial)}};
+  if (const auto& k = r.result->kernel_listen)
+    s["seed"]["inbound"]["kernel_netns"] = {{"syncookies_sent", k->syncookies_sent},
+                                            {"listen_overflows", k->listen_overflows},
+                                            {"listen_drops", k->listen_drops}};
   if (r.with_trackers) {
     nlohmann::json tr = nlohmann::json::array();
     for (const auto& st : r.trackers)
