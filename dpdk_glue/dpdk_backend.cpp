@@ -9,6 +9,7 @@
 #include "engine/tcp/byte_order.hpp"
 #include "engine/usage_error.hpp"
 #include "exception_path.hpp"
+#include "run_journal.hpp"
 #include "tcp_repair.hpp"
 #include "uring/fd_limit.hpp"
 
@@ -57,10 +58,16 @@ class DpdkBackend final : public RunBackend {
                   << "; running dial-only, established flows are closed\n";
       }
     }
+    // What a killed run left behind goes first, said on stderr.
+    CleanupResult leftovers = clean_dead_runs(false);
+    for (const auto& line : leftovers.removed)
+      std::cerr << "swarmdial: cleaned up: " << line << "\n";
+    journal_ = RunJournal::open();
     port_ = DpdkPort::open(pc);
     dialer_cfg_.ports = *make_plan(o, port_->queues(), why);
     dialer_cfg_.shards = port_->queues();
-    exception_ = ExceptionPath::open(*port_, dialer_cfg_.ports, o.half_open, pc.exception_path);
+    exception_ = ExceptionPath::open(*port_, dialer_cfg_.ports, o.half_open, pc.exception_path,
+                                     journal_.get());
     dialer_cfg_.steal = exception_->handshake_table();
     // Replies go straight to their shard's queue where the port can filter
     // by TCP port; otherwise (af_packet, af_xdp, most vdevs) a shard hands
@@ -83,6 +90,9 @@ class DpdkBackend final : public RunBackend {
  private:
   uint64_t spare_ = 0;
   DpdkDialerConfig dialer_cfg_;
+  // Destroyed last: it must outlive the port, whose close detaches the XDP
+  // program, before it says the run undid everything.
+  std::unique_ptr<RunJournal> journal_;
   std::unique_ptr<DpdkPort> port_;
   std::unique_ptr<ExceptionPath> exception_;  // after port_: undone first
 };
@@ -91,6 +101,12 @@ class DpdkBackend final : public RunBackend {
 
 std::unique_ptr<RunBackend> open_dpdk_backend(const BackendOptions& options) {
   return std::make_unique<DpdkBackend>(options);
+}
+
+std::vector<std::string> clean_dpdk_leftovers(bool dry_run, std::vector<std::string>& notes) {
+  CleanupResult r = clean_dead_runs(dry_run);
+  notes = std::move(r.notes);
+  return r.removed;
 }
 
 }  // namespace swarmdial

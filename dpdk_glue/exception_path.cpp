@@ -7,6 +7,7 @@
 #include "gro_guard.hpp"
 #include "kernel_side.hpp"
 #include "reserved_ports.hpp"
+#include "run_journal.hpp"
 #include "wire_ingress_guard.hpp"
 #include "xdp_steal_table.hpp"
 
@@ -33,9 +34,17 @@ uint32_t kernel_rx_queues(const std::string& ifname) {
 }  // namespace
 
 std::unique_ptr<ExceptionPath> ExceptionPath::open(DpdkPort& port, const SourcePortPlan& plan,
-                                                   uint32_t budget, bool handoff) {
+                                                   uint32_t budget, bool handoff,
+                                                   RunJournal* journal) {
   std::unique_ptr<ExceptionPath> e(new ExceptionPath);
   e->handoff_ = handoff;
+  auto note = [&](nlohmann::json entry) {
+    if (journal) journal->add(std::move(entry));
+  };
+  // DPDK's af_xdp PMD attached our program when the port started.
+  if (port.af_xdp())
+    if (uint32_t id = XdpStealTable::attached_program(port.kernel_ifname()))
+      note({{"kind", "xdp"}, {"ifname", port.kernel_ifname()}, {"prog_id", id}});
   uint8_t prefix = pool_prefix(plan.address_count());
   if (port.af_xdp()) {
     // An AF_XDP socket receives from one queue only: a reply the NIC hashes
@@ -50,17 +59,23 @@ std::unique_ptr<ExceptionPath> ExceptionPath::open(DpdkPort& port, const SourceP
     e->steal_ = XdpStealTable::open(port.kernel_ifname(), plan, port.queues(), budget, handoff);
     if (handoff) {
       e->reserved_ = std::make_unique<ReservedPorts>(plan.port_base(), plan.port_end() - 1);
+      note(
+          {{"kind", "reserved_ports"}, {"first", plan.port_base()}, {"last", plan.port_end() - 1}});
       e->kernel_side_ = std::make_unique<KernelSide>(port.kernel_ifname(), plan.first_ip(),
                                                      plan.address_count(), prefix,
                                                      /*arp_off=*/false);
+      note(e->kernel_side_->leftover());
     }
   } else if (port.has_tap()) {
     if (!port.kernel_ifname().empty()) {
       e->gro_ = std::make_unique<GroGuard>(port.kernel_ifname());
+      if (e->gro_->turned_off()) note({{"kind", "gro_off"}, {"ifname", port.kernel_ifname()}});
       e->guard_ = std::make_unique<WireIngressGuard>(port.kernel_ifname());
+      note({{"kind", "nft_table"}, {"table", e->guard_->table()}});
     }
     e->kernel_side_ = std::make_unique<KernelSide>(port.tap_name(), plan.first_ip(),
                                                    plan.address_count(), prefix, /*arp_off=*/true);
+    note(e->kernel_side_->leftover());
   }
   return e;
 }

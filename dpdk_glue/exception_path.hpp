@@ -20,6 +20,7 @@ namespace swarmdial {
 class GroGuard;
 class KernelSide;
 class ReservedPorts;
+class RunJournal;
 class WireIngressGuard;
 class XdpStealTable;
 
@@ -27,8 +28,9 @@ class ExceptionPath {
  public:
   // handoff = false: a dial-only run; an af_xdp port then sends the engine
   // every frame, as DPDK's own program would. Throws std::runtime_error.
+  // Each change is written to journal (may be null) as it is made.
   static std::unique_ptr<ExceptionPath> open(DpdkPort& port, const SourcePortPlan& plan,
-                                             uint32_t budget, bool handoff);
+                                             uint32_t budget, bool handoff, RunJournal* journal);
   ~ExceptionPath();
   ExceptionPath(const ExceptionPath&) = delete;
   ExceptionPath& operator=(const ExceptionPath&) = delete;

@@ -42,6 +42,13 @@ GroGuard::GroGuard(const std::string& ifname) : ifname_(ifname) {
   turned_off_ = true;
 }
 
+std::string GroGuard::undo_leftover(const std::string& ifname) {
+  uint32_t on = 1;
+  int rc = gro(ifname, ETHTOOL_SGRO, on);
+  return rc == 0 ? "GRO back on " + ifname
+                 : "GRO on " + ifname + " not restored: " + std::strerror(-rc);
+}
+
 GroGuard::~GroGuard() {
   if (!turned_off_) return;
   uint32_t on = 1;

@@ -82,6 +82,28 @@ void KernelSide::undo(RouteNetlink& nl) {
   added_.clear();
 }
 
+nlohmann::json KernelSide::leftover() const {
+  return {{"kind", "kernel_side"},  {"ifindex", index_}, {"pool_ip", pool_ip_},
+          {"prefix", pool_prefix_}, {"table", table_},   {"addresses", added_}};
+}
+
+std::string KernelSide::undo_leftover(const nlohmann::json& e) {
+  KernelSide k;
+  k.index_ = e.at("ifindex").get<unsigned>();
+  k.pool_ip_ = e.at("pool_ip").get<uint32_t>();
+  k.pool_prefix_ = e.at("prefix").get<uint8_t>();
+  k.table_ = e.at("table").get<uint32_t>();
+  k.added_ = e.at("addresses").get<std::vector<uint32_t>>();
+  k.rule_added_ = k.route_added_ = true;
+  size_t n = k.added_.size();
+  RouteNetlink nl;
+  k.undo(nl);
+  // An interface that went away (a TAP) took its addresses and routes along;
+  // the source rule is what outlives it.
+  return "source rule to table " + std::to_string(k.table_) + ", its route and " +
+         std::to_string(n) + " address(es) on interface " + std::to_string(k.index_);
+}
+
 void KernelSide::route(RouteNetlink& nl, bool add) {
   // Every destination is on-link through the interface, in our table.
   nlmsghdr* nlh =

@@ -10,6 +10,7 @@
 // the addresses this object added are removed again (an address that was
 // already there stays).
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -26,14 +27,19 @@ class KernelSide {
   KernelSide(const KernelSide&) = delete;
   KernelSide& operator=(const KernelSide&) = delete;
 
+  // What a killed run would leave: for the run journal, and to undo it.
+  nlohmann::json leftover() const;
+  static std::string undo_leftover(const nlohmann::json& entry);
+
  private:
+  KernelSide() = default;
   void rule(RouteNetlink& nl, bool add);
   void route(RouteNetlink& nl, bool add);
   void undo(RouteNetlink& nl);
-  unsigned index_;
-  uint32_t pool_ip_;
-  uint8_t pool_prefix_;
-  uint32_t table_;
+  unsigned index_ = 0;
+  uint32_t pool_ip_ = 0;
+  uint8_t pool_prefix_ = 32;
+  uint32_t table_ = 0;
   bool rule_added_ = false, route_added_ = false;
   std::vector<uint32_t> added_;  // addresses that were not there before
 };

@@ -19,6 +19,10 @@ class ReservedPorts {
 
   // The kernel's list after `previous` gains first-last (pure, for tests).
   static std::string add_range(const std::string& previous, uint32_t first, uint32_t last);
+  // The list without first-last (whatever else was added since stays).
+  static std::string remove_range(const std::string& current, uint32_t first, uint32_t last);
+  // Takes a killed run's range out of the sysctl again.
+  static std::string undo_leftover(uint32_t first, uint32_t last);
 
  private:
   std::string previous_;

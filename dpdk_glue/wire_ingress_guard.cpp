@@ -25,6 +25,20 @@ WireIngressGuard::WireIngressGuard(const std::string& ifname)
   }
 }
 
+std::string WireIngressGuard::undo_leftover(const std::string& table) {
+  // Only ever one of ours: the name is checked before it reaches nft.
+  if (table.rfind("swarmdial_wire_", 0) != 0 ||
+      table.find_first_not_of("abcdefghijklmnopqrstuvwxyz_0123456789") != std::string::npos)
+    return "nftables table '" + table + "' left alone: not a name swarmdial makes";
+  nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+  if (!ctx) return "nftables table " + table + " not removed: no nftables context";
+  nft_ctx_buffer_error(ctx);
+  std::string cmd = "delete table netdev " + table + "\n";
+  bool ok = nft_run_cmd_from_buffer(ctx, cmd.c_str()) == 0;
+  nft_ctx_free(ctx);
+  return ok ? "nftables table netdev " + table : "nftables table " + table + " was already gone";
+}
+
 WireIngressGuard::~WireIngressGuard() {
   if (!ctx_) return;
   std::string cmd = "delete table netdev " + table_ + "\n";

@@ -20,6 +20,9 @@ class WireIngressGuard {
   ~WireIngressGuard();
   WireIngressGuard(const WireIngressGuard&) = delete;
   WireIngressGuard& operator=(const WireIngressGuard&) = delete;
+  const std::string& table() const { return table_; }
+  // Deletes a killed run's table (netdev family).
+  static std::string undo_leftover(const std::string& table);
 
  private:
   nft_ctx* ctx_ = nullptr;

@@ -100,6 +100,24 @@ std::unique_ptr<XdpStealTable> XdpStealTable::open(const std::string& ifname,
   return t;
 }
 
+uint32_t XdpStealTable::attached_program(const std::string& ifname) {
+  unsigned index = if_nametoindex(ifname.c_str());
+  uint32_t prog_id = 0;
+  if (index == 0 || bpf_xdp_query_id(static_cast<int>(index), 0, &prog_id) != 0) return 0;
+  return prog_id;
+}
+
+std::string XdpStealTable::undo_leftover(const std::string& ifname, uint32_t prog_id) {
+  unsigned index = if_nametoindex(ifname.c_str());
+  if (index == 0) return "XDP program " + std::to_string(prog_id) + ": " + ifname + " is gone";
+  if (attached_program(ifname) != prog_id)
+    return "XDP program " + std::to_string(prog_id) + " is no longer on " + ifname;
+  if (int rc = bpf_xdp_detach(static_cast<int>(index), 0, nullptr); rc != 0)
+    return "XDP program " + std::to_string(prog_id) + " on " + ifname +
+           " not detached: " + errno_text(rc);
+  return "XDP program " + std::to_string(prog_id) + " on " + ifname;
+}
+
 void XdpStealTable::shard_running(bool running) {
   std::lock_guard<std::mutex> hold(config_->lock);
   if (running)

@@ -19,6 +19,10 @@ namespace swarmdial {
 
 class XdpStealTable {
  public:
+  // The XDP program (by id) on ifname now, 0 when none.
+  static uint32_t attached_program(const std::string& ifname);
+  // Detaches a killed run's program, if it is still the one on ifname.
+  static std::string undo_leftover(const std::string& ifname, uint32_t prog_id);
   // Finds the program DPDK attached to ifname and its maps, and tells it
   // which addresses and ports are the engine's. handshakes_only = false
   // sends every frame to the engine (a dial-only run). Throws

@@ -124,7 +124,7 @@ int main(int argc, char** argv) {
     std::string why;
     DpdkDialerConfig dc;
     dc.ports = *SourcePortPlan::make(source, 1, 1, 64, 20000, why);
-    auto exception = ExceptionPath::open(*dpdk, dc.ports, 64, /*handoff=*/true);
+    auto exception = ExceptionPath::open(*dpdk, dc.ports, 64, /*handoff=*/true, nullptr);
     dc.steal = exception->handshake_table();
 
     std::promise<DialCompletion> result;

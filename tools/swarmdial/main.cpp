@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ceiling_command.hpp"
+#include "cleanup_command.hpp"
 #include "demo_command.hpp"
 #include "dial_command.hpp"
 #include "merge_command.hpp"
@@ -22,6 +23,7 @@ constexpr const char* kUsage =
     "  tracker-load   announce a synthetic swarm to a tracker at a fixed rate (open loop)\n"
     "  ceiling        find the highest connection (or announce) rate a path sustains\n"
     "  merge          add up the summaries of a partitioned run, exactly\n"
+    "  cleanup        undo what a killed DPDK run left on the host (XDP, nftables, ports...)\n"
     "  swarm          run an emulated swarm on loopback: leechers, slow, dead and black-holed "
     "peers\n"
     "  demo           seed a temporary torrent to an emulated swarm and report (no root, no "
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   if (command == "demo") return swarmdial::run_demo_command(args);
   if (command == "ceiling") return swarmdial::run_ceiling_command(args);
   if (command == "merge") return swarmdial::run_merge_command(args);
+  if (command == "cleanup") return swarmdial::run_cleanup_command(args);
   if (command == "--help" || command == "-h" || command == "help") {
     std::cout << kUsage;
     return 0;
