@@ -26,7 +26,7 @@ run_one() {  # TARGET SECONDS -> libFuzzer's exit code
   mkdir -p "build-fuzz/corpus/$t" "build-fuzz/crashes/$t"
   case $t in
     bencode|metainfo|http_announce) dict=(-dict=tests/fuzz/bencode.dict) ;;
-    peer_session) dict=(-dict=tests/fuzz/peer_session.dict) ;;
+    peer_session|leech_session) dict=(-dict=tests/fuzz/peer_session.dict) ;;
     config) dict=(-dict=tests/fuzz/config.dict) ;;
   esac
   "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 -timeout=10 \

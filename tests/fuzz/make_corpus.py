@@ -72,6 +72,14 @@ put("peer_session", "outbound_small_reads", b"\x87" + stream)
 put("peer_session", "raw_handshake", b"\x02" + b"\x13BitTorrent protocol" + bytes(8) +
     bytes.fromhex("0102030405060708090a0b0c0d0e0f1011121314") + b"-XX0001-abcdefghijkl" + msg(2))
 
+# The leech side: the seed's bitfield (2 pieces), UNCHOKE, then zero blocks
+# for both pieces (the fuzz target's torrent is all zeros). Byte 0x84: a
+# valid handshake first, reads of 16384 bytes.
+leech = msg(5, b"\xc0") + msg(1) + msg(7, struct.pack(">II", 0, 0) + bytes(16384)) + \
+    msg(7, struct.pack(">II", 1, 0) + bytes(100))
+put("leech_session", "complete", b"\x84" + leech)
+put("leech_session", "have_all_small_reads", b"\x87" + msg(14) + msg(1) + msg(7, struct.pack(">II", 0, 0) + bytes(100)))
+
 # HTTP announce replies
 put("http_announce", "compact", bencode({"interval": 1800, "min interval": 60, "complete": 3, "incomplete": 1,
                                          "peers": b"\x7f\x00\x00\x01\x1a\xe1\xc6\x12\x00\x01\x1a\xe2",
