@@ -101,8 +101,12 @@ std::variant<AnnounceResponse, TrackerFailure> parse_http_announce(
   if (!doc) return malformed("bad bencode at byte " + std::to_string(err.offset) + ": " + err.what);
   BNode root = doc->root();
   if (!root.is_dict()) return malformed("reply is not a dictionary");
-  if (auto f = root.find_string("failure reason"))
+  if (auto f = root.find_string("failure reason")) {
+    // An empty reason is still a failure, and every failure must say
+    // something in the summary and the log (found by fuzz_http_announce).
+    if (f->empty()) return TrackerFailure{true, "failure with an empty reason"};
     return TrackerFailure{true, std::string(f->substr(0, 200))};
+  }
   AnnounceResponse r;
   auto interval = root.find_int("interval");
   if (!interval) return malformed("no interval");
