@@ -14,6 +14,7 @@
 #include "engine/tcp/handshake_engine.hpp"
 #include "engine/tcp/inet_checksum.hpp"
 #include "engine/tcp/packet_builder.hpp"
+#include "tests/support/syn_answer.hpp"
 
 using namespace swarmdial;
 
@@ -80,35 +81,6 @@ struct Results : ResultSink {
   }
 };
 
-std::vector<uint8_t> answer(const ParsedFrame& syn, uint8_t flags, uint32_t seq, uint32_t ack,
-                            bool options) {
-  std::vector<uint8_t> b(128);
-  if (options) {
-    SynFields s;
-    s.addr = {kPeerMac, kOurMac, syn.dst_ip, syn.src_ip, syn.tcp.dst_port, syn.tcp.src_port};
-    s.seq = seq;
-    s.mss = 1400;
-    s.window_scale = 9;
-    s.ts_val = 5555;
-    b.resize(build_syn(b, s, ChecksumFill::kSoftware));
-    uint8_t* tcp = b.data() + kEthHeader + kIpv4Header;
-    for (int i = 0; i < 4; ++i) tcp[8 + i] = static_cast<uint8_t>(ack >> (24 - 8 * i));
-    tcp[13] = flags;
-    tcp[16] = tcp[17] = 0;
-    uint16_t c = tcp_checksum(syn.dst_ip, syn.src_ip, {tcp, kTcpHeader + kSynOptions});
-    tcp[16] = static_cast<uint8_t>(c >> 8);
-    tcp[17] = static_cast<uint8_t>(c);
-  } else {
-    SegmentFields s;
-    s.addr = {kPeerMac, kOurMac, syn.dst_ip, syn.src_ip, syn.tcp.dst_port, syn.tcp.src_port};
-    s.seq = seq;
-    s.ack = ack;
-    s.flags = flags;
-    b.resize(build_segment(b, s, ChecksumFill::kSoftware));
-  }
-  return b;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -167,8 +139,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         ParsedFrame copy = syn;
         if (how & 2) copy.tcp.src_port ^= in.u8();  // another port of ours
         if (how & 4) copy.dst_ip ^= in.u8();        // another peer
-        auto b = answer(copy, op % 8 == 2 ? tcp_flag::kSyn | tcp_flag::kAck : flags, in.u32(), ack,
-                        how & 8);
+        auto b = testing_support::answer_syn(copy, kPeerMac, kOurMac,
+                                             op % 8 == 2 ? tcp_flag::kSyn | tcp_flag::kAck : flags,
+                                             in.u32(), ack, how & 8);
         engine.on_frame(parse_frame(b), now, tx, results);
         break;
       }

@@ -15,8 +15,10 @@
 #include "engine/peerwire/bt_handshake.hpp"
 #include "engine/peerwire/leech_session.hpp"
 #include "engine/peerwire/metainfo.hpp"
+#include "tests/support/wire_framing.hpp"
 
 using namespace swarmdial;
+using testing_support::check_framing;
 
 namespace {
 
@@ -41,17 +43,6 @@ const Metainfo& zero_torrent() {
     return std::get<Metainfo>(r);
   }();
   return meta;
-}
-
-void check_framing(const std::string& out, size_t from) {
-  size_t at = from;
-  while (at + 4 <= out.size()) {
-    uint32_t len = (uint8_t(out[at]) << 24) | (uint8_t(out[at + 1]) << 16) |
-                   (uint8_t(out[at + 2]) << 8) | uint8_t(out[at + 3]);
-    if (len > (1u << 20)) std::abort();
-    at += 4 + len;
-  }
-  if (at != out.size()) std::abort();
 }
 
 }  // namespace

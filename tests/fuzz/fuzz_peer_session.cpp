@@ -9,22 +9,11 @@
 
 #include "engine/peerwire/bt_handshake.hpp"
 #include "engine/peerwire/peer_session.hpp"
+#include "tests/support/wire_framing.hpp"
 
 using namespace swarmdial;
 
-namespace {
-void check_framing(const std::string& out, size_t from) {
-  // After the 68-byte handshake, every message is a 4-byte length and a body.
-  size_t at = from;
-  while (at + 4 <= out.size()) {
-    uint32_t len = (uint8_t(out[at]) << 24) | (uint8_t(out[at + 1]) << 16) |
-                   (uint8_t(out[at + 2]) << 8) | uint8_t(out[at + 3]);
-    if (len > (1u << 20)) std::abort();
-    at += 4 + len;
-  }
-  if (at != out.size()) std::abort();
-}
-}  // namespace
+using testing_support::check_framing;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;

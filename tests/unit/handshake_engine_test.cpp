@@ -10,6 +10,7 @@
 
 #include "engine/tcp/inet_checksum.hpp"
 #include "engine/tcp/packet_builder.hpp"
+#include "tests/support/syn_answer.hpp"
 
 using namespace swarmdial;
 
@@ -76,37 +77,7 @@ struct Rig {
 
 std::vector<uint8_t> reply(const ParsedFrame& syn, uint8_t flags, uint32_t seq, uint32_t ack,
                            bool with_options = true) {
-  // Built as a SYN from the peer, then the flags patched, so options match
-  // what Linux answers with.
-  std::vector<uint8_t> b(128);
-  if (with_options) {
-    SynFields s;
-    s.addr = {kPeerMac, kOurMac, kPeer, kUs, syn.tcp.dst_port, syn.tcp.src_port};
-    s.seq = seq;
-    s.mss = 1400;
-    s.window_scale = 9;
-    s.window = 65160;
-    s.ts_val = 5555;
-    b.resize(build_syn(b, s, ChecksumFill::kSoftware));
-    uint8_t* tcp = b.data() + kEthHeader + kIpv4Header;
-    tcp[8] = static_cast<uint8_t>(ack >> 24);
-    tcp[9] = static_cast<uint8_t>(ack >> 16);
-    tcp[10] = static_cast<uint8_t>(ack >> 8);
-    tcp[11] = static_cast<uint8_t>(ack);
-    tcp[13] = flags;
-    tcp[16] = tcp[17] = 0;
-    uint16_t c = tcp_checksum(kPeer, kUs, {tcp, kTcpHeader + kSynOptions});
-    tcp[16] = static_cast<uint8_t>(c >> 8);
-    tcp[17] = static_cast<uint8_t>(c);
-  } else {
-    SegmentFields s;
-    s.addr = {kPeerMac, kOurMac, kPeer, kUs, syn.tcp.dst_port, syn.tcp.src_port};
-    s.seq = seq;
-    s.ack = ack;
-    s.flags = flags;
-    b.resize(build_segment(b, s, ChecksumFill::kSoftware));
-  }
-  return b;
+  return testing_support::answer_syn(syn, kPeerMac, kOurMac, flags, seq, ack, with_options);
 }
 
 }  // namespace

@@ -116,7 +116,10 @@ TEST(HttpAnnounce, RejectsBadRepliesWithAReason) {
   auto f = fail("d14:failure reason12:unregisterede");
   EXPECT_TRUE(f.from_tracker);
   EXPECT_EQ(f.text, "unregistered");
-  EXPECT_EQ(fail("d8:interval4:fai\xe5" "14:failure reason0:e").text, "failure with an empty reason");
+  EXPECT_EQ(fail("d8:interval4:fai\xe5"
+                 "14:failure reason0:e")
+                .text,
+            "failure with an empty reason");
   EXPECT_NE(fail("d8:intervali30e5:peers7:abcdefge").text.find("not a multiple of 6"),
             std::string::npos);
   EXPECT_NE(fail("d8:intervali30e6:peers65:abcdee").text.find("not a multiple of 18"),
