@@ -30,7 +30,7 @@ with open(os.path.join(out, "soak.json")) as f:
 check.that(rep["verdict"] == "flat", f"verdict {rep['verdict']}: {rep['problems']}")
 check.that(rep["samples"] >= 100, f"{rep['samples']} samples in 2 minutes")
 check.that(rep["generations"] >= 5, f"{rep['generations']} swarm generations")
-check.that(rep["served"].get("peers_served", 0) >= 10, f"peers served: {rep['served']}")
+check.that(rep["served"].get("peers_served", 0) >= 5, f"peers served: {rep['served']}")
 check.that(rep["half_open_occupancy"]["max"] == 1.0, f"budget never full: {rep['half_open_occupancy']}")
 check.that(rep["uring_overflow"] == {"cq": 0, "sq": 0}, f"overflow {rep['uring_overflow']}")
 with open(os.path.join(out, "samples.csv")) as f:

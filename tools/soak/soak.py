@@ -105,9 +105,11 @@ def main():
     ap.add_argument("--out", default="soak-out")
     ap.add_argument("--window", type=float, default=20, help="minutes the slopes are taken over")
     ap.add_argument("--generation", type=float, default=20, help="seconds between swarm generations")
-    ap.add_argument("--half-open", type=int, default=16)
+    # Black holes hold a slot for the whole --timeout; with a tracker handing
+    # out 50 peers per announce, these keep a small budget mostly full.
+    ap.add_argument("--half-open", type=int, default=8)
     ap.add_argument("--leechers", type=int, default=6)
-    ap.add_argument("--blackholes", type=int, default=40)
+    ap.add_argument("--blackholes", type=int, default=120)
     ap.add_argument("--max-rss-slope", type=float, default=512, help="KiB per minute")
     ap.add_argument("--max-fd-slope", type=float, default=1.0, help="descriptors per minute")
     a = ap.parse_args()
@@ -137,7 +139,7 @@ def main():
         seed = subprocess.Popen(
             [a.swarmdial, "seed", "--torrent", torrent, "--data", tmp, "--listen",
              f"127.0.0.1:{lport}", "--tracker", url, "--tracker-timeout", "2000", "--half-open",
-             str(a.half_open), "--timeout", "1500", "--metrics", f"127.0.0.1:{mport}",
+             str(a.half_open), "--timeout", "3000", "--metrics", f"127.0.0.1:{mport}",
              "--summary", summary, "--duration", str(int(seconds + 60)), "--quiet"],
             stderr=open(os.path.join(a.out, "seed.stderr"), "w"))
         start = time.time()
