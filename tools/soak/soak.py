@@ -118,6 +118,11 @@ def main():
               file=sys.stderr)
         return 2
     os.makedirs(a.out, exist_ok=True)
+    # SIGTERM or Ctrl-C ends the soak early: children are still stopped by
+    # PID and the report is still written, marked interrupted.
+    stopping = []
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.append(True))
     tmp = tempfile.mkdtemp(prefix="sd_soak_")
     procs = []
     seed = tracker = None
@@ -147,7 +152,7 @@ def main():
         with open(os.path.join(a.out, "samples.csv"), "w") as f:
             f.write("t,rss_kib,fds,half_open,budget,cq_overflow,sq_dropped,upload_bytes,peers,"
                     "swarms,fds_idle\n")
-            while time.time() - start < seconds:
+            while time.time() - start < seconds and not stopping:
                 now = time.time()
                 if now >= next_gen:
                     # Each generation lives two periods on its own 127.x.y.0/24s.
@@ -233,6 +238,7 @@ def main():
                                 "max": round(max(busy), 3) if busy else 0},
         "uring_overflow": {"cq": last.get("cq_overflow"), "sq": last.get("sq_dropped")},
         "seed_exit": seed_rc,
+        "interrupted": bool(stopping),
         "served": served,
     }
     problems = []
