@@ -43,7 +43,6 @@ PieceStore::PieceStore(const Metainfo& meta, const std::string& data_path)
 PieceStore::~PieceStore() {
   for (size_t i = 0; i < meta_.files.size(); ++i)
     if (int fd = fds_[i].load(); fd >= 0) ::close(fd);
-  for (int fd : retired_fds_) ::close(fd);
 }
 
 void PieceStore::withhold(uint32_t piece) const {
@@ -133,9 +132,22 @@ std::vector<PieceStore::FileChange> PieceStore::recheck() {
     // file with a piece that has not been hashed from it.
     for (uint32_t p = c.first_piece; p <= c.last_piece; ++p)
       if (have(p)) withhold(p);
-    int fd = now.size >= 0 ? ::open(paths_[i].c_str(), O_RDONLY | O_CLOEXEC) : -1;
-    int old = fds_[i].exchange(fd, std::memory_order_acq_rel);
-    if (old >= 0) retired_fds_.push_back(old);
+    int fresh = now.size >= 0 ? ::open(paths_[i].c_str(), O_RDONLY | O_CLOEXEC) : -1;
+    int cur = fds_[i].load(std::memory_order_acquire);
+    if (cur < 0) {
+      fds_[i].store(fresh, std::memory_order_release);
+    } else {
+      // The new file (or, when it is gone, /dev/null, whose reads come up
+      // short) goes behind the same descriptor number in one step: a read
+      // in flight gets the old file or the new one, never whatever a
+      // closed number was reused for, and no descriptor piles up however
+      // often the file changes.
+      if (fresh < 0) fresh = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (fresh >= 0) {
+        ::dup3(fresh, cur, O_CLOEXEC);
+        ::close(fresh);
+      }
+    }
     ids_[i] = now;
     for (uint32_t p = c.first_piece; p <= c.last_piece; ++p) {
       if (!have(p)) continue;

@@ -8,9 +8,9 @@
 // recheck() (the seeder calls it every second) notices a file whose
 // identity, size or mtime changed, withholds all its pieces, reopens it and
 // rehashes them, and serves again only those that verify. Readers on other
-// threads never block on it: withheld flags are atomics, and a replaced
-// file's old descriptor stays open until the store goes away, so a read in
-// flight can never land on a reused descriptor number.
+// threads never block on it: withheld flags are atomics, and a changed file
+// is reopened onto its old descriptor number (dup3), so a read in flight can
+// never land on a number reused for something else.
 #include <sys/types.h>
 
 #include <atomic>
@@ -92,10 +92,9 @@ class PieceStore {
   const Metainfo& meta_;
   std::vector<std::string> paths_;
   std::vector<FileId> ids_;
-  // One per file, -1 when missing; atomics because recheck() swaps them
-  // while worker threads read.
+  // One per file, -1 when missing; atomic because recheck() fills a
+  // missing one while worker threads read.
   std::unique_ptr<std::atomic<int>[]> fds_;
-  std::vector<int> retired_fds_;
   size_t missing_files_ = 0;
   std::unique_ptr<std::atomic<uint8_t>[]> withheld_;
   mutable std::atomic<uint32_t> withheld_count_{0};
