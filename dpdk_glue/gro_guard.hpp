@@ -19,7 +19,6 @@ class GroGuard {
   GroGuard& operator=(const GroGuard&) = delete;
 
   bool turned_off() const { return turned_off_; }
-  const std::string& ifname() const { return ifname_; }
   // GRO back on, for a killed run that had turned it off.
   static std::string undo_leftover(const std::string& ifname);
 

@@ -3,6 +3,7 @@ libtorrent leechers, and running `swarmdial seed`. Loopback only."""
 import filecmp
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -106,6 +107,31 @@ def wait_for_port(port, timeout=10):
         except OSError:
             time.sleep(0.05)
     return False
+
+
+def bt_msg(mid, payload=b""):
+    """One peer-wire message: length, id, payload."""
+    return struct.pack(">IB", len(payload) + 1, mid) + payload
+
+
+def bt_handshake(info_hash, peer_id=b"-XX0001-hostilepeer0"):
+    """A BEP 3 handshake offering the extension protocol and BEP 6."""
+    return b"\x13BitTorrent protocol" + bytes([0, 0, 0, 0, 0, 0x10, 0, 4]) + info_hash + peer_id
+
+
+def unchoked_peer(port, info_hash, timeout=5):
+    """A raw peer on loopback: handshake and INTERESTED sent, then it reads
+    until the seeder unchokes it (or closes). Returns the socket."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(bt_handshake(info_hash) + bt_msg(2))
+    s.settimeout(timeout)
+    buf = b""
+    while b"\x00\x00\x00\x01\x01" not in buf:  # UNCHOKE
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        buf += chunk
+    return s
 
 
 # Check and read_json are shared with the integration suite (tests/integration/sdtest.py).

@@ -21,8 +21,8 @@ import struct
 import tempfile
 import time
 
-from seedtest import (Check, Leecher, free_port, make_data, make_torrent, read_json, same_tree,
-                      start_seed, wait_for_port)
+from seedtest import (Check, Leecher, bt_msg, free_port, make_data, make_torrent, read_json,
+                      same_tree, start_seed, unchoked_peer, wait_for_port)
 from trackertest import NodeTracker
 
 check = Check("seed faults")
@@ -59,14 +59,6 @@ def download(port, name, timeout=40):
     return took, failed
 
 
-def handshake():
-    return b"\x13BitTorrent protocol" + bytes(8) + ih + b"-XX0001-faultypeer00"
-
-
-def msg(mid, payload=b""):
-    return struct.pack(">IB", len(payload) + 1, mid) + payload
-
-
 # 1. A leecher killed mid-piece.
 port = free_port()
 summary = os.path.join(tmp, "s1.json")
@@ -75,17 +67,9 @@ seed = start_seed(["--torrent", torrent, "--data", tmp, "--listen", f"127.0.0.1:
 check.that(wait_for_port(port), "listening")
 killed = 0
 for _ in range(3):
-    s = socket.create_connection(("127.0.0.1", port), timeout=5)
-    s.sendall(handshake() + msg(2))  # interested
-    s.settimeout(5)
-    buf = b""
-    while b"\x00\x00\x00\x01\x01" not in buf:  # unchoke
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        buf += chunk
+    s = unchoked_peer(port, ih)
     for begin in range(0, 262144, 16384):
-        s.sendall(msg(6, struct.pack(">III", 1, begin, 16384)))
+        s.sendall(bt_msg(6, struct.pack(">III", 1, begin, 16384)))
     got = 0
     while got < 20000:
         chunk = s.recv(4096)
@@ -106,6 +90,8 @@ s1 = read_json(summary)
 if s1:
     check.that(s1["seed"]["peers_served"] >= 4, f"peers served {s1['seed']['peers_served']}")
     print("disconnects after killed leechers:", s1["seed"]["disconnects"])
+    ended = sum(s1["seed"]["disconnects"].values())
+    check.that(ended >= 4, f"the killed leechers' sessions were ended and counted: {ended}")
 
 # 2. The tracker killed and restarted on the same port.
 tracker = NodeTracker(interval_ms=10000)

@@ -15,8 +15,8 @@ import time
 
 import libtorrent as lt
 
-from seedtest import (Check, Leecher, free_port, make_data, make_torrent, read_json, same_tree,
-                      start_seed, wait_for_port)
+from seedtest import (Check, Leecher, bt_handshake, bt_msg, free_port, make_data, make_torrent,
+                      read_json, same_tree, start_seed, unchoked_peer, wait_for_port)
 
 check = Check("hostile peers")
 tmp = tempfile.mkdtemp(prefix="sd_hostile_")
@@ -42,11 +42,10 @@ def rss_kb(pid):
 
 
 def handshake(info_hash=ih):
-    return b"\x13BitTorrent protocol" + bytes([0, 0, 0, 0, 0, 0x10, 0, 4]) + info_hash + b"-XX0001-hostilepeer0"
+    return bt_handshake(info_hash)
 
 
-def msg(mid, payload=b""):
-    return struct.pack(">IB", len(payload) + 1, mid) + payload
+msg = bt_msg
 
 
 def connect():
@@ -69,16 +68,7 @@ def closed_by_peer(s, timeout=15):
 
 
 def unchoked_session():
-    s = connect()
-    s.sendall(handshake() + msg(2))
-    s.settimeout(5)
-    buf = b""
-    while b"\x00\x00\x00\x01\x01" not in buf:  # UNCHOKE
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        buf += chunk
-    return s
+    return unchoked_peer(port, ih)
 
 
 results = {}

@@ -1,8 +1,6 @@
 #include "listen_counters.hpp"
 
 #include <fstream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <vector>
 

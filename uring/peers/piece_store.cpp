@@ -104,14 +104,10 @@ bool PieceStore::hash_ok(uint32_t piece, std::vector<uint8_t>& buf) const {
   uint32_t size = meta_.piece_size(piece);
   buf.resize(meta_.piece_length);
   if (!read_raw(piece, 0, size, buf.data())) return false;
-  uint8_t digest[20];
+  uint8_t digest[EVP_MAX_MD_SIZE];
   unsigned len = 0;
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  EVP_DigestInit_ex(ctx, EVP_sha1(), nullptr);
-  EVP_DigestUpdate(ctx, buf.data(), size);
-  EVP_DigestFinal_ex(ctx, digest, &len);
-  EVP_MD_CTX_free(ctx);
-  return std::memcmp(digest, meta_.piece_hashes[piece].data(), 20) == 0;
+  return EVP_Digest(buf.data(), size, digest, &len, EVP_sha1(), nullptr) == 1 && len == 20 &&
+         std::memcmp(digest, meta_.piece_hashes[piece].data(), 20) == 0;
 }
 
 std::vector<PieceStore::FileChange> PieceStore::recheck() {
@@ -172,20 +168,10 @@ std::vector<uint32_t> PieceStore::verify(unsigned threads, const Progress& progr
   std::vector<uint8_t> ok(meta_.num_pieces, 0);
   auto work = [&] {
     std::vector<uint8_t> buf(meta_.piece_length);
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     for (uint32_t p; (p = next.fetch_add(1)) < meta_.num_pieces;) {
-      uint32_t size = meta_.piece_size(p);
-      if (read(p, 0, size, buf.data())) {
-        uint8_t digest[20];
-        unsigned len = 0;
-        EVP_DigestInit_ex(ctx, EVP_sha1(), nullptr);
-        EVP_DigestUpdate(ctx, buf.data(), size);
-        EVP_DigestFinal_ex(ctx, digest, &len);
-        ok[p] = std::memcmp(digest, meta_.piece_hashes[p].data(), 20) == 0;
-      }
+      ok[p] = hash_ok(p, buf);
       done.fetch_add(1);
     }
-    EVP_MD_CTX_free(ctx);
   };
   std::vector<std::thread> pool;
   for (unsigned i = 0; i < std::max(1u, threads); ++i) pool.emplace_back(work);
