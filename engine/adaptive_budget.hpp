@@ -1,36 +1,61 @@
 #pragma once
-// `--half-open auto`: a shard's half-open budget and SYN rate, adapted from
+// `--half-open auto`: a shard's SYN rate and half-open budget, adapted from
 // what the shard sees, between a floor and a ceiling. Sans-I/O: outcomes and
-// time in, a budget, a rate and the reason for the last change out.
+// time in, a rate, a budget and the reason for the last change out.
+//
+// Every ceiling a path plants is a rate: a NAT table of T entries that keeps
+// an unanswered SYN for S seconds carries T / S new flows a second, a
+// listener accepts so many a second, a narrow link carries so many
+// handshakes' bytes a second. So the rate is what is controlled, and the
+// budget follows it (Little's law: the slots that rate keeps in flight, with
+// room to spare, so the budget bounds a burst without being the limit).
 //
 // The signals. A swarm's black holes are a steady share of its targets, so
 // the answered fraction (SYN-ACK, RST or ICMP before the timeout) has a
 // baseline of its own, whatever it is (0.5 when half the targets are black
-// holes); what matters is a fall below it. A NAT table that is full drops new
-// flows to every destination, live peers included: the answered fraction
-// falls. A queue filling on a narrow link delays every handshake: connect
-// RTT rises above its minimum (TCP Vegas and BBR read the same signal).
-// Nmap scales its probing by the response rate in the same spirit.
+// holes); what matters is a fall below it. A full NAT table drops new flows
+// to every destination, live peers included, and a listener past its accept
+// rate drops the SYNs it cannot queue: the answered fraction falls. A queue
+// filling on a narrow link delays every handshake: connect RTT rises above
+// its minimum (TCP Vegas and BBR read the same signal). Nmap scales its
+// probing by the response rate in the same spirit.
 //
 // Outcomes are judged by the window their SYN was sent in, once every SYN of
 // that window is final (a timeout later): answers come back in milliseconds
 // and timeouts only after the timeout, so counting outcomes as they arrive
 // would overstate the answered share whenever the rate rises.
 //
-// The control. Slow start from the floor (x2 per timeout) until the first
-// fall; the budget the fallen windows were sent with, times 0.75, becomes the
-// ceiling. Then cruise at 90% of the ceiling and, every 40 timeouts (16 after
-// a clean probe), probe at 110% of it for 8 timeouts: a clean probe raises
-// the ceiling to the probe (steps grow while probes stay clean), a failed one
-// lowers it 5%, a fall while cruising sets it to 70% of the cruise budget
-// (85% on delay). Windows sent before a change are not held against it. A
-// NAT table, whose entries outlive our timeout many times, fills only while
-// a probe lasts, hence the long probes. A back-off on delay is checked six
-// timeouts later: if the RTT median did not fall by a fifth, the queue is not
-// ours (a bulk flow fills it whatever we send), the budget and ceiling come
-// back and delay is ignored for 120 timeouts. The rate follows the budget through Little's law:
-// rate = budget / (mean time an attempt holds its slot), capped by --rate, so freed slots are not
-// refilled in a burst.
+// The control (TCP Westwood's idea, with BBR's probing).
+// - Slow start doubles the rate each time the windows sent at it are judged
+//   clean, until the first fall.
+// - At a fall the path's capacity is read off what it carried, not guessed
+//   by a fixed factor: the rate the stretch was sent at times its answered
+//   fraction over the baseline (600 SYN/s sent, a quarter answered where half
+//   were: the path carries 300), at most halving it. On delay it is the rate answers arrive
+//   at (a standing queue drains at the link's rate) over the baseline, and
+//   the queue is drained at half that first.
+// - Slow start's reading is taken while a NAT table is still filling, so it
+//   is held and measured like a probe before the cruise starts.
+// - Cruise at 95% of the capacity. A fall while cruising means the path
+//   changed: the capacity is read again. A fall under 1% is not acted on.
+// - Now and then, probe over it: first four timeouts to fill a NAT table
+//   whose entries outlive our timeout, then a measured stretch of four
+//   timeouts and enough outcomes to read the share that gets through within
+//   2% (one sigma). The probe reads the capacity at a fixed sample count,
+//   so the reading is as likely high as low. As much got through as ever
+//   (within two sigma): the capacity rises to the probe, and the next probe
+//   comes sooner and reaches further (10%, 20%, 40%, 80%, at most 2x). Less:
+//   what got through is the capacity, and the next probe waits twice as long
+//   (20 timeouts, up to 160) and reaches half as far (down to 4%), so a
+//   ceiling that stands is touched ever more rarely and lightly. A fall big
+//   enough to see before the end stops the probe early (the capacity
+//   stands: a reading taken the moment a fall turns significant is low by
+//   the noise it had to beat).
+// - After a back-off, windows sent for four timeouts are not judged: a NAT
+//   table still holds what the overload left in it.
+// - A back-off on delay is checked six timeouts later: if the RTT median did
+//   not fall by a fifth, the queue is not ours (a bulk flow fills it whatever
+//   we send), the rate comes back and delay is ignored for 120 timeouts.
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -46,7 +71,7 @@ struct AdaptivePolicy {
   uint32_t min_samples = 24;        // a window with fewer is merged into the next
   // (windows are widened for long timeouts, so a timeout's worth of them
   // always fits the ring the controller keeps)
-  double loss_tolerance = 0.0;         // a fall beyond the noise, and this much more, is loss
+  double loss_tolerance = 0.01;        // a fall beyond the noise, and this much more, is loss
   double delay_factor = 2.0;           // RTT median over this x its minimum is delay
   int64_t delay_floor_ns = 2'000'000;  // ... and at least this much over it
 };
@@ -54,9 +79,9 @@ struct AdaptivePolicy {
 enum class BudgetReason : uint8_t {
   kStart,
   kSlowStart,  // doubling per timeout until the first congestion
-  kCruise,     // under the ceiling
+  kCruise,     // under the capacity
   kProbe,      // above it for a while, to find out whether it moved
-  kGrow,       // a clean probe raised the ceiling
+  kGrow,       // a clean probe raised the capacity
   kLoss,       // the answered fraction fell below its baseline
   kDelay,      // connect RTT rose over its minimum
   kCount
@@ -67,7 +92,7 @@ class AdaptiveBudget {
  public:
   AdaptiveBudget(const AdaptivePolicy& policy, int64_t now_ns);
 
-  // A SYN leaves now (marks its send window with the budget in force).
+  // A SYN leaves now.
   void on_sent(int64_t now_ns);
   // One final attempt, sent at sent_ns. answered: a SYN-ACK, RST or ICMP came
   // back (rtt_ns is its connect time); otherwise it timed out.
@@ -76,60 +101,104 @@ class AdaptiveBudget {
   bool tick(int64_t now_ns);
 
   uint32_t budget() const { return budget_; }
-  double rate() const { return rate_; }  // 0 = unlimited
+  double rate() const { return rate_; }  // SYN/s, never 0
   BudgetReason reason() const { return reason_; }
   double baseline() const { return baseline_; }            // the reference answered fraction
   double last_answered() const { return last_answered_; }  // of the last judged window
   int64_t rtt_min_ns() const { return rtt_min_ns_; }
-  double ceiling() const { return ceiling_; }  // the budget the path is known to hold; 0 = none yet
+  double capacity() const { return capacity_; }  // SYN/s the path carries; 0 = not known yet
   uint64_t decreases() const { return decreases_; }
 
  private:
   // Outcomes by the window their SYN was sent in.
   struct SendWindow {
     int64_t index = -1;  // window number since the start
-    uint32_t total = 0, answered = 0;
-    uint32_t budget = 0;  // the largest budget in force while it was sent
+    uint32_t sent = 0, total = 0, answered = 0;
+    uint32_t windows = 0;  // how many were merged (a judged stretch may span several)
+    uint32_t setting = 0;  // the last rate decision in force while it was sent
+    double rate = 0;       // the largest rate in force while it was sent
+  };
+  // Outcomes accumulated over one stretch (one setting, or a reference).
+  struct Tally {
+    uint64_t sent = 0, total = 0, answered = 0;
+    int64_t ns = 0;
+    void add(const SendWindow& w, int64_t window_ns);
+    double fraction() const { return total ? static_cast<double>(answered) / total : 0; }
+    double offered() const { return ns ? sent * 1e9 / static_cast<double>(ns) : 0; }
   };
   static constexpr size_t kWindows = 512;     // covers a timeout of up to ~2 min at 250 ms
   static constexpr size_t kRttSamples = 256;  // per arrival window, for its median
   static constexpr size_t kMinWindows = 40;   // RTT minimum over the last 40 windows
+  static constexpr size_t kArrivalWindows = 4;
+
+  enum class Phase { kSlowStart, kDrain, kCruise, kProbe };
+  static constexpr double kCruiseGain = 0.94;
+  static constexpr double kFirstProbeGain = 0.1;
+  static constexpr double kMinProbeGain = 0.04;
+  static constexpr double kFirstCruiseProbeGain = 0.2;  // after slow start
+  static constexpr double kProbePrecision = 0.02;
+  static constexpr double kDrainGain = 0.5;
+  static constexpr int64_t kCruiseTimeouts = 20;      // after congestion
+  static constexpr int64_t kShortCruiseTimeouts = 8;  // after a clean probe
+  static constexpr int64_t kMaxProbeTimeouts = 16;    // the measured stretch at most
+  static constexpr int64_t kProbeFillTimeouts =
+      4;  // a probe fills a NAT table, then is judged as long
+  static constexpr uint32_t kMaxFailedProbeDoublings = 4;
+  static constexpr uint64_t kMinEvidence = 64;  // outcomes on each side before a fall is loss
+  static constexpr uint64_t kMinProbeSamples = 200;
+  static constexpr uint64_t kMaxProbeSamples = 20000;
+  static constexpr uint64_t kMaxReference = 50000;
+  static constexpr int64_t kDelayCheckTimeouts = 6;
+  static constexpr int64_t kDelayIgnoreTimeouts = 120;
 
   SendWindow& window_at(int64_t index);
-  enum class Phase { kSlowStart, kCruise, kProbe };
-  static constexpr double kCruiseGain = 0.9;  // cruise at 90% of the ceiling
-  static constexpr double kProbeGain = 1.1;   // probe at 110% of it
-  static constexpr double kFailedProbeGain = 0.95;
-  static constexpr int64_t kCruiseTimeouts = 40;       // after congestion
-  static constexpr int64_t kShortCruiseTimeouts = 16;  // after a clean probe
-  static constexpr uint64_t kMinEvidence = 64;  // outcomes on each side before a fall is loss
-  static constexpr int64_t kProbeTimeouts = 8;
-  static constexpr uint64_t kProbeSamples = 400;  // enough to see a ~8% fall at 2 sigma
-
   void judge(const SendWindow& w, int64_t sent_end_ns, int64_t now_ns);
+  bool fell(const Tally& t, double z, double tolerance) const;
+  void merge_reference(const Tally& t);
   void congested(const SendWindow& w, bool loss, int64_t now_ns);
   void cruise(int64_t now_ns, BudgetReason why);
-  double probe_gain() const;
-  void set_budget(double b, BudgetReason why);
+  void end_probe(int64_t now_ns);
+  void set_rate(double r, BudgetReason why);
+  void update_budget();
+  double probe_gain() const { return probe_gain_; }
+  uint64_t probe_samples() const;
+  double floor_rate() const;
   bool delayed(int64_t now_ns) const;
+  void roll_arrivals(int64_t now_ns);
   void check_delay_was_ours(int64_t now_ns);
 
   AdaptivePolicy p_;
   int64_t start_ns_;
-  double budget_f_;
+  double rate_;
   uint32_t budget_;
-  double rate_ = 0;
+  uint32_t setting_ = 0;
   BudgetReason reason_ = BudgetReason::kStart;
   Phase phase_ = Phase::kSlowStart;
-  double ceiling_ = 0;
+  double capacity_ = 0;
   int64_t last_change_ns_ = 0;  // windows sent before it are not judged again
+  int64_t drain_until_ns_ = 0;
+  int64_t settle_until_ns_ = 0;  // windows sent before it are not judged
+  bool probe_judging_ = false;   // past the probe's first stretch
+  bool first_cruise_ = false;    // slow start ended, no probe yet
+  int64_t probe_judged_from_ns_ = 0;
   std::array<SendWindow, kWindows> windows_{};
   int64_t next_judged_ = 0;  // the next send window to judge
   SendWindow pending_;       // windows too small to judge alone, merged
-  // RTT, by arrival.
+  Tally acc_;                // the stretch sent at the setting in force
+  uint32_t acc_setting_ = UINT32_MAX;
+  Tally ref_;                            // the last stretch known to be clean
+  static constexpr size_t kRecent = 8;   // judged stretches: about two seconds
+  std::array<Tally, kRecent> recent_{};  // since the last change, for a sudden fall
+  size_t recent_idx_ = 0;
+  uint32_t clean_probes_ = 0, failed_probes_ = 0;  // in a row
+  double probe_gain_ = kFirstProbeGain;
+  // By arrival: RTTs and answers, per window.
   std::array<int64_t, kRttSamples> rtts_{};
   uint32_t rtt_n_ = 0;
-  int64_t rtt_window_end_;
+  uint32_t arrivals_ = 0;
+  int64_t arrival_window_start_;
+  std::array<double, kArrivalWindows> answer_rates_{};  // answers/s of the last windows
+  size_t arrival_idx_ = 0;
   std::array<int64_t, kMinWindows> window_mins_{};
   size_t window_idx_ = 0;
   int64_t rtt_min_ns_ = 0;
@@ -138,21 +207,15 @@ class AdaptiveBudget {
   double baseline_ = -1;
   double last_answered_ = -1;
   uint64_t decreases_ = 0;
-  uint32_t acc_budget_ = 0;  // the budget the accumulated windows were sent with
-  uint64_t acc_total_ = 0, acc_answered_ = 0;
-  uint64_t ref_total_ = 0, ref_answered_ = 0;  // the last stretch known to be clean
-  uint32_t clean_probes_ = 0;                  // in a row
   // A back-off on delay is checked: when the RTT did not fall with it, the
   // queue is someone else's (a bulk flow on the same link), backing off
   // cannot shorten it, and the delay signal is ignored for a while.
   int64_t delay_check_ns_ = 0;  // when to check the last delay back-off; 0 = none pending
   int64_t delay_rtt_before_ns_ = 0;
-  double ceiling_before_delay_ = 0;
-  double budget_before_delay_ = 0;
+  double capacity_before_delay_ = 0;
+  double rate_before_delay_ = 0;
   bool slow_start_before_delay_ = false;
   int64_t delay_ignored_until_ns_ = 0;
-  static constexpr int64_t kDelayCheckTimeouts = 6;
-  static constexpr int64_t kDelayIgnoreTimeouts = 120;
 };
 
 }  // namespace swarmdial

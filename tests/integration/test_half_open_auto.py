@@ -4,10 +4,10 @@ kept 2 s (four of our 500 ms timeouts), half the targets black holes.
 
 - A fixed budget of 512 floods the table: the router drops a large share.
 - auto finds the table's ceiling by itself: once converged the router drops
-  a small share of our SYNs, an order of magnitude less (DESIGN asks for
-  under 1%; this lab measures 1-3.5%).
+  under 1% of our SYNs (issue 15's target), while auto keeps dialing at a
+  good share of what the table carries.
 - The table is halved mid-run (the nftables rule is replaced): auto backs off
-  and the drops fall back within 10 s.
+  and, from 10 s after the change, the router drops under 1% again.
 Root only (sd_* namespaces, 198.18.0.0/15); everything is deleted after."""
 import json
 import os
@@ -54,9 +54,9 @@ with RouterLab(tag, table=600, syn_sent_s=2) as lab:
     time.sleep(2.5)  # the fixed run's entries age out
     summary = f"/tmp/sd_{tag}_auto.json"
     start = time.monotonic()
-    p = dial(lab, ["--half-open", "auto", "--half-open-max", 2048], 60, summary)
+    p = dial(lab, ["--half-open", "auto", "--half-open-max", 2048], 70, summary)
     samples, halved_at = [], 35
-    while p.poll() is None and time.monotonic() - start < 90:
+    while p.poll() is None and time.monotonic() - start < 100:
         time.sleep(0.5)
         t = time.monotonic() - start
         n, d = lab.counters()
@@ -66,16 +66,16 @@ with RouterLab(tag, table=600, syn_sent_s=2) as lab:
     err = p.communicate(timeout=30)[1]
     check.that(p.returncode == 0, f"auto run exit {p.returncode}: {err[-300:]}")
     converged, n_conv = drops_between(samples, 20, halved_at)
-    recovered, n_rec = drops_between(samples, halved_at + 10, 58)
+    recovered, n_rec = drops_between(samples, halved_at + 10, 68)
     print(f"auto: dropped {converged:.2%} of {n_conv} once converged (20-{halved_at} s), "
           f"{recovered:.2%} of {n_rec} from 10 s after the table was halved")
-    check.that(n_conv > 1000, f"auto kept dialing: {n_conv} new flows")
-    # DESIGN's target is 1%; measured here 1-3.5% (the probes that look for
-    # a higher ceiling cost that much): the test holds auto to an order of
-    # magnitude under a fixed budget's damage, with room for a loaded CI.
-    check.that(converged < 0.08 and converged < fixed_drops / 5,
-               f"converged drops {converged:.2%} (fixed 512: {fixed_drops:.1%})")
-    check.that(recovered < 0.08 and n_rec > 500, f"drops 10 s after halving: {recovered:.2%} of {n_rec}")
+    # The table carries about 600 new flows a second (300 black holes a
+    # second, each held 2 s): auto must use a fair share of it, not hide
+    # far under it.
+    check.that(n_conv > 0.5 * 600 * (halved_at - 20), f"auto kept dialing: {n_conv} new flows")
+    check.that(converged < 0.01, f"converged drops {converged:.2%} (fixed 512: {fixed_drops:.1%})")
+    check.that(recovered < 0.01 and n_rec > 0.5 * 300 * (68 - halved_at - 10),
+               f"drops 10 s after halving: {recovered:.2%} of {n_rec}")
     s = read_json(summary)
     sh = s["shards"][0]
     check.that(sh["half_open_auto"]["decreases"] >= 2, f"auto backed off: {sh}")

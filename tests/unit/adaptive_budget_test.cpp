@@ -7,8 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <queue>
+#include <string>
 #include <vector>
 
 namespace swarmdial {
@@ -21,12 +24,16 @@ struct Path {
   double blackhole_share = 0.5;
   uint32_t table = 0;               // router table size; 0 = no router limit
   int64_t syn_sent_ttl = 2 * kSec;  // how long the router keeps an unanswered SYN
-  int64_t answered_ttl = 100 * kMs;
+  // A router counting flows as nftables' `ct count` does skips closed ones:
+  // an answered attempt (closed at once) holds no entry.
+  int64_t answered_ttl = 0;
   int64_t rtt = 1 * kMs;
   double link_syn_per_s = 0;  // above this the queue grows and RTT with it; 0 = no queue
   // Someone else's queue on the link (a bulk transfer): RTT swings between
   // rtt and rtt + this, once a second, whatever we send.
   int64_t foreign_queue = 0;
+  double accept_per_s = 0;  // live listeners accept this many a second; 0 = all
+  double backlog = 32;      // ... and queue this many; the SYNs past it are dropped
 };
 
 struct Sim {
@@ -45,9 +52,11 @@ struct Sim {
   // The router's entries, by expiry time: one FIFO per lifetime keeps each sorted.
   std::deque<int64_t> unanswered_entries, answered_entries;
   double queue_ns = 0;  // the link's standing queue
-  int64_t last_launch = 0;
-  uint64_t syns = 0, drops = 0;
+  double accept_q = 0;  // the listeners' backlog
+  double tokens = 0;    // the pacer
+  uint64_t syns = 0, drops = 0, answered = 0;
   uint32_t max_budget_seen = 0;
+  double last_traced = 1;
 
   Sim(Path p, AdaptivePolicy pol) : path(p), policy(pol), ctl(pol, 0) {}
 
@@ -55,7 +64,10 @@ struct Sim {
     ++syns;
     ctl.on_sent(now);
     // Targets come in a pseudorandom order, as the cyclic permutation gives them.
-    uint64_t h = (k++ + 1) * 0x9e3779b97f4a7c15ULL;
+    uint64_t h = (k++ + 1) * 0x9e3779b97f4a7c15ULL;  // splitmix64
+    h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+    h ^= h >> 31;
     bool hole = static_cast<double>((h >> 32) % 1000) < path.blackhole_share * 1000;
     for (auto* q : {&unanswered_entries, &answered_entries})
       while (!q->empty() && q->front() <= now) q->pop_front();
@@ -70,6 +82,12 @@ struct Sim {
       unanswered_entries.push_back(now + path.syn_sent_ttl);
     else
       answered_entries.push_back(now + path.answered_ttl);
+    if (!hole && path.accept_per_s > 0) {
+      if (accept_q + 1 > path.backlog)
+        hole = true;  // the listener drops it
+      else
+        accept_q += 1;
+    }
     if (hole)
       inflight.push({now + policy.timeout_ns, false, 0, now});
     else
@@ -83,24 +101,42 @@ struct Sim {
       while (!inflight.empty() && inflight.top().at <= now) {
         Done d = inflight.top();
         inflight.pop();
+        answered += d.answered;
         ctl.on_outcome(d.start, d.answered, d.rtt, now);
       }
-      ctl.tick(now);
+      if (ctl.tick(now) && getenv("SIM_TRACE") &&
+          std::abs(ctl.rate() - last_traced) > 0.02 * last_traced) {
+        last_traced = ctl.rate();
+        printf("%7.2f s rate %8.1f budget %5u cap %8.1f %s drops %lu/%lu base %.3f\n", now / 1e9,
+               ctl.rate(), ctl.budget(), ctl.capacity(),
+               std::string(budget_reason_name(ctl.reason())).c_str(), (unsigned long)drops,
+               (unsigned long)syns, ctl.baseline());
+      }
       max_budget_seen = std::max(max_budget_seen, ctl.budget());
-      // The rate: at most ctl.rate() SYN/s when it has one.
-      double allowed = ctl.rate() > 0 ? ctl.rate() / 1000.0 : 1e9;
+      // The pacer: ctl.rate() SYN/s, a millisecond's worth at a time.
+      double per_ms = ctl.rate() / 1000.0;
+      tokens = std::min(tokens + per_ms, std::max(1.0, per_ms) + 1);
       uint32_t launched = 0;
-      while (inflight.size() < ctl.budget() && launched < allowed + 1e-9) {
+      while (inflight.size() < ctl.budget() && tokens >= 1) {
         launch();
+        tokens -= 1;
         ++launched;
       }
       if (path.link_syn_per_s > 0) {  // each SYN adds 1/capacity s of queue; it drains in real time
         queue_ns += launched * (1e9 / path.link_syn_per_s) - kMs;
         queue_ns = std::max(0.0, queue_ns);
       }
+      if (path.accept_per_s > 0) accept_q = std::max(0.0, accept_q - path.accept_per_s / 1000.0);
     }
     uint64_t s = syns - s0;
     return s ? static_cast<double>(drops - d0) / s : 0;
+  }
+
+  // Answers a second over the next `dur`.
+  double answered_per_s(int64_t dur) {
+    uint64_t a0 = answered;
+    run(dur);
+    return static_cast<double>(answered - a0) * kSec / dur;
   }
 };
 
@@ -122,47 +158,88 @@ TEST(AdaptiveBudget, SteadyBlackHolesAreNotCongestion) {
 
 TEST(AdaptiveBudget, ADelayThatBackingOffDoesNotShortenIsNotOurs) {
   // A bulk flow keeps the link's queue swinging up to 300 ms: the RTT median
-  // is far over its minimum whatever the budget. Backing off on it would
+  // is far over its minimum whatever we send. Backing off on it would
   // starve us for nothing; after the first check the delay is ignored.
   Sim sim({.blackhole_share = 0.5, .foreign_queue = 300 * kMs}, policy());
   sim.run(60 * kSec);
-  EXPECT_GT(sim.ctl.budget(), 512u)
-      << "reason " << budget_reason_name(sim.ctl.reason()) << " decreases " << sim.ctl.decreases();
+  EXPECT_GT(sim.ctl.rate(), 2000) << "reason " << budget_reason_name(sim.ctl.reason())
+                                  << " decreases " << sim.ctl.decreases();
 }
 
-TEST(AdaptiveBudget, StaysUnderAFullRouterTableOnceConverged) {
-  // 400 entries that unanswered SYNs hold for 2 s: 200 black-hole SYNs/s,
-  // 400 SYN/s in all with half the targets live.
-  Sim sim({.blackhole_share = 0.5, .table = 400, .syn_sent_ttl = 2 * kSec}, policy());
-  sim.run(60 * kSec);  // converge
-  double drops = sim.run(120 * kSec);
-  EXPECT_LT(drops, 0.01) << "budget " << sim.ctl.budget() << " decreases " << sim.ctl.decreases();
+// 600 entries that unanswered SYNs hold for 2 s: the table carries 300
+// black-hole SYNs/s, so 300 / share SYN/s in all, and a budget that floods
+// it gets 300 / share * (1 - share) answers/s. The targets' mix here is
+// binomial, so the table's fill swings more than behind a real target
+// permutation: the lab (tests/integration/test_half_open_auto.py, and the
+// benchmark) holds auto to issue 15's 1% and 0.9x; this model to 2.5% and
+// 0.85x, which a budget that floods (half the SYNs dropped) or one that
+// hides far under the table fails alike.
+class TableCeiling : public ::testing::TestWithParam<double> {};
+
+TEST_P(TableCeiling, CruisesJustUnderIt) {
+  double share = GetParam();
+  Sim sim({.blackhole_share = share, .table = 600, .syn_sent_ttl = 2 * kSec}, policy());
+  sim.run(30 * kSec);  // converge
+  uint64_t a0 = sim.answered;
+  double drops = sim.run(600 * kSec);
+  double answers = static_cast<double>(sim.answered - a0) / 600;
+  double flood = 300 / share * (1 - share);
+  std::printf("share %.1f: %.1f answers/s (%.2fx a flood), drops %.2f%%, capacity %.0f\n", share,
+              answers, answers / flood, 100 * drops, sim.ctl.capacity());
+  EXPECT_LT(drops, 0.025) << "rate " << sim.ctl.rate() << " decreases " << sim.ctl.decreases();
   EXPECT_GT(sim.ctl.decreases(), 0u);
-  EXPECT_LT(sim.ctl.budget(), 2048u);
-  // Not starved either: at least half of what the table sustains.
-  double syn_per_s = sim.ctl.budget() / 0.25;  // half the attempts hold 0.5 s, half ~0
-  EXPECT_GT(syn_per_s, 200) << "budget " << sim.ctl.budget();
+  EXPECT_GT(answers, 0.85 * flood) << "capacity read " << sim.ctl.capacity();
+  EXPECT_NEAR(sim.ctl.capacity(), 300 / share, 0.1 * 300 / share);
+}
+
+INSTANTIATE_TEST_SUITE_P(BlackHoleShares, TableCeiling, ::testing::Values(0.3, 0.5));
+
+TEST(AdaptiveBudget, AMostlyDeadSwarmIsHeldLessTightly) {
+  // With 80% black holes one outcome in five is an answer: a probe of
+  // bounded length reads the capacity within about 4% (one sigma), not 1.5%,
+  // so the cruise sits less surely under the table.
+  Sim sim({.blackhole_share = 0.8, .table = 600, .syn_sent_ttl = 2 * kSec}, policy());
+  sim.run(30 * kSec);
+  uint64_t a0 = sim.answered;
+  double drops = sim.run(600 * kSec);
+  double answers = static_cast<double>(sim.answered - a0) / 600;
+  EXPECT_LT(drops, 0.05);
+  EXPECT_GT(answers, 0.8 * 75);
+  EXPECT_NEAR(sim.ctl.capacity(), 375, 0.15 * 375);
 }
 
 TEST(AdaptiveBudget, RecoversWithinTenSecondsWhenTheTableHalves) {
-  Sim sim({.blackhole_share = 0.5, .table = 800, .syn_sent_ttl = 2 * kSec}, policy());
+  Sim sim({.blackhole_share = 0.5, .table = 1200, .syn_sent_ttl = 2 * kSec}, policy());
   sim.run(60 * kSec);
-  uint32_t before = sim.ctl.budget();
-  sim.path.table = 400;
+  double before = sim.ctl.rate();
+  sim.path.table = 600;
   sim.run(10 * kSec);
+  EXPECT_LT(sim.ctl.rate(), 600) << "before " << before;  // under the new capacity within 10 s
   double drops = sim.run(60 * kSec);
-  // Under 2%, not 1%: the probes that find the new ceiling cost a little more
-  // while the table's old entries age out.
-  EXPECT_LT(drops, 0.02) << "budget " << before << " -> " << sim.ctl.budget();
-  EXPECT_LT(sim.ctl.budget(), before);
+  // The probes that find the new capacity cost some.
+  EXPECT_LT(drops, 0.03) << "rate " << before << " -> " << sim.ctl.rate();
+  EXPECT_GT(sim.ctl.rate(), 0.7 * 600);
 }
 
-TEST(AdaptiveBudget, BacksOffWhenAQueueInflatesTheRtt) {
+TEST(AdaptiveBudget, FindsAListenersAcceptRate) {
+  // Live targets only, behind listeners that accept 300 a second with a
+  // backlog of 32: every SYN past that is dropped and times out.
+  Sim sim({.blackhole_share = 0.0, .accept_per_s = 300}, policy());
+  sim.run(30 * kSec);
+  double answers = sim.answered_per_s(120 * kSec);
+  EXPECT_GT(answers, 0.9 * 300) << "rate " << sim.ctl.rate() << " capacity " << sim.ctl.capacity();
+  // ... without flooding them: most of what it sends is answered.
+  EXPECT_GT(answers / (sim.ctl.rate()), 0.85);
+}
+
+TEST(AdaptiveBudget, HoldsANarrowLinkWithoutFillingItsQueue) {
   Path p{.blackhole_share = 0.0, .rtt = 2 * kMs, .link_syn_per_s = 5000};
   Sim sim(p, policy());
   sim.run(30 * kSec);
   EXPECT_GT(sim.ctl.decreases(), 0u);
-  EXPECT_LT(sim.queue_ns, 50.0 * kMs) << "budget " << sim.ctl.budget();
+  double answers = sim.answered_per_s(60 * kSec);
+  EXPECT_LT(sim.queue_ns, 50.0 * kMs) << "rate " << sim.ctl.rate();
+  EXPECT_GT(answers, 0.85 * 5000) << "rate " << sim.ctl.rate();
   EXPECT_EQ(sim.ctl.reason() == BudgetReason::kLoss, false);
 }
 
@@ -174,15 +251,29 @@ TEST(AdaptiveBudget, NeverLeavesItsBounds) {
   sim.run(20 * kSec);
   EXPECT_GE(sim.ctl.budget(), 16u);
   EXPECT_LE(sim.max_budget_seen, 64u);
+  EXPECT_GE(sim.ctl.rate(), 16 / 0.5);  // the floor: min slots held a timeout each
 }
 
-TEST(AdaptiveBudget, RateFollowsTheBudgetThroughLittlesLaw) {
+TEST(AdaptiveBudget, TheRateStopsWhereTheLargestBudgetIsFull) {
   AdaptivePolicy pol = policy();
   pol.max = 100;
   Sim sim({.blackhole_share = 1.0}, pol);  // every attempt holds its slot for the timeout
   sim.run(20 * kSec);
   ASSERT_EQ(sim.ctl.budget(), 100u);
   EXPECT_NEAR(sim.ctl.rate(), 100 / 0.5, 20);
+}
+
+TEST(AdaptiveBudget, AShardShortOfTargetsDoesNotGrowARateItNeverUsed) {
+  AdaptiveBudget ctl(policy(), 0);
+  // 40 SYNs a second, all answered, for 20 s: far under what slow start offers.
+  for (int64_t t = 0; t < 20 * kSec; t += kMs) {
+    if (t % (25 * kMs) == 0) {
+      ctl.on_sent(t);
+      ctl.on_outcome(t, true, kMs, t + kMs);
+    }
+    ctl.tick(t);
+  }
+  EXPECT_LT(ctl.rate(), 4 * 40) << budget_reason_name(ctl.reason());
 }
 
 }  // namespace

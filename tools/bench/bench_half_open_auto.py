@@ -13,7 +13,9 @@ run's second half. Scenarios (each a fresh lab):
   accept  listeners that accept 300 connections/s with a backlog of 32,
           live targets only (four ports)
   uplink  tc tbf at 2 Mbit/s on the router's uplink with a bulk transfer
-          through it (a leecher downloading from us), half black holes
+          through it (a leecher downloading from us), half black holes; the
+          bulk transfer's own throughput is printed beside each budget (the
+          upload a seeder keeps while it dials)
 
 Usage: bench_half_open_auto.py BUILD_DIR [--runs N] [--seconds S] [--settle S]
        [--scenarios table,accept,uplink] [--json FILE]
@@ -91,6 +93,7 @@ def one_run(lab, name, b, run):
               if name in live_only else lab.targets_range(WIDE_NET))
     n, d = lab.counters()
     samples = [(0.0, n, d)]
+    bulk0 = lab.bulk_received()
     start = time.monotonic()
     p = subprocess.Popen(lab.in_dialer([swarmdial, "dial", "--range", target, *ho, "--timeout", 500,
                                         "--rate", 0, "--shards", 1, "--output", rows, "--summary",
@@ -102,6 +105,7 @@ def one_run(lab, name, b, run):
         samples.append((time.monotonic() - start, n, d))
         time.sleep(0.5)
     err = p.communicate(timeout=60)[1]
+    bulk_kbit = (lab.bulk_received() - bulk0) * 8 / 1000 / max(1e-9, time.monotonic() - start)
     n, d = lab.counters()
     samples.append((time.monotonic() - start, n, d))
     budget_by_s = []
@@ -114,13 +118,14 @@ def one_run(lab, name, b, run):
            "drops": drops_between(samples, 0, end),
            "steady_est_per_s": established_between(rows, args.settle, end),
            "steady_drops": drops_between(samples, args.settle, end),
-           "converge_s": converge_s(budget_by_s) if b == "auto" else float("nan")}
+           "converge_s": converge_s(budget_by_s) if b == "auto" else float("nan"),
+           "bulk_kbit_s": bulk_kbit}
     os.unlink(rows)
     return out
 
 
 results = {}
-keys = ["est_per_s", "drops", "steady_est_per_s", "steady_drops", "converge_s"]
+keys = ["est_per_s", "drops", "steady_est_per_s", "steady_drops", "converge_s", "bulk_kbit_s"]
 for name in args.scenarios.split(","):
     per = {b: {k: [] for k in keys} for b in budgets}
     with RouterLab(f"bha{name[:3]}", **scenarios[name]) as lab:
@@ -138,8 +143,10 @@ for name in args.scenarios.split(","):
         worst = max(med[b][drop_k] for b in budgets if b != "auto")
         print(f"  {phase}:")
         for b in budgets:
+            bulk = (f"  bulk upload {med[b]['bulk_kbit_s']:6.0f} kbit/s (whole run)"
+                    if scenarios[name].get("bulk") else "")
             print(f"    half-open {b:>5}: established {med[b][est_k]:8.1f}/s "
-                  f"({med[b][est_k] / best:.2f}x best fixed)  router drops {med[b][drop_k]:.2%}")
+                  f"({med[b][est_k] / best:.2f}x best fixed)  router drops {med[b][drop_k]:.2%}{bulk}")
         print(f"    auto vs best fixed: {med['auto'][est_k] / best:.2f}x; auto drops "
               f"{med['auto'][drop_k]:.2%} (worst fixed {worst:.2%})")
     print(f"  auto converged after {med['auto']['converge_s']:.0f} s (median)")

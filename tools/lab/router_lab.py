@@ -162,8 +162,20 @@ class RouterLab:
     def in_dialer(self, cmd):
         return ["ip", "netns", "exec", self.dialer] + [str(c) for c in cmd]
 
+    def bulk_received(self, port=30000):
+        """Bytes the bulk transfer's sink has received so far (0 without one)."""
+        out = sh("ip", "netns", "exec", self.targets, "ss", "-tinH", "state", "established",
+                 f"( sport = :{port} )", check=False).stdout
+        total = 0
+        for field in out.split():
+            if field.startswith("bytes_received:"):
+                total += int(field.split(":", 1)[1])
+        return total
+
     def close(self):
-        for p in self._procs:
+        # Newest first: a bulk sender outlives its sink, so a sink stopped
+        # first would reset it mid-write.
+        for p in reversed(self._procs):
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
                 try:
