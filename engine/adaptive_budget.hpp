@@ -135,7 +135,6 @@ class AdaptiveBudget {
   static constexpr double kCruiseGain = 0.94;
   static constexpr double kFirstProbeGain = 0.1;
   static constexpr double kMinProbeGain = 0.04;
-  static constexpr double kFirstCruiseProbeGain = 0.2;  // after slow start
   static constexpr double kProbePrecision = 0.02;
   static constexpr double kDrainGain = 0.5;
   static constexpr int64_t kCruiseTimeouts = 20;      // after congestion
