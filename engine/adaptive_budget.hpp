@@ -31,13 +31,15 @@
 // - At a fall the path's capacity is read off what it carried, not guessed
 //   by a fixed factor: the rate the stretch was sent at times its answered
 //   fraction over the baseline (600 SYN/s sent, a quarter answered where half
-//   were: the path carries 300), at most halving it. On delay it is the rate answers arrive
-//   at (a standing queue drains at the link's rate) over the baseline, and
-//   the queue is drained at half that first.
-// - Slow start's reading is taken while a NAT table is still filling, so it
-//   is held and measured like a probe before the cruise starts.
+//   were: the path carries 300), at most halving it. On delay it is the
+//   rate answers arrive at (a standing queue drains at the link's rate) over
+//   the baseline, and the queue is drained at half that first.
+// - Slow start's reading is taken while a NAT table is still filling, so
+//   the first probe comes soon.
 // - Cruise at 95% of the capacity. A fall while cruising means the path
-//   changed: the capacity is read again. A fall under 1% is not acted on.
+//   changed: the capacity is read again, and the next probe waits. Two
+//   tests: the whole stretch at one rate finds a small lasting fall, the
+//   last two seconds a sudden one. A fall under 1% is not acted on.
 // - Now and then, probe over it: first four timeouts to fill a NAT table
 //   whose entries outlive our timeout, then a measured stretch of four
 //   timeouts and enough outcomes to read the share that gets through within
@@ -46,11 +48,11 @@
 //   (within two sigma): the capacity rises to the probe, and the next probe
 //   comes sooner and reaches further (10%, 20%, 40%, 80%, at most 2x). Less:
 //   what got through is the capacity, and the next probe waits twice as long
-//   (20 timeouts, up to 160) and reaches half as far (down to 4%), so a
-//   ceiling that stands is touched ever more rarely and lightly. A fall big
-//   enough to see before the end stops the probe early (the capacity
-//   stands: a reading taken the moment a fall turns significant is low by
-//   the noise it had to beat).
+//   (20 timeouts, up to 320) and reaches half as far (down to 4%), so a
+//   ceiling that stands is touched ever more rarely and lightly. Only a fall
+//   half again what the probe could cause (the path changed under it) stops
+//   it early: a reading taken the moment a fall turns significant is low by
+//   the noise it had to beat.
 // - After a back-off, windows sent for four timeouts are not judged: a NAT
 //   table still holds what the overload left in it.
 // - A back-off on delay is checked six timeouts later: if the RTT median did
