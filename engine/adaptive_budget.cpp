@@ -189,8 +189,9 @@ void AdaptiveBudget::judge(const SendWindow& w, int64_t sent_end_ns, int64_t now
   }
   bool delay = delayed(now_ns);
   if (phase_ == Phase::kSlowStart && !loss) {  // slow start's clean windows are the first reference
-    SendWindow clean = w;
-    merge_reference(Tally{clean.sent, clean.total, clean.answered, 0});
+    Tally clean;
+    clean.add(w, p_.window_ns);
+    merge_reference(clean);
   }
   if (ref_.total) baseline_ = ref_.fraction();
   if (sent_end_ns <= last_change_ns_) return;  // sent before the last change: already judged
