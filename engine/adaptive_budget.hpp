@@ -156,7 +156,8 @@ class AdaptiveBudget {
   void judge(const SendWindow& w, int64_t sent_end_ns, int64_t now_ns);
   bool fell(const Tally& t, double z, double tolerance) const;
   void merge_reference(const Tally& t);
-  void congested(const SendWindow& w, bool loss, int64_t now_ns);
+  void congested(const SendWindow& w, const Tally* fallen, int64_t now_ns);
+  double carried_share(const Tally& t, double fr) const;
   void cruise(int64_t now_ns, BudgetReason why);
   void end_probe(int64_t now_ns);
   void set_rate(double r, BudgetReason why);

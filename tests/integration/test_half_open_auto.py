@@ -84,4 +84,9 @@ with RouterLab(tag, table=600, syn_sent_s=2) as lab:
     check.that(sh["half_open_budget"] < 512, f"auto budget ended at {sh['half_open_budget']}")
     check.that(" auto " in err and any(f"({r})" in err for r in ("loss", "cruise", "probe", "grow")),
                "the status line shows the rate in force and why it last changed")
+for name in ("fixed", "auto"):
+    try:
+        os.unlink(f"/tmp/sd_{tag}_{name}.json")
+    except FileNotFoundError:
+        pass
 check.done()

@@ -180,16 +180,24 @@ TEST_P(TableCeiling, CruisesJustUnderIt) {
   double share = GetParam();
   Sim sim({.blackhole_share = share, .table = 600, .syn_sent_ttl = 2 * kSec}, policy());
   sim.run(30 * kSec);  // converge
-  uint64_t a0 = sim.answered;
-  double drops = sim.run(600 * kSec);
+  uint64_t a0 = sim.answered, s0 = sim.syns, d0 = sim.drops;
+  // The capacity read swings a few percent around the table as probes pass
+  // and fail: its median over the run is the reading.
+  std::vector<double> capacity;
+  for (int i = 0; i < 600; ++i) {
+    sim.run(kSec);
+    capacity.push_back(sim.ctl.capacity());
+  }
+  std::nth_element(capacity.begin(), capacity.begin() + 300, capacity.end());
+  double drops = static_cast<double>(sim.drops - d0) / static_cast<double>(sim.syns - s0);
   double answers = static_cast<double>(sim.answered - a0) / 600;
   double flood = 300 / share * (1 - share);
   std::printf("share %.1f: %.1f answers/s (%.2fx a flood), drops %.2f%%, capacity %.0f\n", share,
-              answers, answers / flood, 100 * drops, sim.ctl.capacity());
+              answers, answers / flood, 100 * drops, capacity[300]);
   EXPECT_LT(drops, 0.025) << "rate " << sim.ctl.rate() << " decreases " << sim.ctl.decreases();
   EXPECT_GT(sim.ctl.decreases(), 0u);
   EXPECT_GT(answers, 0.85 * flood) << "capacity read " << sim.ctl.capacity();
-  EXPECT_NEAR(sim.ctl.capacity(), 300 / share, 0.1 * 300 / share);
+  EXPECT_NEAR(capacity[300], 300 / share, 0.1 * 300 / share);
 }
 
 INSTANTIATE_TEST_SUITE_P(BlackHoleShares, TableCeiling, ::testing::Values(0.3, 0.5));
@@ -209,16 +217,30 @@ TEST(AdaptiveBudget, AMostlyDeadSwarmIsHeldLessTightly) {
 }
 
 TEST(AdaptiveBudget, RecoversWithinTenSecondsWhenTheTableHalves) {
-  Sim sim({.blackhole_share = 0.5, .table = 1200, .syn_sent_ttl = 2 * kSec}, policy());
-  sim.run(60 * kSec);
-  double before = sim.ctl.rate();
-  sim.path.table = 600;
-  sim.run(10 * kSec);
-  EXPECT_LT(sim.ctl.rate(), 600) << "before " << before;  // under the new capacity within 10 s
-  double drops = sim.run(60 * kSec);
+  // Where the controller stands when the table halves (mid-probe, cruising,
+  // just cut) decides how it recovers, so the table halves at five moments;
+  // the medians are held to the targets, and every run must back off in time.
+  std::vector<double> rates, drop_shares;
+  for (int64_t warm : {40, 50, 60, 70, 80}) {
+    Sim sim({.blackhole_share = 0.5, .table = 1200, .syn_sent_ttl = 2 * kSec}, policy());
+    sim.run(warm * kSec);
+    double before = sim.ctl.rate();
+    sim.path.table = 600;
+    sim.run(10 * kSec);
+    // Read under the new table within 10 s (the rate may be probing past it).
+    EXPECT_LT(sim.ctl.capacity(), 1.1 * 600)
+        << "halved at " << warm << " s, rate before " << before;
+    uint64_t s0 = sim.syns;
+    drop_shares.push_back(sim.run(60 * kSec));
+    rates.push_back(static_cast<double>(sim.syns - s0) / 60);
+  }
+  std::sort(rates.begin(), rates.end());
+  std::sort(drop_shares.begin(), drop_shares.end());
+  std::printf("after halving: median %.0f SYN/s (table carries 600), median drops %.2f%%\n",
+              rates[2], 100 * drop_shares[2]);
   // The probes that find the new capacity cost some.
-  EXPECT_LT(drops, 0.03) << "rate " << before << " -> " << sim.ctl.rate();
-  EXPECT_GT(sim.ctl.rate(), 0.7 * 600);
+  EXPECT_LT(drop_shares[2], 0.03);
+  EXPECT_GT(rates[2], 0.75 * 600);
 }
 
 TEST(AdaptiveBudget, FindsAListenersAcceptRate) {
