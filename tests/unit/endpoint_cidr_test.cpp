@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "engine/cidr.hpp"
 #include "engine/endpoint.hpp"
 #include "engine/exclude_list.hpp"
@@ -56,6 +58,24 @@ TEST(PortList, RangesListsAndDedupe) {
   EXPECT_EQ(*p, (std::vector<uint16_t>{80, 443, 6881, 6882, 6883}));
   for (const char* bad : {"", "0", "80,", "90-80", "1-70000", "a", "80,,81"})
     EXPECT_FALSE(parse_port_list(bad)) << bad;
+}
+
+TEST(PortList, OverlappingRangesAreASetNotAnExpansion) {
+  // 8 KB of repeated whole ranges once expanded to 65 million entries.
+  std::string text = "1-65535";
+  for (int i = 0; i < 1000; ++i) text += ",1-65535";
+  auto p = parse_port_list(text);
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->size(), 65535u);
+  EXPECT_EQ(p->front(), 1);
+  EXPECT_EQ(p->back(), 65535);
+  // Word edges: ranges that start and end inside, at and across 64-port words.
+  p = parse_port_list("63-64,127,128-129,200-191,65535");
+  EXPECT_FALSE(p);  // 200-191 descends
+  p = parse_port_list("63-64,127,128-129,191-200,65535,1");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(*p, (std::vector<uint16_t>{1, 63, 64, 127, 128, 129, 191, 192, 193, 194, 195, 196, 197,
+                                       198, 199, 200, 65535}));
 }
 
 TEST(ExcludeList, MembershipAndFileErrors) {
