@@ -2,6 +2,7 @@
 the metric names of DESIGN and values that match the run."""
 import os
 import re
+import socket
 import subprocess
 import tempfile
 import time
@@ -56,6 +57,28 @@ try:
         check.that(False, "unknown path should be 404")
     except urllib.error.HTTPError as e:
         check.that(e.code == 404, f"unknown path gives {e.code}")
+    # A flood of idle connections (each would be held to the 10 s read
+    # timeout) takes at most the endpoint's 32 sessions, not the descriptors
+    # the peers need; once they go, scrapes are served again.
+    fds_before = len(os.listdir(f"/proc/{p.pid}/fd"))
+    idle = []
+    for _ in range(300):
+        c = socket.create_connection(("127.0.0.1", port), timeout=2)
+        idle.append(c)
+    time.sleep(0.5)
+    fds_flooded = len(os.listdir(f"/proc/{p.pid}/fd"))
+    print(f"300 idle connections to /metrics: descriptors {fds_before} -> {fds_flooded}")
+    check.that(fds_flooded - fds_before <= 34, f"descriptors grew by {fds_flooded - fds_before}")
+    for c in idle:
+        c.close()
+    served, deadline = False, time.monotonic() + 5
+    while not served and time.monotonic() < deadline:
+        try:
+            served = "swarmdial_syn_sent_total" in urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    check.that(served, "scrapes are served again once the idle connections close")
     # The held flows really are open: the kernel shows them established.
     p.send_signal(2)
     rc = p.wait(timeout=15)

@@ -17,11 +17,24 @@ namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
 namespace {
+// Connections served at once. Prometheus keeps one or two; past this a new
+// connection is closed at once, so that a flood of idle ones (each held up
+// to the 10 s read timeout) cannot take the descriptors the peers need.
+constexpr int kMaxSessions = 32;
+// An accept that fails (out of descriptors) is tried again this much later,
+// rather than never, or at once in a loop.
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+
 // One connection: read a request, answer it, repeat while keep-alive.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const MetricsHttpServer::Render& render)
-      : stream_(std::move(socket)), render_(render) {}
+  Session(tcp::socket socket, const MetricsHttpServer::Render& render, int& live)
+      : stream_(std::move(socket)), render_(render), live_(live) {
+    ++live_;
+  }
+  ~Session() { --live_; }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
   void start() { read(); }
 
  private:
@@ -59,19 +72,31 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_{8192};
   http::request<http::string_body> req_;
   const MetricsHttpServer::Render& render_;
+  int& live_;
 };
 }  // namespace
 
 struct MetricsHttpServer::Impl {
+  int sessions = 0;  // before io: the sessions io still owns count down into it as it goes
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
+  asio::steady_timer retry{io};
   Render render;
   std::thread thread;
 
   void accept() {
     acceptor.async_accept([this](beast::error_code ec, tcp::socket socket) {
-      if (ec) return;
-      std::make_shared<Session>(std::move(socket), render)->start();
+      if (ec == asio::error::operation_aborted) return;
+      if (ec) {
+        retry.expires_after(kAcceptRetry);
+        retry.async_wait([this](beast::error_code e) {
+          if (!e) accept();
+        });
+        return;
+      }
+      if (sessions < kMaxSessions)
+        std::make_shared<Session>(std::move(socket), render, sessions)->start();
+      // else: the socket closes as it goes out of scope.
       accept();
     });
   }
