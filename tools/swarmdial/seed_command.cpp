@@ -14,6 +14,8 @@
 #include "seed_run.hpp"
 #include "seed_trackers.hpp"
 #include "signal_watcher.hpp"
+#include "uring/fd_limit.hpp"
+#include "uring/peers/piece_store.hpp"
 
 namespace swarmdial {
 
@@ -108,6 +110,17 @@ int run_seed_command(const std::vector<std::string>& args) {
   std::atomic<bool> stop{false}, abort{false};
   SignalWatcher signals(stop, abort);
 
+  // Every data file is opened now and kept open: a torrent of thousands of
+  // files under a soft limit of 1024 (a common default) would otherwise
+  // find the files past it "missing". The backend checks the whole need
+  // (peers, files, dial slots) against the hard limit later.
+  try {
+    uint64_t files = PieceStore::descriptors_needed(in.meta);
+    ensure_fd_limit(files + 64, "keeping " + std::to_string(files) + " data files open");
+  } catch (const UsageError& e) {
+    std::cerr << "swarmdial seed: " << e.what() << "\n";
+    return 2;
+  }
   PieceStore store(in.meta, cfg.data_path);
   std::vector<uint32_t> bad;
   if (int rc = verify(in, store, show_status, bad); rc >= 0) return rc;

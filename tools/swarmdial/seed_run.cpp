@@ -37,7 +37,7 @@ SeedCounters seed_counters(const PoolTotals& t, const RedialCounts& r) {
   return s;
 }
 
-BackendOptions backend_options(const SeedConfig& cfg) {
+BackendOptions backend_options(const SeedConfig& cfg, const Metainfo& meta) {
   BackendOptions o;
   o.kind = cfg.backend;
   o.shards = cfg.shards;
@@ -47,8 +47,11 @@ BackendOptions backend_options(const SeedConfig& cfg) {
   o.dpdk_args = cfg.addresses.dpdk_args;
   o.gateway = cfg.addresses.gateway;
   o.handoff = true;  // established flows become kernel sockets for the pool
-  o.consumer_fds = uint64_t{cfg.max_peers} + 256;
-  o.consumer_fds_why = "--max-peers " + std::to_string(cfg.max_peers);
+  // The piece store keeps every data file open for the whole run.
+  uint64_t files = PieceStore::descriptors_needed(meta);
+  o.consumer_fds = uint64_t{cfg.max_peers} + 256 + files;
+  o.consumer_fds_why = "--max-peers " + std::to_string(cfg.max_peers) + " and " +
+                       std::to_string(files) + " data files";
   return o;
 }
 
@@ -184,7 +187,7 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
   // even with nothing to dial.
   std::unique_ptr<RunBackend> backend;
   try {
-    backend = open_backend(backend_options(cfg));
+    backend = open_backend(backend_options(cfg, meta));
   } catch (const std::exception& e) {
     std::cerr << "swarmdial seed: " << e.what() << "\n";
     return 2;

@@ -40,6 +40,12 @@ PieceStore::PieceStore(const Metainfo& meta, const std::string& data_path)
   }
 }
 
+uint64_t PieceStore::descriptors_needed(const Metainfo& meta) {
+  uint64_t n = 0;
+  for (const auto& f : meta.files) n += !f.pad;
+  return n;
+}
+
 PieceStore::~PieceStore() {
   for (size_t i = 0; i < meta_.files.size(); ++i)
     if (int fd = fds_[i].load(); fd >= 0) ::close(fd);

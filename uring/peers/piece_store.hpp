@@ -34,6 +34,9 @@ class PieceStore {
   ~PieceStore();
   PieceStore(const PieceStore&) = delete;
 
+  // Descriptors the store holds for the whole run: one per file on disk.
+  static uint64_t descriptors_needed(const Metainfo& meta);
+
   using Progress = std::function<void(uint32_t done, uint32_t total)>;
   // Hashes every piece with `threads` threads; returns the indices that failed.
   std::vector<uint32_t> verify(unsigned threads, const Progress& progress);
