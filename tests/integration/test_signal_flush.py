@@ -60,10 +60,12 @@ try:
     took = time.monotonic() - t0
     rows, s = read_rows(out), read_json(summary)
     check.that(r.returncode == 0 and took < 2.5, f"--duration 1: exit {r.returncode} in {took:.2f} s")
-    # The upper bound is the test: nothing is sent past --duration. The lower
-    # one only says it dialed at about the rate; under ThreadSanitizer the
-    # start-up takes part of the second (193 rows seen there).
-    check.that(150 <= len(rows) <= 400, f"--duration 1 at 300/s gave {len(rows)} rows")
+    # The upper bound tests the stop: nothing is sent past --duration. The
+    # lower one says it dialed at about the rate, which ThreadSanitizer's
+    # pace does not keep (40-193 rows seen there): the TSan pass sets
+    # SWARMDIAL_TEST_SANITIZER_PACE and keeps only the upper bound.
+    low = 1 if os.environ.get("SWARMDIAL_TEST_SANITIZER_PACE") else 200
+    check.that(low <= len(rows) <= 400, f"--duration 1 at 300/s gave {len(rows)} rows")
     check.that(s["syn_sent"] == len(rows) and not s["interrupted"], "--duration summary")
 finally:
     hole.close()
