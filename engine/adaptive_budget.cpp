@@ -134,7 +134,7 @@ bool AdaptiveBudget::fell(const Tally& t, double z, double tolerance) const {
 double AdaptiveBudget::carried_share(const Tally& t, double fr) const {
   if (t.total == 0) return 1.0;
   double noise =
-      1.0 * std::sqrt(fr * (1 - fr) * (1.0 / t.total + 1.0 / std::max<uint64_t>(ref_.total, 1)));
+      std::sqrt(fr * (1 - fr) * (1.0 / t.total + 1.0 / std::max<uint64_t>(ref_.total, 1)));
   return std::min(t.fraction() + noise, fr) / fr;
 }
 
