@@ -2,7 +2,32 @@
 
 #include <openssl/sha.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace swarmdial {
+
+namespace {
+
+uint64_t mix(uint64_t x) {  // splitmix64's finalizer: independent-looking draws from counters
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// A uniform draw in [0, 1) for membership m, keyed by what it decides.
+double unit(uint64_t m, uint64_t key) {
+  return static_cast<double>(mix(mix(m) ^ key) >> 11) * 0x1.0p-53;
+}
+
+constexpr uint64_t kSeedKey = 0x5eed, kCompleteKey = 0xc0de, kStopKey = 0x57 << 20;
+
+uint64_t ceil_div(uint64_t a, uint64_t b) {
+  return (a + b - 1) / b;
+}
+
+}  // namespace
 
 InfoHash load_info_hash(uint32_t torrent) {
   std::string name = "swarmdial-load-torrent-" + std::to_string(torrent);
@@ -11,31 +36,102 @@ InfoHash load_info_hash(uint32_t torrent) {
   return h;
 }
 
-LoadPlan::LoadPlan(uint32_t torrents, uint32_t peers, int32_t numwant, uint32_t part,
-                   uint32_t parts)
-    : torrents_(torrents),
-      part_(part),
-      parts_(parts == 0 ? 1 : parts),
-      part_peers_(peers > part ? (peers - part + parts_ - 1) / parts_ : 0),
-      numwant_(numwant) {
-  hashes_.reserve(torrents);
-  for (uint32_t i = 0; i < torrents; ++i) hashes_.push_back(load_info_hash(i));
+LoadPlan::LoadPlan(const LoadModel& model)
+    : torrents_(model.info_hashes ? static_cast<uint32_t>(model.info_hashes->size())
+                                  : model.torrents),
+      part_(model.part),
+      parts_(model.parts == 0 ? 1 : model.parts),
+      members_(uint64_t{torrents_} * model.peers),
+      model_(model),
+      hashes_(model.info_hashes) {
+  if (!hashes_) {
+    auto synthetic = std::make_shared<std::vector<InfoHash>>();
+    synthetic->reserve(torrents_);
+    for (uint32_t i = 0; i < torrents_; ++i) synthetic->push_back(load_info_hash(i));
+    hashes_ = std::move(synthetic);
+  }
+  if (model.zipf > 0) {
+    // Partitioned by membership: m % parts == part.
+    part_members_ = members_ > part_ ? ceil_div(members_ - part_, parts_) : 0;
+    cumulative_.resize(torrents_);
+    double sum = 0;
+    for (uint32_t i = 0; i < torrents_; ++i) {
+      sum += std::pow(double(i) + 1, -model.zipf);
+      cumulative_[i] = sum;
+    }
+    for (double& c : cumulative_) c /= sum;
+    cumulative_.back() = 1.0;
+  } else {
+    // Partitioned by peer, who joins every torrent: peer % parts == part.
+    uint64_t part_peers = model.peers > part_ ? ceil_div(model.peers - part_, parts_) : 0;
+    part_members_ = uint64_t{torrents_} * part_peers;
+  }
+}
+
+uint32_t LoadPlan::torrent_of(uint64_t m) const {
+  if (cumulative_.empty()) return static_cast<uint32_t>(m % torrents_);
+  // Memberships take evenly spread quantiles (the golden-ratio sequence), so
+  // each torrent's count is its share of the whole to within one or two,
+  // not a sample of it.
+  double u = std::fmod((static_cast<double>(m) + 0.5) * 0.6180339887498949, 1.0);
+  auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
+  return static_cast<uint32_t>(std::min<size_t>(it - cumulative_.begin(), torrents_ - 1));
+}
+
+// A stop is followed by a start, so of a run of "wants to leave" draws only
+// every other one is a stop: the parity of the run ending at `round`.
+bool LoadPlan::stops(uint64_t m, uint64_t round) const {
+  if (model_.stopped <= 0) return false;
+  uint64_t run = 0;
+  for (uint64_t r = round; r >= 1 && unit(m, kStopKey + r) < model_.stopped; --r) ++run;
+  return run % 2 == 1;
+}
+
+// Whether membership m still has bytes to fetch at `round`: leechers finish
+// at a round drawn from a geometric law with the per-round chance.
+bool LoadPlan::left_before(uint64_t m, uint64_t round) const {
+  if (unit(m, kSeedKey) < model_.seeders) return false;
+  if (model_.completed <= 0) return true;
+  uint64_t finish = 1;
+  if (model_.completed < 1) {
+    double u = 1.0 - unit(m, kCompleteKey);  // (0, 1]
+    double extra = std::floor(std::log(u) / std::log1p(-model_.completed));
+    finish += extra > 1e12 ? uint64_t{1'000'000'000'000} : static_cast<uint64_t>(extra);
+  }
+  return round < finish;
 }
 
 AnnounceRequest LoadPlan::request(uint64_t k) const {
-  uint64_t pair = k % swarm_size();
-  auto torrent = static_cast<uint32_t>(pair % torrents_);
-  auto peer = static_cast<uint32_t>(pair / torrents_) * parts_ + part_;
+  uint64_t i = k % part_members_, round = k / part_members_;
+  uint64_t m, client;
+  uint32_t torrent;
+  if (cumulative_.empty()) {
+    torrent = static_cast<uint32_t>(i % torrents_);
+    client = (i / torrents_) * parts_ + part_;
+    m = client * torrents_ + torrent;
+  } else {
+    m = i * parts_ + part_;
+    client = m;
+    torrent = torrent_of(m);
+  }
   AnnounceRequest r;
-  r.info_hash = hashes_[torrent];
-  // A peer is the same client in every torrent it joins: id and port derive
-  // from its number only.
-  r.peer_id = make_peer_id(0x5eed0000ULL + peer);
-  r.port = static_cast<uint16_t>(1024 + peer % 64000);
-  r.left = peer % 4 == 0 ? 0 : 1'000'000;  // a quarter of the swarm seeds
-  r.event = k < swarm_size() ? AnnounceEvent::kStarted : AnnounceEvent::kNone;
-  r.numwant = numwant_;
-  r.key = peer;
+  r.info_hash = (*hashes_)[torrent];
+  // With a uniform swarm a peer is the same client in every torrent it
+  // joins: id and port derive from its number only.
+  r.peer_id = make_peer_id(0x5eed0000ULL + client);
+  r.port = static_cast<uint16_t>(1024 + client % 64000);
+  bool leeching = left_before(m, round);
+  r.left = leeching ? 1'000'000 : 0;
+  if (round == 0 || stops(m, round - 1))
+    r.event = AnnounceEvent::kStarted;
+  else if (stops(m, round))
+    r.event = AnnounceEvent::kStopped;
+  else if (!leeching && left_before(m, round - 1))
+    r.event = AnnounceEvent::kCompleted;
+  else
+    r.event = AnnounceEvent::kNone;
+  r.numwant = model_.numwant;
+  r.key = static_cast<uint32_t>(client);
   return r;
 }
 

@@ -1,35 +1,63 @@
 #pragma once
-// The synthetic swarm `tracker-load` announces: --torrents x --peers, each
-// request's torrent, peer and event derived from its sequence number, and
-// the open-loop timetable (request k is due at start + k / rate, whatever
-// the tracker does). Pure, so tests and benchmarks can recompute it.
+// The synthetic swarm `tracker-load` announces, and the open-loop timetable
+// (request k is due at start + k / rate, whatever the tracker does). Every
+// request is a pure function of its sequence number, so tests, benchmarks
+// and the generators of a partitioned run can recompute any of them.
+//
+// The swarm is torrents x peers memberships (a peer in a torrent). How they
+// spread over torrents is the popularity: uniform (each torrent exactly
+// --peers) or Zipf with exponent s (the torrent of rank r has a share
+// proportional to 1 / r^s, as measured swarms roughly do). Each membership
+// announces in rounds: `started` first, then re-announces, with a share that
+// leave (`stopped`, then `started` again the round after) and leechers that
+// finish (`completed` once, then left = 0).
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "announce.hpp"
 
 namespace swarmdial {
 
-// SHA-1 of "swarmdial-load-torrent-<i>": what a whitelisting tracker
-// (opentracker as Debian builds it) must be told to accept.
+// SHA-1 of "swarmdial-load-torrent-<i>": the synthetic torrents, which a
+// whitelisting tracker (opentracker as Debian builds it) must be told of.
 InfoHash load_info_hash(uint32_t torrent);
+
+struct LoadModel {
+  uint32_t torrents = 100;
+  uint32_t peers = 100;   // per torrent; with Zipf, the mean
+  double zipf = 0;        // popularity exponent; 0 = uniform
+  double seeders = 0.75;  // share of memberships that start as seeds
+  double completed = 0;   // per round, the chance a leecher finishes
+  double stopped = 0;     // per re-announce, the chance a peer leaves
+  int32_t numwant = 30;
+  // Real info-hashes (--infohashes) instead of the synthetic ones; then
+  // `torrents` is their number.
+  std::shared_ptr<const std::vector<InfoHash>> info_hashes;
+  uint32_t part = 0, parts = 1;  // --partition K/N: memberships m with m % N == K
+};
 
 class LoadPlan {
  public:
-  // --partition K/N: this generator is the peers p with p % N == K, so N
-  // generators together are the whole swarm, each peer in one of them.
-  LoadPlan(uint32_t torrents, uint32_t peers_per_torrent, int32_t numwant, uint32_t part = 0,
-           uint32_t parts = 1);
-  // Request k walks every (torrent, peer) pair of this part once before
-  // repeating, so the first swarm_size() requests are each peer's `started`.
+  explicit LoadPlan(const LoadModel& model);
+  // Request k walks every membership of this part once per round, so the
+  // first swarm_size() requests are each membership's `started`.
   AnnounceRequest request(uint64_t k) const;
+  // Which torrent a membership (0 .. torrents x peers - 1) belongs to.
+  uint32_t torrent_of(uint64_t membership) const;
   uint32_t torrents() const { return torrents_; }
-  uint64_t swarm_size() const { return uint64_t{torrents_} * part_peers_; }
+  uint64_t swarm_size() const { return part_members_; }
 
  private:
-  uint32_t torrents_, part_, parts_, part_peers_;
-  int32_t numwant_;
-  std::vector<InfoHash> hashes_;
+  bool stops(uint64_t m, uint64_t round) const;
+  bool left_before(uint64_t m, uint64_t round) const;
+
+  uint32_t torrents_, part_, parts_;
+  uint64_t members_, part_members_;
+  LoadModel model_;
+  std::shared_ptr<const std::vector<InfoHash>> hashes_;
+  std::vector<double> cumulative_;  // Zipf: share of torrents 0..i, empty when uniform
 };
 
 class OpenLoopSchedule {

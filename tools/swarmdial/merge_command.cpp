@@ -55,7 +55,7 @@ void check_same(const std::vector<Part>& parts) {
   uint32_t count = run0["partition"].value("count", 1u);
   std::string command = parts[0].s["command"];
   std::vector<const char*> keys = {"seed", "targets", "target_count"};
-  if (command == "tracker-load") keys = {"trackers", "torrents", "peers_per_torrent"};
+  if (command == "tracker-load") keys = {"trackers", "torrents", "peers_per_torrent", "model"};
   std::set<uint32_t> seen;
   for (const Part& p : parts) {
     if (p.s["command"] != command)

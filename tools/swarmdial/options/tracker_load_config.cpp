@@ -1,8 +1,12 @@
 #include "tracker_load_config.hpp"
 
+#include <cstdlib>
+#include <memory>
+
 #include "cli_parse.hpp"
 #include "dial_config.hpp"
 #include "partition_flags.hpp"
+#include "tools/swarmdial/input_files.hpp"
 
 namespace swarmdial {
 
@@ -12,13 +16,48 @@ void add_tracker_swarm_options(po::options_description& group) {
   group.add_options()("tracker", po::value<std::vector<std::string>>()->composing(),
                       "udp://HOST:PORT or http://HOST:PORT/announce; give one of each to split "
                       "the load between UDP and HTTP")(
-      "torrents", po::value<int64_t>()->default_value(100),
-      "synthetic torrents; info-hash i = SHA-1(\"swarmdial-load-torrent-<i>\")")(
-      "peers", po::value<int64_t>()->default_value(100), "synthetic peers per torrent")(
+      "torrents", po::value<int64_t>(),
+      "synthetic torrents (default 100); info-hash i = SHA-1(\"swarmdial-load-torrent-<i>\")")(
+      "infohashes", po::value<std::string>(),
+      "FILE: announce these torrents instead (hex info-hashes, one a line, '#' comments), "
+      "for a tracker that serves only listed ones")(
+      "peers", po::value<int64_t>()->default_value(100),
+      "peers per torrent (with --popularity zipf, the mean)")(
+      "popularity", po::value<std::string>()->default_value("zipf:1"),
+      "how peers spread over torrents: uniform (each torrent --peers), or zipf:S (the torrent "
+      "of rank r gets a share proportional to 1/r^S)")(
+      "seeders", po::value<double>()->default_value(0.75, "0.75"),
+      "share of the peers that start as seeds (left = 0)")(
+      "completed", po::value<double>()->default_value(0.0, "0"),
+      "chance per round that a leecher finishes: one `completed`, then left = 0")(
+      "stopped", po::value<double>()->default_value(0.0, "0"),
+      "chance per re-announce that a peer leaves: `stopped`, then `started` next round")(
       "connections", po::value<int64_t>()->default_value(16),
       "UDP sockets (one connection id each) or HTTP keep-alive connections")(
-      "numwant", po::value<int64_t>()->default_value(50), "peers asked for per announce");
+      "numwant", po::value<int64_t>()->default_value(30), "peers asked for per announce");
 }
+
+namespace {
+
+double share_flag(const po::variables_map& vm, const char* name) {
+  double v = vm[name].as<double>();
+  if (!(v >= 0 && v <= 1)) throw UsageError(std::string("--") + name + ": must be from 0 to 1");
+  return v;
+}
+
+double read_popularity(const std::string& text) {
+  if (text == "uniform") return 0;
+  const std::string prefix = "zipf:";
+  if (text.rfind(prefix, 0) == 0) {
+    std::string num = text.substr(prefix.size());
+    char* end = nullptr;
+    double s = num.empty() ? -1 : std::strtod(num.c_str(), &end);
+    if (end && *end == '\0' && s > 0 && s <= 5) return s;
+  }
+  throw UsageError("--popularity: '" + text + "' is not uniform or zipf:S with 0 < S <= 5");
+}
+
+}  // namespace
 
 void read_tracker_swarm_flags(const po::variables_map& vm, TrackerLoadOptions& load) {
   if (!vm.count("tracker")) throw UsageError("--tracker URL is required");
@@ -32,17 +71,33 @@ void read_tracker_swarm_flags(const po::variables_map& vm, TrackerLoadOptions& l
     seen = true;
     load.trackers.push_back(*u);
   }
-  load.torrents = flag_in_range(vm, "torrents", 1, 1'000'000);
-  load.peers = flag_in_range(vm, "peers", 1, 64'000);
+  LoadModel& m = load.swarm;
+  if (vm.count("infohashes")) {
+    if (vm.count("torrents"))
+      throw UsageError("--torrents: not with --infohashes, whose file says how many");
+    m.info_hashes = std::make_shared<const std::vector<InfoHash>>(
+        load_info_hashes_file(vm["infohashes"].as<std::string>()));
+    m.torrents = static_cast<uint32_t>(m.info_hashes->size());
+  } else {
+    m.torrents = vm.count("torrents") ? flag_in_range(vm, "torrents", 1, 1'000'000) : 100;
+  }
+  m.peers = flag_in_range(vm, "peers", 1, 64'000);
+  m.zipf = read_popularity(vm["popularity"].as<std::string>());
+  m.seeders = share_flag(vm, "seeders");
+  m.completed = share_flag(vm, "completed");
+  m.stopped = share_flag(vm, "stopped");
+  if (m.stopped >= 1) throw UsageError("--stopped: must be below 1 (a peer must come back)");
+  m.numwant = static_cast<int32_t>(flag_in_range(vm, "numwant", 0, 1000));
   load.connections = flag_in_range(vm, "connections", 1, 4096);
-  load.numwant = static_cast<int32_t>(flag_in_range(vm, "numwant", 0, 1000));
   // The synthetic swarm is the same on every node: no seed needed to split it.
   Partition p = read_partition_flags(vm, true);
-  if (p.count > load.peers)
+  uint64_t units = m.zipf > 0 ? uint64_t{m.torrents} * m.peers : m.peers;
+  if (p.count > units)
     throw UsageError("--partition: " + std::to_string(p.count) + " partitions of " +
-                     std::to_string(load.peers) + " peers leave some with none");
-  load.part = p.index;
-  load.parts = p.count;
+                     std::to_string(units) + (m.zipf > 0 ? " memberships" : " peers") +
+                     " leave some with none");
+  m.part = p.index;
+  m.parts = p.count;
 }
 
 std::optional<TrackerLoadConfig> parse_tracker_load_args(const std::vector<std::string>& args,

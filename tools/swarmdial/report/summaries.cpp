@@ -188,6 +188,8 @@ nlohmann::json seed_summary(const SeedReport& r) {
 nlohmann::json tracker_load_summary(const TrackerLoadReport& r) {
   const LoadCounters& c = *r.counters;
   const TrackerLoadOptions& load = *r.load;
+  uint32_t torrents = load.swarm.info_hashes ? static_cast<uint32_t>(load.swarm.info_hashes->size())
+                                             : load.swarm.torrents;
   uint64_t sent = c.sent.get(), ok = c.ok.get(), errs = 0;
   double d = std::max(r.result.duration_s, 1e-9);
   nlohmann::json errors = nlohmann::json::object();
@@ -220,16 +222,30 @@ nlohmann::json tracker_load_summary(const TrackerLoadReport& r) {
       {"stray_replies", c.stray_replies.get()},
       {"udp", {{"announces", c.udp_sent.get()}, {"connects", c.udp_connects.get()}}},
       {"http", {{"announces", c.http_sent.get()}, {"connections", c.http_connects.get()}}},
-      {"swarm", {{"torrents", load.torrents}, {"peers_per_torrent", load.peers}}},
+      {"swarm",
+       {{"torrents", torrents},
+        {"peers_per_torrent", load.swarm.peers},
+        {"popularity", load.swarm.zipf > 0 ? "zipf" : "uniform"},
+        {"zipf_exponent", load.swarm.zipf},
+        {"seeders", load.swarm.seeders},
+        {"completed", load.swarm.completed},
+        {"stopped", load.swarm.stopped},
+        {"numwant", load.swarm.numwant},
+        {"info_hashes", load.swarm.info_hashes ? "file" : "synthetic"}}},
       {"cpu",
        {{"generator_s", r.result.cpu_s},
         {"us_per_announce", sent ? r.result.cpu_s * 1e6 / static_cast<double>(sent) : 0.0}}},
       // What `merge` checks before it adds generators up.
       {"run",
        {{"trackers", trackers},
-        {"torrents", load.torrents},
-        {"peers_per_torrent", load.peers},
-        {"partition", {{"index", load.part}, {"count", load.parts}}}}},
+        {"torrents", torrents},
+        {"peers_per_torrent", load.swarm.peers},
+        {"model",
+         {{"zipf_exponent", load.swarm.zipf},
+          {"seeders", load.swarm.seeders},
+          {"completed", load.swarm.completed},
+          {"stopped", load.swarm.stopped}}},
+        {"partition", {{"index", load.swarm.part}, {"count", load.swarm.parts}}}}},
   };
 }
 
