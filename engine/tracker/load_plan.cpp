@@ -21,7 +21,8 @@ double unit(uint64_t m, uint64_t key) {
   return static_cast<double>(mix(mix(m) ^ key) >> 11) * 0x1.0p-53;
 }
 
-constexpr uint64_t kSeedKey = 0x5eed, kCompleteKey = 0xc0de, kStopKey = 0x57 << 20;
+constexpr uint64_t kSeedKey = 0x5eed, kCompleteKey = 0xc0de, kStopKey = uint64_t{0x57} << 20,
+                   kScrapeKey = uint64_t{0x5c} << 40;
 
 uint64_t ceil_div(uint64_t a, uint64_t b) {
   return (a + b - 1) / b;
@@ -41,6 +42,7 @@ LoadPlan::LoadPlan(const LoadModel& model)
                                   : model.torrents),
       part_(model.part),
       parts_(model.parts == 0 ? 1 : model.parts),
+      pattern_(model.announce_weight + model.scrape_weight + model.connect_weight),
       members_(uint64_t{torrents_} * model.peers),
       model_(model),
       hashes_(model.info_hashes) {
@@ -66,6 +68,33 @@ LoadPlan::LoadPlan(const LoadModel& model)
     uint64_t part_peers = model.peers > part_ ? ceil_div(model.peers - part_, parts_) : 0;
     part_members_ = uint64_t{torrents_} * part_peers;
   }
+}
+
+LoadStep LoadPlan::step(uint64_t k) const {
+  if (pattern_ == 0) return {LoadKind::kAnnounce, k};
+  uint64_t round = k / pattern_, pos = k % pattern_;
+  const LoadModel& m = model_;
+  if (pos < m.announce_weight) return {LoadKind::kAnnounce, round * m.announce_weight + pos};
+  pos -= m.announce_weight;
+  if (pos < m.scrape_weight) return {LoadKind::kScrape, round * m.scrape_weight + pos};
+  pos -= m.scrape_weight;
+  return {LoadKind::kConnect, round * m.connect_weight + pos};
+}
+
+size_t LoadPlan::scrape_hashes(uint64_t s, std::span<InfoHash, kMaxScrapeHashes> out) const {
+  uint64_t most = std::clamp<uint64_t>(model_.scrape_max, 1, kMaxScrapeHashes);
+  size_t want = 1 + mix(s ^ kScrapeKey) % most, n = 0;
+  // A membership drawn at random lands on a torrent with its popularity. A
+  // client asks about a torrent once, so repeats are drawn again (a few
+  // times: a swarm of fewer torrents than asked for gives fewer).
+  for (uint64_t draw = 0; n < want && draw < 8 * want; ++draw) {
+    const InfoHash& h =
+        (*hashes_)[torrent_of(mix(mix(s) + draw) % std::max<uint64_t>(members_, 1))];
+    if (std::find(out.begin(), out.begin() + static_cast<ptrdiff_t>(n), h) ==
+        out.begin() + static_cast<ptrdiff_t>(n))
+      out[n++] = h;
+  }
+  return n;
 }
 
 uint32_t LoadPlan::torrent_of(uint64_t m) const {

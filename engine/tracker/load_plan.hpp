@@ -11,8 +11,12 @@
 // announces in rounds: `started` first, then re-announces, with a share that
 // leave (`stopped`, then `started` again the round after) and leechers that
 // finish (`completed` once, then left = 0).
+//
+// Requests are announces, scrapes and (UDP) connects in a fixed pattern of
+// their weights, so every share is exact over each pattern's length.
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,18 +36,33 @@ struct LoadModel {
   double completed = 0;   // per round, the chance a leecher finishes
   double stopped = 0;     // per re-announce, the chance a peer leaves
   int32_t numwant = 30;
+  // The request mix, aquatic's load test's weights by default.
+  uint32_t announce_weight = 100, scrape_weight = 1, connect_weight = 1;
+  uint32_t scrape_max = 10;  // info-hashes per scrape: 1 .. this, by popularity
   // Real info-hashes (--infohashes) instead of the synthetic ones; then
   // `torrents` is their number.
   std::shared_ptr<const std::vector<InfoHash>> info_hashes;
   uint32_t part = 0, parts = 1;  // --partition K/N: memberships m with m % N == K
 };
 
+enum class LoadKind : uint8_t { kAnnounce, kScrape, kConnect };
+struct LoadStep {
+  LoadKind kind;
+  uint64_t index;  // the how-manieth of its kind
+};
+
 class LoadPlan {
  public:
+  static constexpr size_t kMaxScrapeHashes = 74;  // what one BEP 15 datagram holds
+
   explicit LoadPlan(const LoadModel& model);
-  // Request k walks every membership of this part once per round, so the
-  // first swarm_size() requests are each membership's `started`.
-  AnnounceRequest request(uint64_t k) const;
+  // What request k of the run is.
+  LoadStep step(uint64_t k) const;
+  // Announce a walks every membership of this part once per round, so the
+  // first swarm_size() announces are each membership's `started`.
+  AnnounceRequest request(uint64_t a) const;
+  // Scrape s: its info-hashes (1 .. scrape_max distinct ones, drawn by popularity).
+  size_t scrape_hashes(uint64_t s, std::span<InfoHash, kMaxScrapeHashes> out) const;
   // Which torrent a membership (0 .. torrents x peers - 1) belongs to.
   uint32_t torrent_of(uint64_t membership) const;
   uint32_t torrents() const { return torrents_; }
@@ -53,7 +72,7 @@ class LoadPlan {
   bool stops(uint64_t m, uint64_t round) const;
   bool left_before(uint64_t m, uint64_t round) const;
 
-  uint32_t torrents_, part_, parts_;
+  uint32_t torrents_, part_, parts_, pattern_;
   uint64_t members_, part_members_;
   LoadModel model_;
   std::shared_ptr<const std::vector<InfoHash>> hashes_;

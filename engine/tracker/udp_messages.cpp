@@ -51,6 +51,32 @@ std::string udp_announce_request(uint64_t cid, uint32_t tid, const AnnounceReque
   return std::string(reinterpret_cast<const char*>(buf), sizeof buf);
 }
 
+namespace {
+void put_be(uint8_t* out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out[i] = static_cast<uint8_t>(v >> (8 * (bytes - 1 - i)));
+}
+}  // namespace
+
+size_t udp_scrape_request_into(uint8_t* out, uint64_t cid, uint32_t tid,
+                               std::span<const InfoHash> hashes) {
+  put_be(out, cid, 8);
+  put_be(out + 8, static_cast<uint32_t>(UdpAction::kScrape), 4);
+  put_be(out + 12, tid, 4);
+  size_t off = 16;
+  for (const auto& h : hashes) {
+    std::copy(h.begin(), h.end(), out + off);
+    off += h.size();
+  }
+  return off;
+}
+
+size_t udp_connect_request_into(uint8_t out[kUdpConnectSize], uint32_t tid) {
+  put_be(out, kProtocolId, 8);
+  put_be(out + 8, static_cast<uint32_t>(UdpAction::kConnect), 4);
+  put_be(out + 12, tid, 4);
+  return kUdpConnectSize;
+}
+
 std::string udp_scrape_request(uint64_t cid, uint32_t tid, std::span<const InfoHash> hashes) {
   std::string out;
   put(out, cid, 8);

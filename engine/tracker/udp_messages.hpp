@@ -24,6 +24,12 @@ void udp_announce_request_into(uint8_t out[kUdpAnnounceSize], uint64_t connectio
                                uint32_t transaction_id, const AnnounceRequest& r);
 std::string udp_scrape_request(uint64_t connection_id, uint32_t transaction_id,
                                std::span<const InfoHash> hashes);
+// Into a caller's buffer of at least 16 + 20 x hashes bytes (connect: 16);
+// both return the length written.
+size_t udp_scrape_request_into(uint8_t* out, uint64_t connection_id, uint32_t transaction_id,
+                               std::span<const InfoHash> hashes);
+constexpr size_t kUdpConnectSize = 16;
+size_t udp_connect_request_into(uint8_t out[kUdpConnectSize], uint32_t transaction_id);
 
 struct UdpConnectReply {
   uint64_t connection_id;

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdlib>
 
+#include "engine/tracker/load_reply_check.hpp"
 #include "engine/tracker/udp_messages.hpp"
 
 using namespace swarmdial;
@@ -19,6 +20,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (auto* a = std::get_if<AnnounceResponse>(&r))
         if (a->peers.size() > TrackerReplyLimits{}.max_peers) std::abort();
       (void)parse_udp_reply(d, tid ^ 1, expect, v6);
+      // The load generator's checks: a reply it accepts is whole.
+      ReplyFacts f = check_udp_announce_reply(d, v6);
+      if (f.verdict == ReplyVerdict::kOk && 20 + f.peers * (v6 ? 18u : 6u) != size) std::abort();
     }
+  for (size_t asked : {size_t{1}, size_t{5}}) {
+    ReplyFacts f = check_udp_scrape_reply(d, asked);
+    if (f.verdict == ReplyVerdict::kOk && size != 8 + 12 * asked) std::abort();
+  }
   return 0;
 }

@@ -44,17 +44,35 @@ try:
         before = ot.stats()
         s, err = load([getattr(ot, kind)], rate, 3)
         after = ot.stats()
-        counted = after[f"{'udp' if kind == 'udp' else 'tcp'}_announce"] - before[f"{'udp' if kind == 'udp' else 'tcp'}_announce"]
+        side = "udp" if kind == "udp" else "tcp"
+        counted = after[f"{side}_announce"] - before[f"{side}_announce"]
+        scrapes = after[f"{side}_scrape"] - before[f"{side}_scrape"]
+        req = s["requests"]
         check.that(within(s["achieved_rate"], rate), f"{kind}: achieved {s['achieved_rate']:.0f}/s of {rate}/s")
         check.that(s["sent"] == rate * 3, f"{kind}: sent {s['sent']} of {rate * 3} scheduled")
-        check.that(s["ok"] == counted, f"{kind}: we counted {s['ok']} ok, opentracker {counted} announces")
+        # The default mix, aquatic's: 100 announces, 1 scrape, 1 connect (UDP only).
+        pattern = 102 if kind == "udp" else 101
+        check.that(req["scrape"]["sent"] == rate * 3 // pattern + (rate * 3 % pattern > 100),
+                   f"{kind}: scrapes {req['scrape']['sent']} of the mix's share")
+        check.that(req["announce"]["ok"] == counted,
+                   f"{kind}: we counted {req['announce']['ok']} announces ok, opentracker {counted}")
+        check.that(req["scrape"]["ok"] == scrapes and scrapes > 0,
+                   f"{kind}: we counted {req['scrape']['ok']} scrapes ok, opentracker {scrapes}")
+        check.that(s["ok"] == sum(r["ok"] for r in req.values()), f"{kind}: ok adds up: {req}")
+        # Each announce brought back whole peer records, at most numwant 30.
+        per = req["announce"]["peers_received"] / max(1, req["announce"]["ok"])
+        check.that(0 < per <= 30 and s["interval_s"]["min"] > 0, f"{kind}: {per:.1f} peers per announce, "
+                   f"interval {s['interval_s']}")
         check.that(s["error_total"] <= s["sent"] * 0.01, f"{kind}: errors {s['errors']}")
         check.that(s["latency_us"]["count"] == s["ok"] and 0 < s["latency_us"]["p50"] < 100_000,
                    f"{kind}: latency {s['latency_us']}")
         check.that("rate " in err and "p99" in err, f"{kind}: status line")
         if kind == "udp":
-            check.that(after["udp_connect"] - before["udp_connect"] == s["udp"]["connects"] == 16,
-                       f"udp: connection ids {s['udp']['connects']} vs {after['udp_connect'] - before['udp_connect']}")
+            connects = after["udp_connect"] - before["udp_connect"]
+            check.that(s["udp"]["connects"] == 16 and connects == 16 + req["connect"]["ok"]
+                       and req["connect"]["ok"] == rate * 3 // 102,
+                       f"udp: connection ids {s['udp']['connects']} + mix connects {req['connect']} "
+                       f"vs opentracker's {connects}")
             # Every synthetic peer announced `started` to every torrent.
             check.that(after["torrents"] == T and after["peers"] == T * P,
                        f"udp: opentracker holds {after['torrents']} torrents, {after['peers']} peers")
@@ -99,8 +117,11 @@ try:
     each = [read_json(s) for s, _ in parts]
     check.that(m["sent"] == sum(e["sent"] for e in each) == 4500 and m["ok"] == sum(e["ok"] for e in each),
                f"merged sent {m['sent']}, ok {m['ok']}")
-    check.that(m["ok"] == after["udp_announce"] - before["udp_announce"],
-               f"merged ok {m['ok']} vs opentracker's {after['udp_announce'] - before['udp_announce']} announces")
+    check.that(m["requests"]["announce"]["ok"] == after["udp_announce"] - before["udp_announce"],
+               f"merged announces {m['requests']['announce']} vs opentracker's "
+               f"{after['udp_announce'] - before['udp_announce']}")
+    check.that(m["requests"]["scrape"]["ok"] == after["udp_scrape"] - before["udp_scrape"],
+               f"merged scrapes {m['requests']['scrape']} vs opentracker's {after['udp_scrape'] - before['udp_scrape']}")
     check.that(after["peers"] == T * P, f"3 partitions announced {after['peers']} distinct peers of {T * P}")
     check.that(m["latency_us"]["count"] == m["ok"] and m["run"]["partitions"] == 3,
                f"merged latency {m['latency_us']['count']} of {m['ok']}; run {m['run']}")
@@ -109,7 +130,8 @@ finally:
 
 nt = NodeTracker()
 try:
-    s, _ = load([nt.udp, nt.http], 600, 3)
+    # Announces only here: this checks the UDP/HTTP split and the peers.
+    s, _ = load([nt.udp, nt.http], 600, 3, ["--request-mix", "announce=1"])
     st = nt.stats()
     check.that(within(s["achieved_rate"], 600), f"node udp+http: achieved {s['achieved_rate']:.0f}/s of 600/s")
     check.that(s["udp"]["announces"] == 900 and s["http"]["announces"] == 900,
@@ -119,6 +141,17 @@ try:
     # stats.json counts distinct peer ids. With the default Zipf popularity
     # every membership is its own client.
     check.that(st["peersAll"] == T * P, f"node: {st['peersAll']} distinct peers of {T * P}")
+    # bittorrent-tracker's HTTP scrape keys its "files" by the info-hash
+    # re-encoded as UTF-8 (30-odd bytes, not 20): wrong, so every one is a
+    # bad reply, while its UDP scrapes are right.
+    for url, good in [(nt.udp, True), (nt.http, False)]:
+        s, _ = load([url], 300, 2, ["--request-mix", "announce=9,scrape=1"])
+        sc = s["requests"]["scrape"]
+        check.that(sc["sent"] == 60 and sc["info_hashes"] >= 60, f"node scrapes {url}: {sc}")
+        if good:
+            check.that(sc["ok"] == 60 and s["error_total"] == 0, f"node udp scrapes: {sc} {s['errors']}")
+        else:
+            check.that(sc["ok"] == 0 and s["errors"]["bad_reply"] == 60, f"node http scrapes: {sc} {s['errors']}")
 finally:
     nt.close()
 

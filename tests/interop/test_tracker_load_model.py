@@ -70,8 +70,11 @@ try:
     s = load(ot, listfile, ["--popularity", "zipf:1", "--seeders", "0.75"])
     after = ot.stats()
     counted = after["udp_announce"] - before["udp_announce"]
+    scrapes = after["udp_scrape"] - before["udp_scrape"]
+    req = s["requests"]
     check.that(s["sent"] == 6000 and s["error_total"] == 0, f"sent {s['sent']}, errors {s['errors']}")
-    check.that(s["ok"] == counted, f"we counted {s['ok']} ok, opentracker {counted} announces")
+    check.that(req["announce"]["ok"] == counted, f"we counted {req['announce']} announces, opentracker {counted}")
+    check.that(req["scrape"]["ok"] == scrapes == sum(1 for k in range(6000) if k % 102 == 100), f"scrapes {req['scrape']}, opentracker {scrapes}")
     check.that(s["swarm"]["torrents"] == T and s["swarm"]["info_hashes"] == "file"
                and s["swarm"]["popularity"] == "zipf", f"summary swarm {s['swarm']}")
     rows = scrape(ot.port, hashes)
@@ -96,7 +99,7 @@ with open(listfile, "a") as f:
 ot = OpenTracker(hashes)
 try:
     s = load(ot, listfile, ["--popularity", "uniform", "--seeders", "0.5", "--completed", "0.3",
-                            "--stopped", "0.2"])
+                            "--stopped", "0.2", "--request-mix", "announce=1"])
     rows = scrape(ot.port, hashes)
     present = sum(sd + lc for sd, _, lc in rows)
     downloads = sum(c for _, c, _ in rows)

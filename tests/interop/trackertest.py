@@ -74,6 +74,7 @@ class OpenTracker:
         return {"peers": num("peers/count"), "seeds": num("seeds/count"),
                 "torrents": num("torrents/count_mutex"),
                 "tcp_announce": num("connections/tcp/announce"),
+                "tcp_scrape": num("connections/tcp/scrape"),
                 "udp_connect": num("connections/udp/connect"),
                 "udp_announce": num("connections/udp/announce"),
                 "udp_scrape": num("connections/udp/scrape")}

@@ -190,3 +190,52 @@ TEST(InfoHashList, ErrorsNameTheLine) {
   EXPECT_EQ(rep.what, "repeats an info-hash given earlier");
   EXPECT_EQ(bad(a + "\n" + b + "\n", 1).line, 2);
 }
+
+TEST(LoadPlan, RequestMixIsAnExactPattern) {
+  LoadModel m = model(10, 10, 1.0);
+  m.announce_weight = 100;
+  m.scrape_weight = 1;
+  m.connect_weight = 1;
+  LoadPlan plan(m);
+  std::map<LoadKind, uint64_t> n;
+  uint64_t next_announce = 0;
+  for (uint64_t k = 0; k < 102 * 7; ++k) {
+    LoadStep s = plan.step(k);
+    if (s.kind == LoadKind::kAnnounce) {
+      EXPECT_EQ(s.index, next_announce++) << k;
+    }
+    ++n[s.kind];
+  }
+  EXPECT_EQ(n[LoadKind::kAnnounce], 700u);
+  EXPECT_EQ(n[LoadKind::kScrape], 7u);
+  EXPECT_EQ(n[LoadKind::kConnect], 7u);
+  m.scrape_weight = m.connect_weight = 0;
+  LoadPlan only(m);
+  EXPECT_EQ(only.step(12345).kind, LoadKind::kAnnounce);
+  EXPECT_EQ(only.step(12345).index, 12345u);
+}
+
+TEST(LoadPlan, ScrapesAskForDistinctPopularTorrents) {
+  LoadModel m = model(100, 100, 1.0);
+  m.scrape_max = 10;
+  LoadPlan plan(m);
+  std::array<InfoHash, LoadPlan::kMaxScrapeHashes> out;
+  std::map<InfoHash, uint64_t> asked;
+  std::map<size_t, uint64_t> sizes;
+  for (uint64_t s = 0; s < 5000; ++s) {
+    size_t n = plan.scrape_hashes(s, out);
+    ASSERT_GE(n, 1u);
+    ASSERT_LE(n, 10u);
+    ++sizes[n];
+    std::set<InfoHash> distinct(out.begin(), out.begin() + static_cast<ptrdiff_t>(n));
+    ASSERT_EQ(distinct.size(), n) << "scrape " << s << " repeats a torrent";
+    for (size_t i = 0; i < n; ++i) ++asked[out[i]];
+  }
+  EXPECT_EQ(sizes.size(), 10u);  // every size from 1 to 10 occurs
+  // The most popular torrent is asked about far more than the least.
+  EXPECT_GT(asked[load_info_hash(0)], 10 * asked[load_info_hash(99)]);
+  // A swarm of 3 torrents cannot give 10 distinct ones.
+  LoadModel few = model(3, 5, 1.0);
+  LoadPlan small(few);
+  for (uint64_t s = 0; s < 100; ++s) EXPECT_LE(small.scrape_hashes(s, out), 3u);
+}

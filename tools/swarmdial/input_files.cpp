@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "engine/target_set.hpp"
-#include "engine/tracker/info_hash_list.hpp"
 #include "tools/swarmdial/options/dial_config.hpp"
 
 namespace swarmdial {
@@ -56,15 +55,6 @@ ExcludeList load_exclude_file(const std::string& path) {
     throw UsageError("--exclude " + path + ":" + std::to_string(err->line) + ": '" + err->text +
                      "' is not an address or CIDR");
   return std::get<ExcludeList>(std::move(parsed));
-}
-
-std::vector<InfoHash> load_info_hashes_file(const std::string& path) {
-  std::string body = read_all("infohashes", path);
-  auto parsed = parse_info_hash_list(body);
-  if (auto* err = std::get_if<InfoHashListError>(&parsed))
-    throw UsageError("--infohashes " + path + (err->line ? ":" + std::to_string(err->line) : "") +
-                     ": " + err->what);
-  return std::get<std::vector<InfoHash>>(std::move(parsed));
 }
 
 Metainfo load_torrent_file(const std::string& path) {

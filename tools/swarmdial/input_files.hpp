@@ -15,8 +15,6 @@ namespace swarmdial {
 std::vector<Endpoint> load_targets_file(const std::string& path,
                                         const std::string& flag = "targets");
 ExcludeList load_exclude_file(const std::string& path);
-// --infohashes FILE: hex info-hashes, one a line (at most 1,000,000).
-std::vector<InfoHash> load_info_hashes_file(const std::string& path);
 // A .torrent named by --torrent (at most 64 MiB); throws UsageError.
 Metainfo load_torrent_file(const std::string& path);
 

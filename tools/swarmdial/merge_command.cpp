@@ -111,9 +111,9 @@ nlohmann::json identity(const std::vector<Part>& parts) {
 nlohmann::json merge_tracker_load(const std::vector<Part>& parts) {
   nlohmann::json out = {{"command", "tracker-load"}, {"merged_from", nlohmann::json::array()}};
   nlohmann::json errors = nlohmann::json::object(), udp = nlohmann::json::object(),
-                 http = nlohmann::json::object();
+                 http = nlohmann::json::object(), requests = nlohmann::json::object();
   LatencyHistogram::Snapshot latency, lag;
-  uint64_t sent = 0, ok = 0, error_total = 0, stray = 0;
+  uint64_t sent = 0, ok = 0, error_total = 0, stray = 0, interval_min = 0, interval_max = 0;
   double duration = 0, target_rate = 0, cpu = 0;
   bool interrupted = false, forced = false;
   for (const Part& p : parts) {
@@ -131,6 +131,16 @@ nlohmann::json merge_tracker_load(const std::vector<Part>& parts) {
     add_counts(errors, s.value("errors", nlohmann::json::object()));
     add_counts(udp, s.value("udp", nlohmann::json::object()));
     add_counts(http, s.value("http", nlohmann::json::object()));
+    const nlohmann::json kinds = s.value("requests", nlohmann::json::object());
+    for (auto& [kind, counts] : kinds.items()) {
+      if (!requests.contains(kind)) requests[kind] = nlohmann::json::object();
+      add_counts(requests[kind], counts);
+    }
+    auto interval = s.value("interval_s", nlohmann::json::object());
+    if (uint64_t lo = interval.value("min", uint64_t{0});
+        lo && (!interval_min || lo < interval_min))
+      interval_min = lo;
+    interval_max = std::max(interval_max, interval.value("max", uint64_t{0}));
     latency.merge(histogram_of(p, "latency_us"));
     lag.merge(histogram_of(p, "send_lag_us"));
   }
@@ -151,6 +161,8 @@ nlohmann::json merge_tracker_load(const std::vector<Part>& parts) {
        {"latency_us", percentiles(latency)},
        {"send_lag_us", percentiles(lag)},
        {"stray_replies", stray},
+       {"requests", requests},
+       {"interval_s", {{"min", interval_min}, {"max", interval_max}}},
        {"udp", udp},
        {"http", http},
        {"cpu",

@@ -8,10 +8,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <boost/asio/buffer.hpp>
 #include <cerrno>
 
 #include "engine/tracker/http_announce.hpp"
+#include "engine/tracker/http_scrape.hpp"
 #include "load_resolve.hpp"
 
 namespace swarmdial {
@@ -20,7 +22,12 @@ namespace http = boost::beast::http;
 
 HttpLoadChannels::HttpLoadChannels(const TrackerUrl& url, uint32_t connections, int epfd,
                                    uint64_t tag, PendingTable& pending, const LoadPlan& plan)
-    : url_(url), epfd_(epfd), tag_(tag), pending_(pending), plan_(plan) {
+    : url_(url),
+      epfd_(epfd),
+      tag_(tag),
+      pending_(pending),
+      plan_(plan),
+      scrape_path_(http_scrape_path(url).value_or(url.target)) {
   addr_ = resolve_tracker(url, false, addr_len_);
   for (uint32_t i = 0; i < connections; ++i) channels_.push_back(std::make_unique<Channel>());
 }
@@ -100,7 +107,15 @@ void HttpLoadChannels::dispatch(int64_t now) {
     Channel& h = *channels_[i];
     h.out.clear();
     h.out += "GET ";
-    h.out += http_announce_target(url_, plan_.request(p.k));
+    LoadStep step = plan_.step(p.k);
+    if (step.kind == LoadKind::kScrape) {
+      std::array<InfoHash, LoadPlan::kMaxScrapeHashes> hashes;
+      size_t n = plan_.scrape_hashes(step.index, hashes);
+      p.hashes = static_cast<uint8_t>(n);
+      h.out += http_scrape_target(scrape_path_, std::span(hashes.data(), n));
+    } else {  // the options leave connects to UDP
+      h.out += http_announce_target(url_, plan_.request(step.index));
+    }
     h.out += " HTTP/1.1\r\nHost: ";
     h.out += url_.host;
     h.out += "\r\nUser-Agent: swarmdial/0.1\r\n\r\n";
@@ -111,9 +126,9 @@ void HttpLoadChannels::dispatch(int64_t now) {
     limit_tracker_reply(h.parser.emplace());
     p.http_channel = static_cast<int32_t>(i);
     if (!p.resent) {  // a re-send is the same request
-      counters.sent.add();
+      pending_.sent(slot, now);
       counters.http_sent.add();
-      counters.send_lag.record(static_cast<uint64_t>(std::max<int64_t>(0, now - p.due) / 1000));
+      counters.scrape_hashes.add(p.hashes);
     }
     write(i, now);
   }
@@ -194,15 +209,17 @@ bool HttpLoadChannels::read_reply(uint32_t i, int64_t now) {
 void HttpLoadChannels::on_reply(uint32_t i, int64_t now) {
   Channel& h = *channels_[i];
   auto& res = h.parser->get();
-  std::optional<LoadError> err;
-  if (res.result_int() != 200)
-    err = LoadError::kHttpStatus;
-  else if (res.body().empty() || res.body()[0] != 'd')
-    err = LoadError::kBadReply;
-  else if (res.body().find("14:failure reason") != std::string::npos)
-    err = LoadError::kTrackerError;
   bool keep = res.keep_alive();
-  pending_.finish(h.slot, h.gen, err, now);
+  if (res.result_int() != 200) {
+    pending_.finish(h.slot, h.gen, LoadError::kHttpStatus, now);
+  } else if (pending_.live(h.slot, h.gen)) {
+    const PendingRequest& p = pending_.at(h.slot);
+    ReplyFacts f = p.kind == LoadKind::kScrape ? check_http_scrape_body(res.body(), p.hashes)
+                                               : check_http_announce_body(res.body());
+    pending_.finish(h.slot, h.gen, f, now);
+  } else {
+    pending_.finish(h.slot, h.gen, std::nullopt, now);  // counted as stray
+  }
   h.state = Channel::kIdle;
   if (!keep) return close(i, now);
   idle_.push_back(i);

@@ -61,6 +61,7 @@ class HttpLoadChannels {
   uint64_t tag_;
   PendingTable& pending_;
   const LoadPlan& plan_;
+  std::string scrape_path_;  // BEP 48, from the announce URL (the options check it has one)
   sockaddr_storage addr_{};
   socklen_t addr_len_ = 0;
   std::vector<std::unique_ptr<Channel>> channels_;  // the Beast parser does not move

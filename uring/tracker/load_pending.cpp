@@ -10,7 +10,7 @@ PendingTable::PendingTable(size_t capacity, LoadCounters& counters)
   for (size_t i = pend_.size(); i-- > 0;) free_.push_back(static_cast<uint32_t>(i));
 }
 
-std::optional<uint32_t> PendingTable::open(uint64_t k, int64_t due) {
+std::optional<uint32_t> PendingTable::open(uint64_t k, int64_t due, LoadKind kind) {
   if (free_.empty()) {
     error(LoadError::kOverload);
     return std::nullopt;
@@ -20,6 +20,8 @@ std::optional<uint32_t> PendingTable::open(uint64_t k, int64_t due) {
   PendingRequest& p = pend_[slot];
   p.due = due;
   p.k = k;
+  p.kind = kind;
+  p.hashes = 0;
   p.gen = (p.gen + 1) & ((1u << (32 - kSlotBits)) - 1);
   p.used = true;
   p.resent = false;
@@ -39,6 +41,7 @@ void PendingTable::finish(uint32_t slot, uint32_t gen, std::optional<LoadError> 
     error(*err);
   } else {
     counters_.ok.add();
+    counters_.kind_ok[static_cast<size_t>(p.kind)].add();
     counters_.latency.record(static_cast<uint64_t>(std::max<int64_t>(0, now - p.due) / 1000));
   }
   // The run lasts until the last answer; waiting out timeouts is not load.
@@ -47,6 +50,28 @@ void PendingTable::finish(uint32_t slot, uint32_t gen, std::optional<LoadError> 
   p.http_channel = -1;
   free_.push_back(slot);
   --inflight_;
+}
+
+void PendingTable::finish(uint32_t slot, uint32_t gen, const ReplyFacts& f, int64_t now) {
+  if (f.verdict == ReplyVerdict::kOk && live(slot, gen) &&
+      pend_[slot].kind == LoadKind::kAnnounce) {
+    counters_.peers_received.add(f.peers);
+    auto interval = static_cast<uint64_t>(f.interval_s);
+    uint64_t lo = counters_.interval_min.get();
+    if (lo == 0 || interval < lo) counters_.interval_min.set(interval);
+    if (interval > counters_.interval_max.get()) counters_.interval_max.set(interval);
+  }
+  std::optional<LoadError> err;
+  if (f.verdict == ReplyVerdict::kTrackerError) err = LoadError::kTrackerError;
+  if (f.verdict == ReplyVerdict::kBadReply) err = LoadError::kBadReply;
+  finish(slot, gen, err, now);
+}
+
+void PendingTable::sent(uint32_t slot, int64_t now) {
+  const PendingRequest& p = pend_[slot];
+  counters_.sent.add();
+  counters_.kind_sent[static_cast<size_t>(p.kind)].add();
+  counters_.send_lag.record(static_cast<uint64_t>(std::max<int64_t>(0, now - p.due) / 1000));
 }
 
 }  // namespace swarmdial

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/tracker/load_plan.hpp"
+#include "engine/tracker/load_reply_check.hpp"
 #include "tracker_load_driver.hpp"
 
 namespace swarmdial {
@@ -17,6 +19,8 @@ struct PendingRequest {
   int64_t due = 0;  // the scheduled send time: latency runs from here
   uint64_t k = 0;   // the request's index in the load plan
   uint32_t gen = 0;
+  LoadKind kind = LoadKind::kAnnounce;
+  uint8_t hashes = 0;         // a scrape's info-hashes: its reply must have as many entries
   int32_t http_channel = -1;  // the connection carrying it, -1 while queued or UDP
   bool used = false;
   bool resent = false;  // already re-sent once after a kept-alive connection closed under it
@@ -30,7 +34,7 @@ class PendingTable {
   PendingTable(size_t capacity, LoadCounters& counters);
 
   // A slot for request k due at `due`; nullopt (counted as overload) when full.
-  std::optional<uint32_t> open(uint64_t k, int64_t due);
+  std::optional<uint32_t> open(uint64_t k, int64_t due, LoadKind kind);
   PendingRequest& at(uint32_t slot) { return pend_[slot]; }
   bool valid_slot(uint32_t slot) const { return slot < pend_.size(); }
   bool live(uint32_t slot, uint32_t gen) const {
@@ -39,6 +43,10 @@ class PendingTable {
   // A reply (or a failure) for the request in `slot` of generation `gen`; a
   // reply to a request that is no longer there is counted as stray.
   void finish(uint32_t slot, uint32_t gen, std::optional<LoadError> err, int64_t now);
+  // The same, from what the reply check found (and its announce facts counted).
+  void finish(uint32_t slot, uint32_t gen, const ReplyFacts& facts, int64_t now);
+  // A request left: counted as sent, its send lag recorded.
+  void sent(uint32_t slot, int64_t now);
   // Times out what is older than timeout_ns; on_timeout(http_channel) for each.
   template <class OnTimeout>
   void expire(int64_t now, int64_t timeout_ns, OnTimeout&& on_timeout) {

@@ -26,6 +26,7 @@ UdpLoadChannels::UdpLoadChannels(const TrackerUrl& url, uint32_t connections, in
   realtime_offset_ = rt.tv_sec * 1'000'000'000LL + rt.tv_nsec - mono_ns();
   socklen_t len = 0;
   sockaddr_storage addr = resolve_tracker(url, true, len);
+  url_is_v6_ = addr.ss_family == AF_INET6;
   for (size_t i = 0; i < channels_.size(); ++i) {
     int fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     channels_[i].fd = fd;
@@ -79,8 +80,26 @@ void UdpLoadChannels::submit(uint32_t slot, int64_t now) {
   }
   if (!c) return pending_.finish(slot, p.gen, LoadError::kSendFailed, now);
   Batch& b = *c->batch;
-  udp_announce_request_into(b.pkts[b.n].data(), c->cid, p.gen << PendingTable::kSlotBits | slot,
-                            plan_.request(p.k));
+  uint8_t* pkt = b.pkts[b.n].data();
+  uint32_t tid = p.gen << PendingTable::kSlotBits | slot;
+  LoadStep step = plan_.step(p.k);
+  switch (step.kind) {
+    case LoadKind::kAnnounce:
+      udp_announce_request_into(pkt, c->cid, tid, plan_.request(step.index));
+      b.lens[b.n] = kUdpAnnounceSize;
+      break;
+    case LoadKind::kScrape: {
+      std::array<InfoHash, LoadPlan::kMaxScrapeHashes> hashes;
+      size_t n = plan_.scrape_hashes(step.index, hashes);
+      p.hashes = static_cast<uint8_t>(n);
+      b.lens[b.n] = static_cast<uint16_t>(
+          udp_scrape_request_into(pkt, c->cid, tid, std::span(hashes.data(), n)));
+      break;
+    }
+    case LoadKind::kConnect:
+      b.lens[b.n] = static_cast<uint16_t>(udp_connect_request_into(pkt, tid));
+      break;
+  }
   b.slots[b.n++] = slot;
   if (b.n == kBatch) flush(*c, now);
 }
@@ -97,7 +116,7 @@ void UdpLoadChannels::flush(Channel& c, int64_t now) {
   int done = 0;
   while (done < b.n) {
     for (int i = done; i < b.n; ++i) {
-      b.iov[i] = {b.pkts[i].data(), kUdpAnnounceSize};
+      b.iov[i] = {b.pkts[i].data(), b.lens[i]};
       b.msgs[i] = {};
       b.msgs[i].msg_hdr.msg_iov = &b.iov[i];
       b.msgs[i].msg_hdr.msg_iovlen = 1;
@@ -105,10 +124,9 @@ void UdpLoadChannels::flush(Channel& c, int64_t now) {
     int sent = sendmmsg(c.fd, &b.msgs[done], static_cast<unsigned>(b.n - done), 0);
     if (sent <= 0) break;
     for (int i = done; i < done + sent; ++i) {
-      counters.sent.add();
+      pending_.sent(b.slots[i], now);
       counters.udp_sent.add();
-      int64_t lag = now - pending_.at(b.slots[i]).due;
-      counters.send_lag.record(static_cast<uint64_t>(std::max<int64_t>(0, lag) / 1000));
+      counters.scrape_hashes.add(pending_.at(b.slots[i]).hashes);
     }
     done += sent;
   }
@@ -130,13 +148,12 @@ int64_t UdpLoadChannels::arrival(msghdr& h, int64_t fallback) const {
 
 void UdpLoadChannels::on_readable(uint32_t channel, int64_t fallback_now) {
   Channel& c = channels_[channel];
-  uint8_t bufs[kBatch][128];
   alignas(cmsghdr) uint8_t ctrl[kBatch][CMSG_SPACE(sizeof(timespec))];
   iovec iov[kBatch];
   mmsghdr msgs[kBatch];
   for (;;) {
     for (int i = 0; i < kBatch; ++i) {
-      iov[i] = {bufs[i], sizeof bufs[i]};
+      iov[i] = {&replies_[size_t(i) * kMaxReply], kMaxReply};
       msgs[i] = {};
       msgs[i].msg_hdr.msg_iov = &iov[i];
       msgs[i].msg_hdr.msg_iovlen = 1;
@@ -145,20 +162,22 @@ void UdpLoadChannels::on_readable(uint32_t channel, int64_t fallback_now) {
     }
     int n = recvmmsg(c.fd, msgs, kBatch, MSG_DONTWAIT, nullptr);
     if (n <= 0) return;  // EAGAIN, or ECONNREFUSED: requests then time out
-    // Replies longer than the buffer are truncated by the kernel; only the
-    // header matters here, the peer list is not kept.
-    for (int i = 0; i < n; ++i)
-      on_datagram(c, bufs[i], msgs[i].msg_len, arrival(msgs[i].msg_hdr, fallback_now));
+    for (int i = 0; i < n; ++i) {
+      // A reply longer than any valid one was cut by the kernel: it cannot
+      // be checked, and it is not what was asked for.
+      bool cut = msgs[i].msg_hdr.msg_flags & MSG_TRUNC;
+      on_datagram(c, {&replies_[size_t(i) * kMaxReply], cut ? 0 : msgs[i].msg_len},
+                  arrival(msgs[i].msg_hdr, fallback_now));
+    }
   }
 }
 
-void UdpLoadChannels::on_datagram(Channel& c, const uint8_t* d, size_t len, int64_t now) {
-  if (len < 8) return pending_.counters().stray_replies.add();
+void UdpLoadChannels::on_datagram(Channel& c, std::span<const uint8_t> d, int64_t now) {
+  if (d.size() < 8) return pending_.counters().stray_replies.add();
   uint32_t action = uint32_t{d[0]} << 24 | d[1] << 16 | d[2] << 8 | d[3];
   uint32_t tid = uint32_t{d[4]} << 24 | d[5] << 16 | d[6] << 8 | d[7];
-  if (action == 0) {
-    if (tid != c.connect_tid || !c.connect_sent || len < 16)
-      return pending_.counters().stray_replies.add();
+  if (action == 0 && tid == c.connect_tid && c.connect_sent) {
+    if (d.size() < 16) return pending_.counters().stray_replies.add();
     uint64_t cid = 0;
     for (int b = 0; b < 8; ++b) cid = cid << 8 | d[8 + b];
     c.cid = cid;
@@ -167,14 +186,27 @@ void UdpLoadChannels::on_datagram(Channel& c, const uint8_t* d, size_t len, int6
     c.connect_sent = 0;
     return;
   }
-  uint32_t slot = tid & PendingTable::kSlotMask;
-  if (!pending_.valid_slot(slot)) return pending_.counters().stray_replies.add();
-  std::optional<LoadError> err;
-  if (action == 3)
-    err = LoadError::kTrackerError;
-  else if (action != 1 || len < 20)
-    err = LoadError::kBadReply;
-  pending_.finish(slot, tid >> PendingTable::kSlotBits, err, now);
+  uint32_t slot = tid & PendingTable::kSlotMask, gen = tid >> PendingTable::kSlotBits;
+  // A transaction id we are not waiting for (late, replayed, made up) is
+  // counted as a stray, never taken for an answer.
+  if (!pending_.valid_slot(slot) || !pending_.live(slot, gen))
+    return pending_.counters().stray_replies.add();
+  const PendingRequest& p = pending_.at(slot);
+  ReplyFacts f;
+  switch (p.kind) {
+    case LoadKind::kAnnounce:
+      f = check_udp_announce_reply(d, url_is_v6_);
+      break;
+    case LoadKind::kScrape:
+      f = check_udp_scrape_reply(d, p.hashes);
+      break;
+    case LoadKind::kConnect:
+      f.verdict = action == 3                     ? ReplyVerdict::kTrackerError
+                  : action == 0 && d.size() >= 16 ? ReplyVerdict::kOk
+                                                  : ReplyVerdict::kBadReply;
+      break;
+  }
+  pending_.finish(slot, gen, f, now);
 }
 
 }  // namespace swarmdial

@@ -1,13 +1,15 @@
 #pragma once
 // The load generator's UDP side (BEP 15): `connections` sockets, each with
-// its own connection id (renewed before the tracker's 60 s), announces
-// staged and sent with one sendmmsg per socket per loop pass, replies read
-// with recvmmsg and timed by the kernel's receive timestamp.
+// its own connection id (renewed before the tracker's 60 s), requests
+// (announces, scrapes, connects) staged and sent with one sendmmsg per
+// socket per loop pass, replies read with recvmmsg, timed by the kernel's
+// receive timestamp, and checked before they count.
 #include <sys/socket.h>
 
 #include <array>
 #include <memory>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "engine/tracker/load_plan.hpp"
@@ -31,7 +33,7 @@ class UdpLoadChannels {
   // Connect requests for sockets without a connection id (all, at first).
   void connect_missing(int64_t now);
   bool all_connected() const;
-  // Stages the announce in `slot`; it goes out with flush().
+  // Stages the request in `slot`; it goes out with flush().
   void submit(uint32_t slot, int64_t now);
   void flush(int64_t now);
   // Connection ids about to expire are renewed.
@@ -40,8 +42,13 @@ class UdpLoadChannels {
 
  private:
   static constexpr int kBatch = 64;
+  static constexpr size_t kMaxRequest = 16 + 20 * LoadPlan::kMaxScrapeHashes;
+  // Whole replies, so each can be checked: an announce reply for numwant
+  // 1000 is 6,020 bytes. Shared by the sockets: one thread reads them.
+  static constexpr size_t kMaxReply = 8192;
   struct Batch {
-    std::array<std::array<uint8_t, kUdpAnnounceSize>, kBatch> pkts;
+    std::array<std::array<uint8_t, kMaxRequest>, kBatch> pkts;
+    std::array<uint16_t, kBatch> lens;
     std::array<iovec, kBatch> iov;
     std::array<mmsghdr, kBatch> msgs;
     std::array<uint32_t, kBatch> slots;
@@ -59,15 +66,18 @@ class UdpLoadChannels {
 
   void send_connect(Channel& c, int64_t now);
   void flush(Channel& c, int64_t now);
-  void on_datagram(Channel& c, const uint8_t* d, size_t len, int64_t now);
+  void on_datagram(Channel& c, std::span<const uint8_t> d, int64_t now);
   int64_t arrival(msghdr& h, int64_t fallback) const;
 
   const TrackerUrl& url_;
   PendingTable& pending_;
   const LoadPlan& plan_;
   std::vector<Channel> channels_;
+  std::vector<uint8_t> replies_ = std::vector<uint8_t>(size_t{kBatch} * kMaxReply);
   std::mt19937 rng_{std::random_device{}()};
-  int64_t realtime_offset_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC, for kernel timestamps
+  int64_t realtime_offset_ = 0;
+  bool url_is_v6_ = false;  // BEP 15 over IPv6: 18-byte peer records  // CLOCK_REALTIME -
+                            // CLOCK_MONOTONIC, for kernel timestamps
 };
 
 }  // namespace swarmdial

@@ -76,7 +76,7 @@ struct TrackerLoadDriver::Impl {
 
   // Requests alternate between UDP and HTTP when both are given.
   void issue(uint64_t k, int64_t now, int64_t due) {
-    auto slot = pending.open(k, due);
+    auto slot = pending.open(k, due, plan.step(k).kind);
     if (!slot) return;
     if (udp && (!http || k % 2 == 0))
       udp->submit(*slot, now);

@@ -33,6 +33,11 @@ std::string_view load_error_name(LoadError e);
 // Written by the generator thread only; read by the status line.
 struct LoadCounters {
   RelaxedCounter sent, ok, udp_sent, http_sent, udp_connects, http_connects, stray_replies;
+  // By LoadKind (announce, scrape, connect).
+  std::array<RelaxedCounter, 3> kind_sent, kind_ok;
+  RelaxedCounter scrape_hashes;               // info-hashes asked for in scrapes sent
+  RelaxedCounter peers_received;              // peer records in valid announce replies
+  RelaxedCounter interval_min, interval_max;  // seconds, over valid announce replies (0: none yet)
   std::array<RelaxedCounter, static_cast<size_t>(LoadError::kCount)> errors;
   LatencyHistogram latency;   // scheduled time -> reply, µs
   LatencyHistogram send_lag;  // scheduled time -> sent, µs: the generator's own delay

@@ -1,12 +1,15 @@
 #include "tracker_load_config.hpp"
 
 #include <cstdlib>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
 #include "cli_parse.hpp"
 #include "dial_config.hpp"
+#include "engine/tracker/http_scrape.hpp"
+#include "engine/tracker/info_hash_list.hpp"
 #include "partition_flags.hpp"
-#include "tools/swarmdial/input_files.hpp"
 
 namespace swarmdial {
 
@@ -32,6 +35,11 @@ void add_tracker_swarm_options(po::options_description& group) {
       "chance per round that a leecher finishes: one `completed`, then left = 0")(
       "stopped", po::value<double>()->default_value(0.0, "0"),
       "chance per re-announce that a peer leaves: `stopped`, then `started` next round")(
+      "request-mix", po::value<std::string>()->default_value("announce=100,scrape=1,connect=1"),
+      "weights of the request kinds (aquatic's by default); connects renew nothing, they load "
+      "the tracker's connect path, and exist on UDP only (with an http:// tracker they are 0)")(
+      "scrape-torrents", po::value<int64_t>()->default_value(10),
+      "info-hashes per scrape: 1 to N, drawn by popularity (N at most 74, a BEP 15 datagram)")(
       "connections", po::value<int64_t>()->default_value(16),
       "UDP sockets (one connection id each) or HTTP keep-alive connections")(
       "numwant", po::value<int64_t>()->default_value(30), "peers asked for per announce");
@@ -55,6 +63,54 @@ double read_popularity(const std::string& text) {
     if (end && *end == '\0' && s > 0 && s <= 5) return s;
   }
   throw UsageError("--popularity: '" + text + "' is not uniform or zipf:S with 0 < S <= 5");
+}
+
+// 1,000,000 hashes with a comment each fit well under this.
+constexpr std::streamoff kMaxInfoHashFile = 256 << 20;
+
+std::vector<InfoHash> load_info_hashes_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("--infohashes " + path + ": cannot read");
+  std::string body;
+  char chunk[1 << 16];
+  while (in.read(chunk, sizeof chunk) || in.gcount() > 0) {
+    body.append(chunk, static_cast<size_t>(in.gcount()));
+    if (static_cast<std::streamoff>(body.size()) > kMaxInfoHashFile)
+      throw UsageError("--infohashes " + path + ": larger than 256 MiB");
+  }
+  if (in.bad()) throw UsageError("--infohashes " + path + ": cannot read");
+  auto parsed = parse_info_hash_list(body);
+  if (auto* err = std::get_if<InfoHashListError>(&parsed))
+    throw UsageError("--infohashes " + path + (err->line ? ":" + std::to_string(err->line) : "") +
+                     ": " + err->what);
+  return std::get<std::vector<InfoHash>>(std::move(parsed));
+}
+
+// "announce=100,scrape=1,connect=1": any of the three, in any order.
+void read_request_mix(const std::string& text, LoadModel& m) {
+  m.announce_weight = m.scrape_weight = m.connect_weight = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string item =
+        text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    size_t eq = item.find('=');
+    std::string key = item.substr(0, eq), num = eq == std::string::npos ? "" : item.substr(eq + 1);
+    uint32_t* w = key == "announce"  ? &m.announce_weight
+                  : key == "scrape"  ? &m.scrape_weight
+                  : key == "connect" ? &m.connect_weight
+                                     : nullptr;
+    char* end = nullptr;
+    long long v = num.empty() ? -1 : std::strtoll(num.c_str(), &end, 10);
+    if (!w || !end || *end != '\0' || v < 0 || v > 1'000'000)
+      throw UsageError("--request-mix: '" + item +
+                       "' is not announce=N, scrape=N or connect=N (N from 0 to 1000000)");
+    *w = static_cast<uint32_t>(v);
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  if (m.announce_weight + m.scrape_weight + m.connect_weight == 0)
+    throw UsageError("--request-mix: every weight is 0");
 }
 
 }  // namespace
@@ -88,6 +144,22 @@ void read_tracker_swarm_flags(const po::variables_map& vm, TrackerLoadOptions& l
   m.stopped = share_flag(vm, "stopped");
   if (m.stopped >= 1) throw UsageError("--stopped: must be below 1 (a peer must come back)");
   m.numwant = static_cast<int32_t>(flag_in_range(vm, "numwant", 0, 1000));
+  read_request_mix(vm["request-mix"].as<std::string>(), m);
+  m.scrape_max = static_cast<uint32_t>(
+      flag_in_range(vm, "scrape-torrents", 1, static_cast<int64_t>(LoadPlan::kMaxScrapeHashes)));
+  for (const TrackerUrl& u : load.trackers) {
+    if (u.scheme != TrackerUrl::Scheme::kHttp) continue;
+    if (m.connect_weight && !vm["request-mix"].defaulted())
+      throw UsageError(
+          "--request-mix: connect=N needs a udp:// tracker alone (HTTP has no connect)");
+    m.connect_weight = 0;
+    if (m.scrape_weight && !http_scrape_path(u))
+      throw UsageError("--tracker " + u.text +
+                       ": no scrape URL (BEP 48: the path must end in /announce...); give "
+                       "--request-mix with scrape=0");
+  }
+  if (m.announce_weight + m.scrape_weight + m.connect_weight == 0)
+    throw UsageError("--request-mix: every weight is 0 once connects are left to UDP");
   load.connections = flag_in_range(vm, "connections", 1, 4096);
   // The synthetic swarm is the same on every node: no seed needed to split it.
   Partition p = read_partition_flags(vm, true);

@@ -185,6 +185,23 @@ nlohmann::json seed_summary(const SeedReport& r) {
   return s;
 }
 
+namespace {
+// Per kind of request: sent and checked-good answers; announces with the
+// peer records they brought, scrapes with the info-hashes they asked about.
+nlohmann::json load_requests_json(const LoadCounters& c) {
+  auto kind = [&](LoadKind k) {
+    auto i = static_cast<size_t>(k);
+    return nlohmann::json{{"sent", c.kind_sent[i].get()}, {"ok", c.kind_ok[i].get()}};
+  };
+  nlohmann::json j = {{"announce", kind(LoadKind::kAnnounce)},
+                      {"scrape", kind(LoadKind::kScrape)},
+                      {"connect", kind(LoadKind::kConnect)}};
+  j["announce"]["peers_received"] = c.peers_received.get();
+  j["scrape"]["info_hashes"] = c.scrape_hashes.get();
+  return j;
+}
+}  // namespace
+
 nlohmann::json tracker_load_summary(const TrackerLoadReport& r) {
   const LoadCounters& c = *r.counters;
   const TrackerLoadOptions& load = *r.load;
@@ -220,6 +237,8 @@ nlohmann::json tracker_load_summary(const TrackerLoadReport& r) {
       {"latency_us", latency_j},
       {"send_lag_us", lag_j},
       {"stray_replies", c.stray_replies.get()},
+      {"requests", load_requests_json(c)},
+      {"interval_s", {{"min", c.interval_min.get()}, {"max", c.interval_max.get()}}},
       {"udp", {{"announces", c.udp_sent.get()}, {"connects", c.udp_connects.get()}}},
       {"http", {{"announces", c.http_sent.get()}, {"connections", c.http_connects.get()}}},
       {"swarm",
@@ -231,6 +250,11 @@ nlohmann::json tracker_load_summary(const TrackerLoadReport& r) {
         {"completed", load.swarm.completed},
         {"stopped", load.swarm.stopped},
         {"numwant", load.swarm.numwant},
+        {"request_mix",
+         {{"announce", load.swarm.announce_weight},
+          {"scrape", load.swarm.scrape_weight},
+          {"connect", load.swarm.connect_weight}}},
+        {"scrape_torrents_max", load.swarm.scrape_max},
         {"info_hashes", load.swarm.info_hashes ? "file" : "synthetic"}}},
       {"cpu",
        {{"generator_s", r.result.cpu_s},

@@ -1,0 +1,28 @@
+#pragma once
+// What the tracker load generator checks in every reply, sans-I/O: a
+// tracker that answers fast but wrong must not win. An announce reply must
+// carry a positive interval and whole peer records; a scrape reply one
+// entry per info-hash asked for; an HTTP body must decode (bencode, with
+// limits) to a dictionary of the right shape.
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+namespace swarmdial {
+
+enum class ReplyVerdict : uint8_t { kOk, kTrackerError, kBadReply };
+
+struct ReplyFacts {
+  ReplyVerdict verdict = ReplyVerdict::kBadReply;
+  uint32_t peers = 0;       // announce: peer records received
+  int64_t interval_s = -1;  // announce: the interval the tracker asked for
+};
+
+// `d` is the whole datagram, already matched to its request by transaction id.
+ReplyFacts check_udp_announce_reply(std::span<const uint8_t> d, bool v6 = false);
+ReplyFacts check_udp_scrape_reply(std::span<const uint8_t> d, size_t hashes);
+ReplyFacts check_http_announce_body(std::string_view body);
+ReplyFacts check_http_scrape_body(std::string_view body, size_t hashes);
+
+}  // namespace swarmdial
