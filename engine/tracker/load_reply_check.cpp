@@ -1,5 +1,7 @@
 #include "load_reply_check.hpp"
 
+#include <algorithm>
+
 #include "engine/peerwire/bencode.hpp"
 
 namespace swarmdial {
@@ -40,6 +42,7 @@ ReplyFacts check_udp_announce_reply(std::span<const uint8_t> d, bool v6) {
   size_t stride = v6 ? 18 : 6;
   if (d.size() < 20 || be32(d.data()) != kActionAnnounce || (d.size() - 20) % stride != 0) return f;
   f.interval_s = be32(d.data() + 8);
+  f.swarm = uint64_t{be32(d.data() + 12)} + be32(d.data() + 16);
   f.peers = static_cast<uint32_t>((d.size() - 20) / stride);
   if (f.interval_s > 0) f.verdict = ReplyVerdict::kOk;
   return f;
@@ -67,6 +70,8 @@ ReplyFacts check_http_announce_body(std::string_view body) {
   BNode peers = root.dict_find("peers");
   if (!interval || !peers) return f;
   f.interval_s = *interval;
+  f.swarm = static_cast<uint64_t>(std::max<int64_t>(0, root.find_int("complete").value_or(0))) +
+            static_cast<uint64_t>(std::max<int64_t>(0, root.find_int("incomplete").value_or(0)));
   if (peers.is_string()) {
     if (peers.string().size() % 6 != 0) return f;
     f.peers = static_cast<uint32_t>(peers.string().size() / 6);

@@ -4,8 +4,8 @@
 
 namespace swarmdial {
 
-PendingTable::PendingTable(size_t capacity, LoadCounters& counters)
-    : counters_(counters), pend_(std::min<size_t>(capacity, kSlotMask + 1)) {
+PendingTable::PendingTable(size_t capacity, LoadCounters& counters, int32_t numwant)
+    : counters_(counters), pend_(std::min<size_t>(capacity, kSlotMask + 1)), numwant_(numwant) {
   free_.reserve(pend_.size());
   for (size_t i = pend_.size(); i-- > 0;) free_.push_back(static_cast<uint32_t>(i));
 }
@@ -56,6 +56,7 @@ void PendingTable::finish(uint32_t slot, uint32_t gen, const ReplyFacts& f, int6
   if (f.verdict == ReplyVerdict::kOk && live(slot, gen) &&
       pend_[slot].kind == LoadKind::kAnnounce) {
     counters_.peers_received.add(f.peers);
+    if (withholds_peers(f, numwant_)) counters_.peers_withheld.add();
     auto interval = static_cast<uint64_t>(f.interval_s);
     uint64_t lo = counters_.interval_min.get();
     if (lo == 0 || interval < lo) counters_.interval_min.set(interval);

@@ -31,7 +31,8 @@ class PendingTable {
   static constexpr uint32_t kSlotBits = 22;
   static constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
 
-  PendingTable(size_t capacity, LoadCounters& counters);
+  // numwant: what announces ask for, to tell a reply that withholds peers.
+  PendingTable(size_t capacity, LoadCounters& counters, int32_t numwant = 0);
 
   // A slot for request k due at `due`; nullopt (counted as overload) when full.
   std::optional<uint32_t> open(uint64_t k, int64_t due, LoadKind kind);
@@ -75,6 +76,7 @@ class PendingTable {
   std::deque<std::pair<uint32_t, uint32_t>> fifo_;  // (slot, gen) in due order
   uint64_t inflight_ = 0;
   int64_t last_done_ = 0;
+  int32_t numwant_ = 0;
 };
 
 }  // namespace swarmdial

@@ -49,7 +49,7 @@ size_t pending_capacity(const TrackerLoadOptions& o) {
 // into the pending table, the channels carry them, epoll wakes the loop.
 struct TrackerLoadDriver::Impl {
   Impl(const TrackerLoadOptions& o, LoadCounters& counters)
-      : opts(o), plan(o.swarm), pending(pending_capacity(o), counters) {}
+      : opts(o), plan(o.swarm), pending(pending_capacity(o), counters, o.swarm.numwant) {}
   ~Impl() {
     udp.reset();
     http.reset();

@@ -197,6 +197,7 @@ nlohmann::json load_requests_json(const LoadCounters& c) {
                       {"scrape", kind(LoadKind::kScrape)},
                       {"connect", kind(LoadKind::kConnect)}};
   j["announce"]["peers_received"] = c.peers_received.get();
+  j["announce"]["peers_withheld"] = c.peers_withheld.get();
   j["scrape"]["info_hashes"] = c.scrape_hashes.get();
   return j;
 }
