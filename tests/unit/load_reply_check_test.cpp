@@ -43,6 +43,18 @@ TEST(LoadReplyCheck, UdpAnnounce) {
   EXPECT_EQ(check_udp_announce_reply(be({1, 9, 60, 0, 0}, 36), true).peers, 2u);
 }
 
+TEST(LoadReplyCheck, NoPeersFromASwarmOfOthersIsWithholding) {
+  ReplyFacts empty = check_udp_announce_reply(be({1, 9, 1800, 3, 4}));
+  EXPECT_EQ(empty.verdict, ReplyVerdict::kOk);
+  EXPECT_EQ(empty.swarm, 7u);
+  EXPECT_TRUE(withholds_peers(empty, 30));
+  EXPECT_FALSE(withholds_peers(empty, 0));  // none asked for
+  EXPECT_FALSE(withholds_peers(check_udp_announce_reply(be({1, 9, 1800, 1, 0})), 30));  // alone
+  EXPECT_FALSE(withholds_peers(check_udp_announce_reply(be({1, 9, 1800, 3, 4}, 6)), 30));
+  EXPECT_TRUE(withholds_peers(
+      check_http_announce_body("d8:completei5e10:incompletei2e8:intervali60e5:peers0:e"), 50));
+}
+
 TEST(LoadReplyCheck, UdpScrapeHasOneEntryPerHash) {
   EXPECT_EQ(check_udp_scrape_reply(be({2, 9, 1, 2, 3, 4, 5, 6}), 2).verdict, ReplyVerdict::kOk);
   EXPECT_EQ(check_udp_scrape_reply(be({2, 9, 1, 2, 3}), 2).verdict, ReplyVerdict::kBadReply);
