@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <thread>
 
 #include "engine/mono_clock.hpp"
+#include "report/load_timeline.hpp"
 #include "report/status_lines.hpp"
 #include "report/summaries.hpp"
 #include "signal_watcher.hpp"
@@ -18,29 +20,49 @@ namespace swarmdial {
 
 namespace {
 
-// Status lines while the generator runs on its own thread.
+// A timeline row each second, and the status line, while the generator
+// runs on its own thread.
 void watch(const TrackerLoadConfig& cfg, const LoadCounters& counters,
-           const std::atomic<bool>& finished) {
+           const std::atomic<bool>& finished, LoadTimeline& timeline) {
   bool show_status = !cfg.quiet && (cfg.status || isatty(STDERR_FILENO));
   int64_t start = mono_ns(), last = start;
-  uint64_t last_ok = 0;
   while (!finished.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     int64_t now = mono_ns();
-    if (!show_status || now - last < 1'000'000'000 || counters.sent.get() == 0) continue;
-    uint64_t ok = counters.ok.get();
-    double rate_now = static_cast<double>(ok - last_ok) / ((now - last) / 1e9);
+    if (now - last < 1'000'000'000) continue;
+    timeline.sample(counters, (now - start) / 1e9);
+    last = now;
+    if (!show_status || counters.sent.get() == 0) continue;
     std::fprintf(
         stderr, "%s\n",
-        tracker_load_status_line(counters, (now - start) / 1e9, rate_now, cfg.load.rate).c_str());
-    last = now;
-    last_ok = ok;
+        tracker_load_status_line(counters, (now - start) / 1e9,
+                                 timeline.last_row()["ok_per_s"].get<double>(), cfg.load.rate)
+            .c_str());
   }
+  timeline.sample(counters, (mono_ns() - start) / 1e9);  // the last part of a second
+}
+
+// `tracker-load --compare A.json B.json` sends nothing.
+std::optional<int> compare_mode(const std::vector<std::string>& args) {
+  if (std::find(args.begin(), args.end(), "--compare") == args.end()) return std::nullopt;
+  if (args.size() != 3 || args[0] != "--compare") {
+    std::cerr << "swarmdial tracker-load: --compare A.json B.json takes two summaries and no "
+                 "other flag\n";
+    return 2;
+  }
+  try {
+    std::cout << compare_load_summaries(args[1], args[2]);
+  } catch (const UsageError& e) {
+    std::cerr << "swarmdial tracker-load: " << e.what() << "\n";
+    return 2;
+  }
+  return 0;
 }
 
 }  // namespace
 
 int run_tracker_load_command(const std::vector<std::string>& args) {
+  if (auto rc = compare_mode(args)) return *rc;
   std::string help;
   std::optional<TrackerLoadConfig> parsed;
   try {
@@ -65,7 +87,8 @@ int run_tracker_load_command(const std::vector<std::string>& args) {
     report.result = driver.run(stop, abort);
     finished.store(true);
   });
-  watch(cfg, counters, finished);
+  LoadTimeline timeline(cfg.load.rate, cfg.load.duration_s);
+  watch(cfg, counters, finished, timeline);
   gen.join();
   if (!report.result.fatal.empty()) {
     std::cerr << "swarmdial tracker-load: " << report.result.fatal << "\n";
@@ -74,9 +97,17 @@ int run_tracker_load_command(const std::vector<std::string>& args) {
   report.interrupted = signals.fired();
   report.forced = signals.forced();
   nlohmann::json s = tracker_load_summary(report);
+  s["timeline"] = timeline.json();
+  s["latency_spectrum"] = latency_spectrum(counters.latency.snapshot());
   if (!cfg.summary_file.empty()) {
     if (std::string err = write_summary_file(cfg.summary_file, s); !err.empty()) {
       std::cerr << "swarmdial tracker-load: " << err << "\n";
+      return 1;
+    }
+  }
+  if (!cfg.plot_file.empty()) {
+    if (std::string err = write_load_plot(s, cfg.plot_file); !err.empty()) {
+      std::cerr << "swarmdial tracker-load: --plot " << cfg.plot_file << ": " << err << "\n";
       return 1;
     }
   }

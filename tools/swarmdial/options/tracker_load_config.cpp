@@ -182,7 +182,13 @@ std::optional<TrackerLoadConfig> parse_tracker_load_args(const std::vector<std::
       "duration", po::value<double>(), "seconds of load")(
       "timeout", po::value<int64_t>()->default_value(5000), "ms before a request is a timeout");
   po::options_description output("Output");
-  output.add_options()("summary", po::value<std::string>(), "write the summary JSON here")(
+  output.add_options()("summary", po::value<std::string>(),
+                       "write the summary JSON here (with a row per second and the latency "
+                       "spectrum)")("plot", po::value<std::string>(),
+                                    "FILE.svg: requests/s and latency percentiles per second "
+                                    "(gnuplot)")(
+      "compare", po::value<std::vector<std::string>>()->multitoken(),
+      "A.json B.json: print two runs' summaries side by side, with B/A (sends nothing)")(
       "quiet", po::bool_switch(), "no status line")(
       "status", po::bool_switch(), "status line even when stderr is not a terminal");
   po::options_description all(
@@ -209,6 +215,7 @@ std::optional<TrackerLoadConfig> parse_tracker_load_args(const std::vector<std::
     throw UsageError("--duration: must be above 0 and at most 86400");
   c.load.timeout_ms = flag_in_range(vm, "timeout", 10, 600'000);
   if (vm.count("summary")) c.summary_file = vm["summary"].as<std::string>();
+  if (vm.count("plot")) c.plot_file = vm["plot"].as<std::string>();
   c.quiet = vm["quiet"].as<bool>();
   c.status = vm["status"].as<bool>();
   return c;

@@ -12,6 +12,7 @@ namespace swarmdial {
 struct TrackerLoadConfig {
   TrackerLoadOptions load;
   std::string summary_file;
+  std::string plot_file;
   bool quiet = false;
   bool status = false;
 };
