@@ -72,10 +72,13 @@ void UdpLoadChannels::renew(int64_t now) {
 
 void UdpLoadChannels::submit(uint32_t slot, int64_t now) {
   PendingRequest& p = pending_.at(slot);
-  // Round-robin over sockets that hold a connection id.
+  // Sockets take turns a batch at a time, not a request at a time: a pass
+  // of the loop then costs one sendmmsg, and the replies come back to one
+  // socket for one recvmmsg, where spreading requests one by one over 64
+  // sockets cost a syscall per request each way.
   Channel* c = nullptr;
   for (size_t tries = 0; tries < channels_.size() && !c; ++tries) {
-    Channel& cand = channels_[(p.k + tries) % channels_.size()];
+    Channel& cand = channels_[(turn_ + tries) % channels_.size()];
     if (cand.have_cid) c = &cand;
   }
   if (!c) return pending_.finish(slot, p.gen, LoadError::kSendFailed, now);
@@ -101,12 +104,20 @@ void UdpLoadChannels::submit(uint32_t slot, int64_t now) {
       break;
   }
   b.slots[b.n++] = slot;
-  if (b.n == kBatch) flush(*c, now);
+  if (b.n == kBatch) {
+    flush(*c, now);
+    ++turn_;
+  }
 }
 
 void UdpLoadChannels::flush(int64_t now) {
+  bool any = false;
   for (auto& c : channels_)
-    if (c.batch->n) flush(c, now);
+    if (c.batch->n) {
+      flush(c, now);
+      any = true;
+    }
+  if (any) ++turn_;  // the next pass starts on the next socket
 }
 
 // One sendmmsg for the staged announces; what the kernel refuses fails.
@@ -169,6 +180,9 @@ void UdpLoadChannels::on_readable(uint32_t channel, int64_t fallback_now) {
       on_datagram(c, {&replies_[size_t(i) * kMaxReply], cut ? 0 : msgs[i].msg_len},
                   arrival(msgs[i].msg_hdr, fallback_now));
     }
+    // A short batch drained the socket; asking again would only hear EAGAIN
+    // (epoll is level-triggered: what arrives meanwhile wakes the loop).
+    if (n < kBatch) return;
   }
 }
 

@@ -73,6 +73,7 @@ class UdpLoadChannels {
   PendingTable& pending_;
   const LoadPlan& plan_;
   std::vector<Channel> channels_;
+  size_t turn_ = 0;  // the socket whose turn it is to send
   std::vector<uint8_t> replies_ = std::vector<uint8_t>(size_t{kBatch} * kMaxReply);
   std::mt19937 rng_{std::random_device{}()};
   int64_t realtime_offset_ = 0;

@@ -172,7 +172,19 @@ struct TrackerLoadDriver::Impl {
       int64_t wait = 5'000'000;
       if (!stopping && next < sched.total())
         wait = std::clamp<int64_t>(sched.due_at(next) - now, kMinSleepNs, wait);
-      poll_events(wait);
+      if (http) {
+        poll_events(wait);  // HTTP replies are timed when read: wake for them
+      } else {
+        // UDP replies carry the kernel's receive time, so reading them a
+        // little later costs no accuracy; a reply no longer wakes the loop
+        // for itself, and each pass sends and reads in batches.
+        timespec until{};
+        int64_t at = now + wait;
+        until.tv_sec = at / 1'000'000'000;
+        until.tv_nsec = at % 1'000'000'000;
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, nullptr);
+        poll_events(0);
+      }
     }
     // Requests still queued at a stop never went out: they are not counted.
     rusage after{};
