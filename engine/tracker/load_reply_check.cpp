@@ -24,10 +24,16 @@ BencodeLimits reply_limits() {
   return l;
 }
 
-std::optional<BDocument> decode_dict(std::string_view body) {
+// The body as a dictionary that is not a refusal: nullopt with `f` saying
+// which (malformed, or the tracker's "failure reason").
+std::optional<BDocument> decode_answer(std::string_view body, ReplyFacts& f) {
   BencodeError err;
   auto doc = BDocument::decode(body, err, reply_limits());
   if (!doc || !doc->root().is_dict()) return std::nullopt;
+  if (doc->root().dict_find("failure reason")) {
+    f.verdict = ReplyVerdict::kTrackerError;
+    return std::nullopt;
+  }
   return doc;
 }
 
@@ -59,13 +65,9 @@ ReplyFacts check_udp_scrape_reply(std::span<const uint8_t> d, size_t hashes) {
 
 ReplyFacts check_http_announce_body(std::string_view body) {
   ReplyFacts f;
-  auto doc = decode_dict(body);
+  auto doc = decode_answer(body, f);
   if (!doc) return f;
   BNode root = doc->root();
-  if (root.dict_find("failure reason")) {
-    f.verdict = ReplyVerdict::kTrackerError;
-    return f;
-  }
   auto interval = root.find_int("interval");
   BNode peers = root.dict_find("peers");
   if (!interval || !peers) return f;
@@ -90,13 +92,9 @@ ReplyFacts check_http_announce_body(std::string_view body) {
 
 ReplyFacts check_http_scrape_body(std::string_view body, size_t hashes) {
   ReplyFacts f;
-  auto doc = decode_dict(body);
+  auto doc = decode_answer(body, f);
   if (!doc) return f;
   BNode root = doc->root();
-  if (root.dict_find("failure reason")) {
-    f.verdict = ReplyVerdict::kTrackerError;
-    return f;
-  }
   BNode files = root.dict_find("files");
   if (!files || !files.is_dict()) return f;
   // A tracker leaves out torrents it does not know; what it lists must be
