@@ -2,7 +2,9 @@
 # libFuzzer targets for swarmdial's parsers (tests/fuzz/), built with clang
 # into build-fuzz/ with ASan and UBSan.
 #   tools/fuzz.sh --list              the targets, one a line
-#   tools/fuzz.sh TARGET SECONDS      build and run one (libFuzzer's output on stderr);
+#   tools/fuzz.sh TARGET SECONDS [FLAG...]
+#                                     build and run one (libFuzzer's output on stderr;
+#                                     FLAGs go to libFuzzer, e.g. -max_len=1024);
 #                                     new inputs go to build-fuzz/corpus/TARGET, crashes
 #                                     to build-fuzz/crashes/TARGET/
 #   tools/fuzz.sh --regress SECONDS   every target for SECONDS each, one line per target,
@@ -21,8 +23,9 @@ build() {
   ninja -C build-fuzz >/dev/null
 }
 
-run_one() {  # TARGET SECONDS -> libFuzzer's exit code
+run_one() {  # TARGET SECONDS [FLAG...] -> libFuzzer's exit code
   local t=$1 secs=$2 dict=()
+  shift 2
   mkdir -p "build-fuzz/corpus/$t" "build-fuzz/crashes/$t"
   case $t in
     bencode|metainfo|http_announce) dict=(-dict=tests/fuzz/bencode.dict) ;;
@@ -30,7 +33,7 @@ run_one() {  # TARGET SECONDS -> libFuzzer's exit code
     config) dict=(-dict=tests/fuzz/config.dict) ;;
   esac
   "build-fuzz/tests/fuzz/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 -timeout=10 \
-    -rss_limit_mb=2048 -artifact_prefix="build-fuzz/crashes/$t/" "${dict[@]}" \
+    -rss_limit_mb=2048 -artifact_prefix="build-fuzz/crashes/$t/" "${dict[@]}" "$@" \
     "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t"
 }
 
@@ -55,5 +58,5 @@ case "${1:-}" in
     targets | grep -qx "$t" || { echo "fuzz.sh: unknown target '$t' (see --list)" >&2; exit 2; }
     [[ ${2:-} =~ ^[0-9]+$ ]] || { echo "fuzz.sh: SECONDS must be a whole number" >&2; exit 2; }
     build
-    run_one "$t" "$2" ;;
+    run_one "$@" ;;
 esac
