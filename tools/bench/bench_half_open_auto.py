@@ -18,7 +18,7 @@ run's second half. Scenarios (each a fresh lab):
           upload a seeder keeps while it dials)
 
 Usage: bench_half_open_auto.py BUILD_DIR [--runs N] [--seconds S] [--settle S]
-       [--scenarios table,accept,uplink] [--json FILE]
+       [--scenarios table,accept,uplink] [--budgets 8,32,...,auto] [--json FILE]
 Root only; namespaces sd_bha*; every run is bounded by --duration."""
 import argparse
 import csv
@@ -43,10 +43,14 @@ ap.add_argument("--runs", type=int, default=3)
 ap.add_argument("--seconds", type=float, default=40)
 ap.add_argument("--settle", type=float, default=15)
 ap.add_argument("--scenarios", default="table,accept,uplink")
+ap.add_argument("--budgets", default="8,32,128,512,2048,auto",
+                help="the budgets compared, 'auto' among them (fewer: a quicker look)")
 ap.add_argument("--json")
 args = ap.parse_args()
 swarmdial = os.path.abspath(os.path.join(args.build_dir, "tools/swarmdial/swarmdial"))
-budgets = ["8", "32", "128", "512", "2048", "auto"]
+budgets = args.budgets.split(",")
+if "auto" not in budgets or len(budgets) < 2:
+    sys.exit("bench_half_open_auto: --budgets needs auto and at least one fixed budget")
 scenarios = {"table": dict(table=600, syn_sent_s=2),
              "accept": dict(accept_rate=300, backlog=32),
              "uplink": dict(uplink_kbit=2000, bulk=True)}
@@ -105,6 +109,9 @@ def one_run(lab, name, b, run):
         samples.append((time.monotonic() - start, n, d))
         time.sleep(0.5)
     err = p.communicate(timeout=60)[1]
+    if os.environ.get("BHA_TRACE"):  # every status line, for a look at how auto moved
+        with open(os.path.join(os.environ["BHA_TRACE"], f"{name}_{b}_{run}.status"), "w") as f:
+            f.write(err)
     bulk_kbit = (lab.bulk_received() - bulk0) * 8 / 1000 / max(1e-9, time.monotonic() - start)
     n, d = lab.counters()
     samples.append((time.monotonic() - start, n, d))
