@@ -22,7 +22,7 @@ double unit(uint64_t m, uint64_t key) {
 }
 
 constexpr uint64_t kSeedKey = 0x5eed, kCompleteKey = 0xc0de, kStopKey = uint64_t{0x57} << 20,
-                   kScrapeKey = uint64_t{0x5c} << 40;
+                   kScrapeKey = uint64_t{0x5c} << 40, kFamilyKey = uint64_t{0x6f} << 48;
 
 uint64_t ceil_div(uint64_t a, uint64_t b) {
   return (a + b - 1) / b;
@@ -130,19 +130,34 @@ bool LoadPlan::left_before(uint64_t m, uint64_t round) const {
   return round < finish;
 }
 
-AnnounceRequest LoadPlan::request(uint64_t k) const {
-  uint64_t i = k % part_members_, round = k / part_members_;
-  uint64_t m, client;
-  uint32_t torrent;
+LoadPlan::Member LoadPlan::member_of(uint64_t k) const {
+  uint64_t i = k % part_members_;
+  Member w{0, 0, k / part_members_, 0};
   if (cumulative_.empty()) {
-    torrent = static_cast<uint32_t>(i % torrents_);
-    client = (i / torrents_) * parts_ + part_;
-    m = client * torrents_ + torrent;
+    w.torrent = static_cast<uint32_t>(i % torrents_);
+    w.client = (i / torrents_) * parts_ + part_;
+    w.m = w.client * torrents_ + w.torrent;
   } else {
-    m = i * parts_ + part_;
-    client = m;
-    torrent = torrent_of(m);
+    w.m = i * parts_ + part_;
+    w.client = w.m;
+    w.torrent = torrent_of(w.m);
   }
+  return w;
+}
+
+bool LoadPlan::ipv6_client(uint64_t client) const {
+  return model_.ipv6 >= 1 || (model_.ipv6 > 0 && unit(client, kFamilyKey) < model_.ipv6);
+}
+
+bool LoadPlan::ipv6_request(uint64_t k) const {
+  if (model_.ipv6 <= 0) return false;
+  LoadStep s = step(k);
+  if (s.kind == LoadKind::kAnnounce) return ipv6_client(member_of(s.index).client);
+  return ipv6_client(mix(k) ^ kScrapeKey);
+}
+
+AnnounceRequest LoadPlan::request(uint64_t k) const {
+  auto [m, client, round, torrent] = member_of(k);
   AnnounceRequest r;
   r.info_hash = (*hashes_)[torrent];
   // With a uniform swarm a peer is the same client in every torrent it

@@ -39,6 +39,9 @@ struct LoadModel {
   // The request mix, aquatic's load test's weights by default.
   uint32_t announce_weight = 100, scrape_weight = 1, connect_weight = 1;
   uint32_t scrape_max = 10;  // info-hashes per scrape: 1 .. this, by popularity
+  // Share of the peers that are IPv6 peers (announce over IPv6, BEP 7 and
+  // BEP 15's IPv6 form); a peer keeps its family in every torrent it joins.
+  double ipv6 = 0;
   // Real info-hashes (--infohashes) instead of the synthetic ones; then
   // `torrents` is their number.
   std::shared_ptr<const std::vector<InfoHash>> info_hashes;
@@ -63,12 +66,21 @@ class LoadPlan {
   AnnounceRequest request(uint64_t a) const;
   // Scrape s: its info-hashes (1 .. scrape_max distinct ones, drawn by popularity).
   size_t scrape_hashes(uint64_t s, std::span<InfoHash, kMaxScrapeHashes> out) const;
+  // Whether request k (of any kind) comes from an IPv6 peer: an announce
+  // from its peer's family, a scrape or connect by the same share.
+  bool ipv6_request(uint64_t k) const;
   // Which torrent a membership (0 .. torrents x peers - 1) belongs to.
   uint32_t torrent_of(uint64_t membership) const;
   uint32_t torrents() const { return torrents_; }
   uint64_t swarm_size() const { return part_members_; }
 
  private:
+  struct Member {
+    uint64_t m, client, round;
+    uint32_t torrent;
+  };
+  Member member_of(uint64_t announce) const;
+  bool ipv6_client(uint64_t client) const;
   bool stops(uint64_t m, uint64_t round) const;
   bool left_before(uint64_t m, uint64_t round) const;
 

@@ -50,6 +50,7 @@ ReplyFacts check_udp_announce_reply(std::span<const uint8_t> d, bool v6) {
   f.interval_s = be32(d.data() + 8);
   f.swarm = uint64_t{be32(d.data() + 12)} + be32(d.data() + 16);
   f.peers = static_cast<uint32_t>((d.size() - 20) / stride);
+  if (v6) f.peers6 = f.peers;
   if (f.interval_s > 0) f.verdict = ReplyVerdict::kOk;
   return f;
 }
@@ -84,7 +85,8 @@ ReplyFacts check_http_announce_body(std::string_view body) {
   }
   if (BNode six = root.dict_find("peers6"); six && six.is_string()) {
     if (six.string().size() % 18 != 0) return f;
-    f.peers += static_cast<uint32_t>(six.string().size() / 18);
+    f.peers6 = static_cast<uint32_t>(six.string().size() / 18);
+    f.peers += f.peers6;
   }
   if (f.interval_s > 0) f.verdict = ReplyVerdict::kOk;
   return f;

@@ -16,6 +16,7 @@ enum class ReplyVerdict : uint8_t { kOk, kTrackerError, kBadReply };
 struct ReplyFacts {
   ReplyVerdict verdict = ReplyVerdict::kBadReply;
   uint32_t peers = 0;       // announce: peer records received
+  uint32_t peers6 = 0;      // ... of which IPv6 (BEP 7 peers6, or BEP 15 over IPv6)
   uint64_t swarm = 0;       // announce: seeders + leechers the tracker says it has
   int64_t interval_s = -1;  // announce: the interval the tracker asked for
 };

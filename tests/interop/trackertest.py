@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -93,9 +94,13 @@ class OpenTracker:
 class NodeTracker:
     """npm bittorrent-tracker, HTTP and UDP on one port; ends when its stdin closes."""
 
-    def __init__(self, port=None, interval_ms=None):
+    def __init__(self, port=None, interval_ms=None, http_host="127.0.0.1", netns=None):
+        """netns: run inside this network namespace (the test's own)."""
         self.port = port or free_port_both()
-        cmd = ["node", NODE_SERVER, str(self.port)] + ([str(interval_ms)] if interval_ms else [])
+        self.netns = netns
+        cmd = ["node", NODE_SERVER, str(self.port), str(interval_ms) if interval_ms else "-", http_host]
+        if netns:
+            cmd = ["ip", "netns", "exec", netns] + cmd
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()
@@ -103,11 +108,20 @@ class NodeTracker:
             err = self.proc.stderr.read()
             self.close()
             raise RuntimeError(f"bittorrent-tracker did not start: {line!r} {err[-500:]}")
-        self.http = f"http://127.0.0.1:{self.port}/announce"
+        host = f"[{http_host}]" if ":" in http_host else http_host
+        self.http_base = f"http://{host}:{self.port}"
+        self.http = f"{self.http_base}/announce"
         self.udp = f"udp://127.0.0.1:{self.port}"
+        self.udp6 = f"udp://[::1]:{self.port}"
 
     def stats(self):
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats.json", timeout=5) as r:
+        if self.netns:  # fetched from inside its namespace
+            out = subprocess.run(["ip", "netns", "exec", self.netns, sys.executable, "-c",
+                                  "import sys, urllib.request; sys.stdout.write(urllib.request"
+                                  f".urlopen('{self.http_base}/stats.json', timeout=5).read().decode())"],
+                                 capture_output=True, text=True, timeout=15, check=True).stdout
+            return json.loads(out)
+        with urllib.request.urlopen(f"{self.http_base}/stats.json", timeout=5) as r:
             return json.loads(r.read())
 
     def close(self):

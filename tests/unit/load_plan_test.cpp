@@ -239,3 +239,30 @@ TEST(LoadPlan, ScrapesAskForDistinctPopularTorrents) {
   LoadPlan small(few);
   for (uint64_t s = 0; s < 100; ++s) EXPECT_LE(small.scrape_hashes(s, out), 3u);
 }
+
+TEST(LoadPlan, APeerKeepsItsFamilyInEveryTorrent) {
+  LoadModel m = model(10, 400, 0);
+  m.ipv6 = 0.3;
+  m.announce_weight = 1;
+  m.scrape_weight = m.connect_weight = 0;
+  LoadPlan plan(m);
+  std::map<uint16_t, std::set<bool>> family_by_peer;  // a peer is its port here
+  uint64_t v6 = 0, n = 2 * plan.swarm_size();
+  for (uint64_t k = 0; k < n; ++k) {
+    bool f = plan.ipv6_request(k);
+    family_by_peer[plan.request(k).port].insert(f);
+    v6 += f;
+  }
+  ASSERT_EQ(family_by_peer.size(), 400u);
+  size_t v6_peers = 0;
+  for (auto& [port, fams] : family_by_peer) {
+    EXPECT_EQ(fams.size(), 1u) << "peer on port " << port << " changed family";
+    v6_peers += fams.count(true);
+  }
+  EXPECT_EQ(v6, v6_peers * 10 * 2);  // every torrent, both rounds
+  EXPECT_NEAR(static_cast<double>(v6_peers) / 400, 0.3, 0.07);
+  m.ipv6 = 0;
+  EXPECT_FALSE(LoadPlan(m).ipv6_request(5));
+  m.ipv6 = 1;
+  EXPECT_TRUE(LoadPlan(m).ipv6_request(5));
+}

@@ -40,7 +40,13 @@ TEST(LoadReplyCheck, UdpAnnounce) {
             ReplyVerdict::kBadReply);  // opentracker's
   EXPECT_EQ(check_udp_announce_reply(be({3, 9}, 5)).verdict, ReplyVerdict::kTrackerError);
   EXPECT_EQ(check_udp_announce_reply(be({2, 9, 1800, 3, 4})).verdict, ReplyVerdict::kBadReply);
-  EXPECT_EQ(check_udp_announce_reply(be({1, 9, 60, 0, 0}, 36), true).peers, 2u);
+  auto v6 = check_udp_announce_reply(be({1, 9, 60, 0, 0}, 36), true);
+  EXPECT_EQ(v6.peers, 2u);
+  EXPECT_EQ(v6.peers6, 2u);  // over IPv6 every record is an IPv6 peer
+  EXPECT_EQ(check_udp_announce_reply(be({1, 9, 60, 0, 0}, 36)).peers6, 0u);
+  // IPv4 records sent to an IPv6 requester (bittorrent-tracker does) do not fit.
+  EXPECT_EQ(check_udp_announce_reply(be({1, 9, 60, 0, 0}, 12), true).verdict,
+            ReplyVerdict::kBadReply);
 }
 
 TEST(LoadReplyCheck, NoPeersFromASwarmOfOthersIsWithholding) {
@@ -72,6 +78,8 @@ TEST(LoadReplyCheck, HttpAnnounce) {
       "d8:intervali900e5:peersld2:ip1:a4:porti1eee6:peers618:" + std::string(18, 'x') + "e");
   EXPECT_EQ(dict_peers.verdict, ReplyVerdict::kOk);
   EXPECT_EQ(dict_peers.peers, 2u);
+  EXPECT_EQ(dict_peers.peers6, 1u);
+  EXPECT_EQ(ok.peers6, 0u);
   EXPECT_EQ(check_http_announce_body("d8:intervali900e5:peers5:abcdee").verdict,
             ReplyVerdict::kBadReply);
   EXPECT_EQ(check_http_announce_body("d5:peers0:e").verdict, ReplyVerdict::kBadReply);

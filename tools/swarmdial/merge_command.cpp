@@ -111,7 +111,8 @@ nlohmann::json identity(const std::vector<Part>& parts) {
 nlohmann::json merge_tracker_load(const std::vector<Part>& parts) {
   nlohmann::json out = {{"command", "tracker-load"}, {"merged_from", nlohmann::json::array()}};
   nlohmann::json errors = nlohmann::json::object(), udp = nlohmann::json::object(),
-                 http = nlohmann::json::object(), requests = nlohmann::json::object();
+                 http = nlohmann::json::object(), requests = nlohmann::json::object(),
+                 families = nlohmann::json::object();
   LatencyHistogram::Snapshot latency, lag;
   uint64_t sent = 0, ok = 0, error_total = 0, stray = 0, interval_min = 0, interval_max = 0;
   double duration = 0, target_rate = 0, cpu = 0;
@@ -131,6 +132,10 @@ nlohmann::json merge_tracker_load(const std::vector<Part>& parts) {
     add_counts(errors, s.value("errors", nlohmann::json::object()));
     add_counts(udp, s.value("udp", nlohmann::json::object()));
     add_counts(http, s.value("http", nlohmann::json::object()));
+    for (auto& [family, counts] : s.value("families", nlohmann::json::object()).items()) {
+      if (!families.contains(family)) families[family] = nlohmann::json::object();
+      add_counts(families[family], counts);
+    }
     const nlohmann::json kinds = s.value("requests", nlohmann::json::object());
     for (auto& [kind, counts] : kinds.items()) {
       if (!requests.contains(kind)) requests[kind] = nlohmann::json::object();
@@ -162,6 +167,7 @@ nlohmann::json merge_tracker_load(const std::vector<Part>& parts) {
        {"send_lag_us", percentiles(lag)},
        {"stray_replies", stray},
        {"requests", requests},
+       {"families", families},
        {"interval_s", {{"min", interval_min}, {"max", interval_max}}},
        {"udp", udp},
        {"http", http},

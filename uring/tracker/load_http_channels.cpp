@@ -117,7 +117,7 @@ void HttpLoadChannels::dispatch(int64_t now) {
       h.out += http_announce_target(url_, plan_.request(step.index));
     }
     h.out += " HTTP/1.1\r\nHost: ";
-    h.out += url_.host;
+    h.out += url_.authority();
     h.out += "\r\nUser-Agent: swarmdial/0.1\r\n\r\n";
     h.out_off = 0;
     h.slot = slot;

@@ -10,7 +10,7 @@ PendingTable::PendingTable(size_t capacity, LoadCounters& counters, int32_t numw
   for (size_t i = pend_.size(); i-- > 0;) free_.push_back(static_cast<uint32_t>(i));
 }
 
-std::optional<uint32_t> PendingTable::open(uint64_t k, int64_t due, LoadKind kind) {
+std::optional<uint32_t> PendingTable::open(uint64_t k, int64_t due, LoadKind kind, bool ipv6) {
   if (free_.empty()) {
     error(LoadError::kOverload);
     return std::nullopt;
@@ -21,6 +21,7 @@ std::optional<uint32_t> PendingTable::open(uint64_t k, int64_t due, LoadKind kin
   p.due = due;
   p.k = k;
   p.kind = kind;
+  p.ipv6 = ipv6;
   p.hashes = 0;
   p.gen = (p.gen + 1) & ((1u << (32 - kSlotBits)) - 1);
   p.used = true;
@@ -42,6 +43,7 @@ void PendingTable::finish(uint32_t slot, uint32_t gen, std::optional<LoadError> 
   } else {
     counters_.ok.add();
     counters_.kind_ok[static_cast<size_t>(p.kind)].add();
+    counters_.family_ok[p.ipv6].add();
     counters_.latency.record(static_cast<uint64_t>(std::max<int64_t>(0, now - p.due) / 1000));
   }
   // The run lasts until the last answer; waiting out timeouts is not load.
@@ -56,6 +58,7 @@ void PendingTable::finish(uint32_t slot, uint32_t gen, const ReplyFacts& f, int6
   if (f.verdict == ReplyVerdict::kOk && live(slot, gen) &&
       pend_[slot].kind == LoadKind::kAnnounce) {
     counters_.peers_received.add(f.peers);
+    counters_.peers6_received.add(f.peers6);
     if (withholds_peers(f, numwant_)) counters_.peers_withheld.add();
     auto interval = static_cast<uint64_t>(f.interval_s);
     uint64_t lo = counters_.interval_min.get();
@@ -72,6 +75,7 @@ void PendingTable::sent(uint32_t slot, int64_t now) {
   const PendingRequest& p = pend_[slot];
   counters_.sent.add();
   counters_.kind_sent[static_cast<size_t>(p.kind)].add();
+  counters_.family_sent[p.ipv6].add();
   counters_.send_lag.record(static_cast<uint64_t>(std::max<int64_t>(0, now - p.due) / 1000));
 }
 

@@ -20,6 +20,7 @@ struct PendingRequest {
   uint64_t k = 0;   // the request's index in the load plan
   uint32_t gen = 0;
   LoadKind kind = LoadKind::kAnnounce;
+  bool ipv6 = false;          // from an IPv6 peer, over IPv6
   uint8_t hashes = 0;         // a scrape's info-hashes: its reply must have as many entries
   int32_t http_channel = -1;  // the connection carrying it, -1 while queued or UDP
   bool used = false;
@@ -35,7 +36,7 @@ class PendingTable {
   PendingTable(size_t capacity, LoadCounters& counters, int32_t numwant = 0);
 
   // A slot for request k due at `due`; nullopt (counted as overload) when full.
-  std::optional<uint32_t> open(uint64_t k, int64_t due, LoadKind kind);
+  std::optional<uint32_t> open(uint64_t k, int64_t due, LoadKind kind, bool ipv6 = false);
   PendingRequest& at(uint32_t slot) { return pend_[slot]; }
   bool valid_slot(uint32_t slot) const { return slot < pend_.size(); }
   bool live(uint32_t slot, uint32_t gen) const {
@@ -48,7 +49,7 @@ class PendingTable {
   void finish(uint32_t slot, uint32_t gen, const ReplyFacts& facts, int64_t now);
   // A request left: counted as sent, its send lag recorded.
   void sent(uint32_t slot, int64_t now);
-  // Times out what is older than timeout_ns; on_timeout(http_channel) for each.
+  // Times out what is older than timeout_ns; on_timeout(http_channel, ipv6) for each.
   template <class OnTimeout>
   void expire(int64_t now, int64_t timeout_ns, OnTimeout&& on_timeout) {
     while (!fifo_.empty()) {
@@ -56,8 +57,9 @@ class PendingTable {
       if (live(slot, gen)) {
         if (now - pend_[slot].due < timeout_ns) return;
         int32_t ch = pend_[slot].http_channel;
+        bool ipv6 = pend_[slot].ipv6;
         finish(slot, gen, LoadError::kTimeout, now);
-        on_timeout(ch);
+        on_timeout(ch, ipv6);
       }
       fifo_.pop_front();
     }

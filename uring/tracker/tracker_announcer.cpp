@@ -126,7 +126,7 @@ struct TrackerAnnouncer::Impl {
             note_self(conn->socket().local_endpoint().address());
           }
           http::request<http::empty_body> req(http::verb::get, http_announce_target(*url, r), 11);
-          req.set(http::field::host, url->host);
+          req.set(http::field::host, url->authority());
           req.set(http::field::user_agent, "swarmdial/0.1");
           req.keep_alive(true);
           conn->expires_after(timeout());
@@ -149,8 +149,7 @@ struct TrackerAnnouncer::Impl {
         auto loc = res[http::field::location];
         if (loc.empty()) co_return Outcome("HTTP " + std::to_string(code) + " without Location");
         std::string next(loc);
-        if (next.starts_with("/"))
-          next = "http://" + url->host + ":" + std::to_string(url->port) + next;
+        if (next.starts_with("/")) next = "http://" + url->authority() + next;
         url_text = next;
         continue;
       }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <memory>
 
 #include "engine/mono_clock.hpp"
@@ -37,7 +38,10 @@ std::string_view load_error_name(LoadError e) {
 }
 
 namespace {
-constexpr uint64_t kUdpTag = 1ull << 32, kHttpTag = 2ull << 32;
+// epoll tags: (1 + scheme + 2 x family) << 32 | channel index.
+constexpr uint64_t tag_of(bool http, bool ipv6) {
+  return uint64_t{1u + http + 2u * ipv6} << 32;
+}
 constexpr int64_t kMinSleepNs = 100'000;
 
 size_t pending_capacity(const TrackerLoadOptions& o) {
@@ -47,12 +51,13 @@ size_t pending_capacity(const TrackerLoadOptions& o) {
 
 // One loop on the calling thread: the open-loop timetable issues requests
 // into the pending table, the channels carry them, epoll wakes the loop.
+// Channels by family: an IPv6 peer's requests go to an IPv6 tracker.
 struct TrackerLoadDriver::Impl {
   Impl(const TrackerLoadOptions& o, LoadCounters& counters)
       : opts(o), plan(o.swarm), pending(pending_capacity(o), counters, o.swarm.numwant) {}
   ~Impl() {
-    udp.reset();
-    http.reset();
+    for (auto& u : udp) u.reset();
+    for (auto& h : http) h.reset();
     if (epfd >= 0) close(epfd);
   }
 
@@ -60,33 +65,36 @@ struct TrackerLoadDriver::Impl {
   LoadPlan plan;
   PendingTable pending;
   int epfd = -1;
-  std::unique_ptr<UdpLoadChannels> udp;
-  std::unique_ptr<HttpLoadChannels> http;
+  std::array<std::unique_ptr<UdpLoadChannels>, 2> udp;  // by family: IPv4, IPv6
+  std::array<std::unique_ptr<HttpLoadChannels>, 2> http;
 
   void setup() {
     epfd = epoll_create1(EPOLL_CLOEXEC);
     for (const auto& u : opts.trackers) {
+      bool v6 = u.ipv6_literal();
       if (u.scheme == TrackerUrl::Scheme::kUdp)
-        udp = std::make_unique<UdpLoadChannels>(u, opts.connections, epfd, kUdpTag, pending, plan);
+        udp[v6] = std::make_unique<UdpLoadChannels>(u, opts.connections, epfd, tag_of(false, v6),
+                                                    pending, plan);
       else
-        http =
-            std::make_unique<HttpLoadChannels>(u, opts.connections, epfd, kHttpTag, pending, plan);
+        http[v6] = std::make_unique<HttpLoadChannels>(u, opts.connections, epfd, tag_of(true, v6),
+                                                      pending, plan);
     }
   }
 
-  // Requests alternate between UDP and HTTP when both are given.
+  // Requests alternate between UDP and HTTP when a family has both.
   void issue(uint64_t k, int64_t now, int64_t due) {
-    auto slot = pending.open(k, due, plan.step(k).kind);
+    bool v6 = plan.ipv6_request(k);
+    auto slot = pending.open(k, due, plan.step(k).kind, v6);
     if (!slot) return;
-    if (udp && (!http || k % 2 == 0))
-      udp->submit(*slot, now);
+    if (udp[v6] && (!http[v6] || k % 2 == 0))
+      udp[v6]->submit(*slot, now);
     else
-      http->submit(*slot, now);
+      http[v6]->submit(*slot, now);
   }
 
   void expire(int64_t now) {
-    pending.expire(now, opts.timeout_ms * 1'000'000, [&](int32_t channel) {
-      if (channel >= 0) http->drop(static_cast<uint32_t>(channel), now);
+    pending.expire(now, opts.timeout_ms * 1'000'000, [&](int32_t channel, bool v6) {
+      if (channel >= 0) http[v6]->drop(static_cast<uint32_t>(channel), now);
     });
   }
 
@@ -98,10 +106,12 @@ struct TrackerLoadDriver::Impl {
     for (int i = 0; i < n; ++i) {
       uint64_t tag = evs[i].data.u64;
       auto idx = static_cast<uint32_t>(tag & 0xffffffff);
-      if ((tag & ~0xffffffffull) == kUdpTag)
-        udp->on_readable(idx, now);
+      uint64_t kind = (tag >> 32) - 1;
+      bool v6 = kind >> 1;
+      if (kind & 1)
+        http[v6]->on_event(idx, evs[i].events, now);
       else
-        http->on_event(idx, evs[i].events, now);
+        udp[v6]->on_readable(idx, now);
     }
   }
 
@@ -110,20 +120,26 @@ struct TrackerLoadDriver::Impl {
   std::string warm_up(const std::atomic<bool>& stop) {
     int64_t start = mono_ns(), limit = start + opts.timeout_ms * 1'000'000;
     int64_t resend = start + 1'000'000'000;
-    if (udp) udp->connect_missing(start);
+    for (auto& u : udp)
+      if (u) u->connect_missing(start);
     while (!stop.load(std::memory_order_relaxed)) {
       int64_t now = mono_ns();
-      if (http) http->reopen(now);
-      bool udp_ok = !udp || udp->all_connected();
-      bool http_ok = !http || http->any_idle();
-      if (udp_ok && http_ok) return {};
-      std::string wait = " within " + std::to_string(opts.timeout_ms) + " ms";
+      const TrackerUrl* missing = nullptr;
+      std::string what;
+      for (auto& h : http) {
+        if (!h) continue;
+        h->reopen(now);
+        if (!h->any_idle()) missing = &h->url(), what = ": no connection";
+      }
+      for (auto& u : udp)
+        if (u && !u->all_connected()) missing = &u->url(), what = ": no connect reply";
+      if (!missing) return {};
       if (now >= limit)
-        return udp_ok ? http->url().text + ": no connection" + wait
-                      : udp->url().text + ": no connect reply" + wait;
+        return missing->text + what + " within " + std::to_string(opts.timeout_ms) + " ms";
       // A lost connect: BEP 15 would wait 15 s; the warm-up retries each second.
-      if (now >= resend && udp) {
-        udp->connect_missing(now);
+      if (now >= resend) {
+        for (auto& u : udp)
+          if (u) u->connect_missing(now);
         resend = now + 1'000'000'000;
       }
       poll_events(10'000'000);
@@ -156,9 +172,10 @@ struct TrackerLoadDriver::Impl {
       if (!stopping) {
         for (uint64_t due = sched.due_by(now); next < due; ++next)
           issue(next, now, sched.due_at(next));
-        if (udp) {
-          udp->flush(now);
-          udp->renew(now);
+        for (auto& u : udp) {
+          if (!u) continue;
+          u->flush(now);
+          u->renew(now);
         }
       }
       expire(now);
@@ -172,7 +189,7 @@ struct TrackerLoadDriver::Impl {
       int64_t wait = 5'000'000;
       if (!stopping && next < sched.total())
         wait = std::clamp<int64_t>(sched.due_at(next) - now, kMinSleepNs, wait);
-      if (http) {
+      if (http[0] || http[1]) {
         poll_events(wait);  // HTTP replies are timed when read: wake for them
       } else {
         // UDP replies carry the kernel's receive time, so reading them a

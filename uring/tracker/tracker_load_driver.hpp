@@ -35,8 +35,11 @@ struct LoadCounters {
   RelaxedCounter sent, ok, udp_sent, http_sent, udp_connects, http_connects, stray_replies;
   // By LoadKind (announce, scrape, connect).
   std::array<RelaxedCounter, 3> kind_sent, kind_ok;
-  RelaxedCounter scrape_hashes;   // info-hashes asked for in scrapes sent
-  RelaxedCounter peers_received;  // peer records in valid announce replies
+  RelaxedCounter scrape_hashes;    // info-hashes asked for in scrapes sent
+  RelaxedCounter peers_received;   // peer records in valid announce replies
+  RelaxedCounter peers6_received;  // ... of which IPv6
+  // By the family of the peer a request came from (IPv4, IPv6).
+  std::array<RelaxedCounter, 2> family_sent, family_ok;
   RelaxedCounter peers_withheld;  // valid announce replies with no peers from a swarm of others
   RelaxedCounter interval_min, interval_max;  // seconds, over valid announce replies (0: none yet)
   std::array<RelaxedCounter, static_cast<size_t>(LoadError::kCount)> errors;

@@ -18,7 +18,10 @@ namespace po = boost::program_options;
 void add_tracker_swarm_options(po::options_description& group) {
   group.add_options()("tracker", po::value<std::vector<std::string>>()->composing(),
                       "udp://HOST:PORT or http://HOST:PORT/announce; give one of each to split "
-                      "the load between UDP and HTTP")(
+                      "the load between UDP and HTTP, and an IPv6 one ([ADDR]) for IPv6 peers")(
+      "ipv6-peers", po::value<double>(),
+      "share of the peers that are IPv6 peers, announcing to the IPv6 tracker(s) (default: 1 "
+      "when every tracker is IPv6, else 0)")(
       "torrents", po::value<int64_t>(),
       "synthetic torrents (default 100); info-hash i = SHA-1(\"swarmdial-load-torrent-<i>\")")(
       "infohashes", po::value<std::string>(),
@@ -117,17 +120,26 @@ void read_request_mix(const std::string& text, LoadModel& m) {
 
 void read_tracker_swarm_flags(const po::variables_map& vm, TrackerLoadOptions& load) {
   if (!vm.count("tracker")) throw UsageError("--tracker URL is required");
-  bool have_udp = false, have_http = false;
+  bool seen[2][2] = {};  // [scheme][family]
   for (const auto& t : vm["tracker"].as<std::vector<std::string>>()) {
     std::string err;
     auto u = parse_tracker_url(t, err);
     if (!u) throw UsageError("--tracker: '" + t + "': " + err);
-    bool& seen = u->scheme == TrackerUrl::Scheme::kUdp ? have_udp : have_http;
-    if (seen) throw UsageError("--tracker: give at most one udp:// and one http:// tracker");
-    seen = true;
+    bool& s = seen[u->scheme == TrackerUrl::Scheme::kHttp][u->ipv6_literal()];
+    if (s)
+      throw UsageError("--tracker: give at most one udp:// and one http:// tracker per family");
+    s = true;
     load.trackers.push_back(*u);
   }
   LoadModel& m = load.swarm;
+  bool have_v4 = seen[0][0] || seen[1][0], have_v6 = seen[0][1] || seen[1][1];
+  m.ipv6 = vm.count("ipv6-peers") ? share_flag(vm, "ipv6-peers") : have_v4 ? 0 : 1;
+  if (m.ipv6 > 0 && !have_v6)
+    throw UsageError("--ipv6-peers: IPv6 peers need an IPv6 tracker (--tracker udp://[ADDR]:PORT)");
+  if (m.ipv6 < 1 && !have_v4)
+    throw UsageError("--ipv6-peers: below 1, the IPv4 peers need an IPv4 tracker");
+  if (m.ipv6 == 0 && have_v6)
+    throw UsageError("--tracker: an IPv6 tracker with no IPv6 peers; give --ipv6-peers");
   if (vm.count("infohashes")) {
     if (vm.count("torrents"))
       throw UsageError("--torrents: not with --infohashes, whose file says how many");

@@ -197,6 +197,7 @@ nlohmann::json load_requests_json(const LoadCounters& c) {
                       {"scrape", kind(LoadKind::kScrape)},
                       {"connect", kind(LoadKind::kConnect)}};
   j["announce"]["peers_received"] = c.peers_received.get();
+  j["announce"]["peers6_received"] = c.peers6_received.get();
   j["announce"]["peers_withheld"] = c.peers_withheld.get();
   j["scrape"]["info_hashes"] = c.scrape_hashes.get();
   return j;
@@ -239,6 +240,10 @@ nlohmann::json tracker_load_summary(const TrackerLoadReport& r) {
       {"send_lag_us", lag_j},
       {"stray_replies", c.stray_replies.get()},
       {"requests", load_requests_json(c)},
+      // By the family of the peer each request came from.
+      {"families",
+       {{"ipv4", {{"sent", c.family_sent[0].get()}, {"ok", c.family_ok[0].get()}}},
+        {"ipv6", {{"sent", c.family_sent[1].get()}, {"ok", c.family_ok[1].get()}}}}},
       {"interval_s", {{"min", c.interval_min.get()}, {"max", c.interval_max.get()}}},
       {"udp", {{"announces", c.udp_sent.get()}, {"connects", c.udp_connects.get()}}},
       {"http", {{"announces", c.http_sent.get()}, {"connections", c.http_connects.get()}}},
@@ -251,6 +256,7 @@ nlohmann::json tracker_load_summary(const TrackerLoadReport& r) {
         {"completed", load.swarm.completed},
         {"stopped", load.swarm.stopped},
         {"numwant", load.swarm.numwant},
+        {"ipv6_peers", load.swarm.ipv6},
         {"request_mix",
          {{"announce", load.swarm.announce_weight},
           {"scrape", load.swarm.scrape_weight},
@@ -269,7 +275,8 @@ nlohmann::json tracker_load_summary(const TrackerLoadReport& r) {
          {{"zipf_exponent", load.swarm.zipf},
           {"seeders", load.swarm.seeders},
           {"completed", load.swarm.completed},
-          {"stopped", load.swarm.stopped}}},
+          {"stopped", load.swarm.stopped},
+          {"ipv6_peers", load.swarm.ipv6}}},
         {"partition", {{"index", load.swarm.part}, {"count", load.swarm.parts}}}}},
   };
 }
