@@ -37,6 +37,18 @@ InfoHash load_info_hash(uint32_t torrent) {
   return h;
 }
 
+uint64_t LoadPlan::swarm_size_of(const LoadModel& model) {
+  uint64_t torrents = model.info_hashes ? model.info_hashes->size() : model.torrents;
+  uint64_t part = model.part, parts = model.parts == 0 ? 1 : model.parts;
+  if (model.zipf > 0) {  // partitioned by membership: m % parts == part
+    uint64_t members = torrents * model.peers;
+    return members > part ? ceil_div(members - part, parts) : 0;
+  }
+  // Partitioned by peer, who joins every torrent: peer % parts == part.
+  uint64_t part_peers = model.peers > part ? ceil_div(model.peers - part, parts) : 0;
+  return torrents * part_peers;
+}
+
 LoadPlan::LoadPlan(const LoadModel& model)
     : torrents_(model.info_hashes ? static_cast<uint32_t>(model.info_hashes->size())
                                   : model.torrents),
@@ -44,6 +56,7 @@ LoadPlan::LoadPlan(const LoadModel& model)
       parts_(model.parts == 0 ? 1 : model.parts),
       pattern_(model.announce_weight + model.scrape_weight + model.connect_weight),
       members_(uint64_t{torrents_} * model.peers),
+      part_members_(swarm_size_of(model)),
       model_(model),
       hashes_(model.info_hashes) {
   if (!hashes_) {
@@ -53,8 +66,6 @@ LoadPlan::LoadPlan(const LoadModel& model)
     hashes_ = std::move(synthetic);
   }
   if (model.zipf > 0) {
-    // Partitioned by membership: m % parts == part.
-    part_members_ = members_ > part_ ? ceil_div(members_ - part_, parts_) : 0;
     cumulative_.resize(torrents_);
     double sum = 0;
     for (uint32_t i = 0; i < torrents_; ++i) {
@@ -63,10 +74,6 @@ LoadPlan::LoadPlan(const LoadModel& model)
     }
     for (double& c : cumulative_) c /= sum;
     cumulative_.back() = 1.0;
-  } else {
-    // Partitioned by peer, who joins every torrent: peer % parts == part.
-    uint64_t part_peers = model.peers > part_ ? ceil_div(model.peers - part_, parts_) : 0;
-    part_members_ = uint64_t{torrents_} * part_peers;
   }
 }
 

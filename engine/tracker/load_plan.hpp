@@ -73,6 +73,8 @@ class LoadPlan {
   uint32_t torrent_of(uint64_t membership) const;
   uint32_t torrents() const { return torrents_; }
   uint64_t swarm_size() const { return part_members_; }
+  // The same, without building the plan.
+  static uint64_t swarm_size_of(const LoadModel& model);
 
  private:
   struct Member {

@@ -33,11 +33,11 @@ void watch(const TrackerLoadConfig& cfg, const LoadCounters& counters,
     timeline.sample(counters, (now - start) / 1e9);
     last = now;
     if (!show_status || counters.sent.get() == 0) continue;
-    std::fprintf(
-        stderr, "%s\n",
-        tracker_load_status_line(counters, (now - start) / 1e9,
-                                 timeline.last_row()["ok_per_s"].get<double>(), cfg.load.rate)
-            .c_str());
+    std::fprintf(stderr, "%s\n",
+                 tracker_load_status_line(counters, (now - start) / 1e9,
+                                          timeline.last_row()["ok_per_s"].get<double>(),
+                                          timeline.last_row()["offered_per_s"].get<double>())
+                     .c_str());
   }
   timeline.sample(counters, (mono_ns() - start) / 1e9);  // the last part of a second
 }
@@ -87,7 +87,7 @@ int run_tracker_load_command(const std::vector<std::string>& args) {
     report.result = driver.run(stop, abort);
     finished.store(true);
   });
-  LoadTimeline timeline(cfg.load.rate, cfg.load.duration_s);
+  LoadTimeline timeline(cfg.load.reannounce_interval ? 0 : cfg.load.rate, cfg.load.duration_s);
   watch(cfg, counters, finished, timeline);
   gen.join();
   if (!report.result.fatal.empty()) {
@@ -113,11 +113,11 @@ int run_tracker_load_command(const std::vector<std::string>& args) {
   }
   if (!cfg.quiet)
     std::fprintf(stderr,
-                 "tracker-load: %lu sent, %lu ok, %lu errors; %.0f/s achieved of %.0f/s target; "
+                 "tracker-load: %lu sent, %lu ok, %lu errors; %.0f/s achieved of %.0f/s offered; "
                  "latency p50 %lu us p99 %lu us\n",
                  s["sent"].get<unsigned long>(), s["ok"].get<unsigned long>(),
                  s["error_total"].get<unsigned long>(), s["achieved_rate"].get<double>(),
-                 cfg.load.rate, s["latency_us"]["p50"].get<unsigned long>(),
+                 s["offered_rate"].get<double>(), s["latency_us"]["p50"].get<unsigned long>(),
                  s["latency_us"]["p99"].get<unsigned long>());
   return 0;
 }

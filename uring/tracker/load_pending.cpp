@@ -46,6 +46,13 @@ void PendingTable::finish(uint32_t slot, uint32_t gen, std::optional<LoadError> 
     counters_.family_ok[p.ipv6].add();
     counters_.latency.record(static_cast<uint64_t>(std::max<int64_t>(0, now - p.due) / 1000));
   }
+  if (reannounce_ && p.kind == LoadKind::kAnnounce) {
+    if (err)
+      reannounce_->failed(p.k, now);
+    else
+      reannounce_->answered(p.k, answer_interval_s_, now);
+  }
+  answer_interval_s_ = -1;
   // The run lasts until the last answer; waiting out timeouts is not load.
   if (err != LoadError::kTimeout) last_done_ = now;
   p.used = false;
@@ -65,6 +72,7 @@ void PendingTable::finish(uint32_t slot, uint32_t gen, const ReplyFacts& f, int6
     if (lo == 0 || interval < lo) counters_.interval_min.set(interval);
     if (interval > counters_.interval_max.get()) counters_.interval_max.set(interval);
   }
+  answer_interval_s_ = f.interval_s;
   std::optional<LoadError> err;
   if (f.verdict == ReplyVerdict::kTrackerError) err = LoadError::kTrackerError;
   if (f.verdict == ReplyVerdict::kBadReply) err = LoadError::kBadReply;

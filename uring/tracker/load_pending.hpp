@@ -11,6 +11,7 @@
 
 #include "engine/tracker/load_plan.hpp"
 #include "engine/tracker/load_reply_check.hpp"
+#include "engine/tracker/reannounce_schedule.hpp"
 #include "tracker_load_driver.hpp"
 
 namespace swarmdial {
@@ -70,6 +71,8 @@ class PendingTable {
   void set_last_done(int64_t t) { last_done_ = t; }
   void error(LoadError e) { counters_.errors[static_cast<size_t>(e)].add(); }
   LoadCounters& counters() { return counters_; }
+  // --reannounce interval: each finished announce schedules its peer's next.
+  void set_reannounce(ReannounceSchedule* s) { reannounce_ = s; }
 
  private:
   LoadCounters& counters_;
@@ -79,6 +82,8 @@ class PendingTable {
   uint64_t inflight_ = 0;
   int64_t last_done_ = 0;
   int32_t numwant_ = 0;
+  ReannounceSchedule* reannounce_ = nullptr;
+  int64_t answer_interval_s_ = -1;  // of the reply being finished
 };
 
 }  // namespace swarmdial

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <memory>
+#include <optional>
 
 #include "engine/mono_clock.hpp"
 #include "load_http_channels.hpp"
@@ -45,6 +47,8 @@ constexpr uint64_t tag_of(bool http, bool ipv6) {
 constexpr int64_t kMinSleepNs = 100'000;
 
 size_t pending_capacity(const TrackerLoadOptions& o) {
+  // Re-announcing peers are each in flight once at most.
+  if (o.reannounce_interval) return LoadPlan::swarm_size_of(o.swarm) + 4096;
   return static_cast<size_t>(o.rate * (o.timeout_ms / 1000.0) * 1.5) + 4096;
 }
 }  // namespace
@@ -83,6 +87,7 @@ struct TrackerLoadDriver::Impl {
 
   // Requests alternate between UDP and HTTP when a family has both.
   void issue(uint64_t k, int64_t now, int64_t due) {
+    pending.counters().due.add();
     bool v6 = plan.ipv6_request(k);
     auto slot = pending.open(k, due, plan.step(k).kind, v6);
     if (!slot) return;
@@ -162,16 +167,36 @@ struct TrackerLoadDriver::Impl {
     rusage before{};
     getrusage(RUSAGE_THREAD, &before);
     OpenLoopSchedule sched(opts.rate, opts.duration_s, mono_ns() + 1'000'000);
+    const int64_t end = sched.start() + static_cast<int64_t>(opts.duration_s * 1e9);
+    std::optional<ReannounceSchedule> peers;  // --reannounce interval
+    if (opts.reannounce_interval) {
+      peers.emplace(plan.swarm_size(), opts.rate, sched.start(), opts.interval_scale);
+      pending.set_reannounce(&*peers);
+    }
     uint64_t next = 0;
-    int64_t stop_seen = 0;
+    int64_t stop_seen = 0, last_due = sched.start();
     pending.set_last_done(sched.start());
+    // No request is due after the run's end.
+    auto next_due = [&]() -> int64_t {
+      if (peers) return peers->next_due_ns() < end ? peers->next_due_ns() : INT64_MAX;
+      return next < sched.total() ? sched.due_at(next) : INT64_MAX;
+    };
     while (true) {
       int64_t now = mono_ns();
       bool stopping = stop.load(std::memory_order_relaxed);
       if (stopping && !stop_seen) stop_seen = now;
       if (!stopping) {
-        for (uint64_t due = sched.due_by(now); next < due; ++next)
-          issue(next, now, sched.due_at(next));
+        if (peers) {
+          while (peers->next_due_ns() < end) {
+            auto d = peers->next(now);
+            if (!d) break;
+            issue(d->announce, now, d->due_ns);
+            last_due = d->due_ns;
+          }
+        } else {
+          for (uint64_t due = sched.due_by(now); next < due; ++next)
+            issue(next, now, last_due = sched.due_at(next));
+        }
         for (auto& u : udp) {
           if (!u) continue;
           u->flush(now);
@@ -179,7 +204,7 @@ struct TrackerLoadDriver::Impl {
         }
       }
       expire(now);
-      if ((next >= sched.total() || stopping) && pending.inflight() == 0) break;
+      if ((next_due() == INT64_MAX || stopping) && pending.inflight() == 0) break;
       if (abort.load(std::memory_order_relaxed)) break;  // forced exit: replies not awaited
       if (stopping && now - std::max(pending.last_done(), stop_seen) > opts.timeout_ms * 1'000'000)
         break;
@@ -187,8 +212,8 @@ struct TrackerLoadDriver::Impl {
       // rates a pass then sends a batch (late by at most that, which the
       // latency, measured from the timetable, includes).
       int64_t wait = 5'000'000;
-      if (!stopping && next < sched.total())
-        wait = std::clamp<int64_t>(sched.due_at(next) - now, kMinSleepNs, wait);
+      if (!stopping && next_due() != INT64_MAX)
+        wait = std::clamp<int64_t>(next_due() - now, kMinSleepNs, wait);
       if (http[0] || http[1]) {
         poll_events(wait);  // HTTP replies are timed when read: wake for them
       } else {
@@ -209,8 +234,13 @@ struct TrackerLoadDriver::Impl {
     auto secs = [](const timeval& t) { return t.tv_sec + t.tv_usec / 1e6; };
     result.cpu_s =
         secs(after.ru_utime) - secs(before.ru_utime) + secs(after.ru_stime) - secs(before.ru_stime);
-    result.duration_s =
-        (std::max(pending.last_done(), sched.due_at(next ? next - 1 : 0)) - sched.start()) / 1e9;
+    result.duration_s = (std::max(pending.last_done(), last_due) - sched.start()) / 1e9;
+    if (peers) {
+      result.joined = peers->joined();
+      result.reannounces = peers->reannounces();
+      result.retries = peers->retries();
+      pending.set_reannounce(nullptr);
+    }
     return result;
   }
 };

@@ -32,6 +32,7 @@ std::string_view load_error_name(LoadError e);
 
 // Written by the generator thread only; read by the status line.
 struct LoadCounters {
+  RelaxedCounter due;  // requests whose time came (sent, or failed to go)
   RelaxedCounter sent, ok, udp_sent, http_sent, udp_connects, http_connects, stray_replies;
   // By LoadKind (announce, scrape, connect).
   std::array<RelaxedCounter, 3> kind_sent, kind_ok;
@@ -51,6 +52,9 @@ struct LoadResult {
   double duration_s = 0;  // first scheduled request to the last reply or timeout
   double cpu_s = 0;       // the generator thread's user + system time
   std::string fatal;      // set when the run could not start (no tracker reachable)
+  // --reannounce interval: started announces, later ones (retries
+  // included), and failures scheduled again.
+  uint64_t joined = 0, reannounces = 0, retries = 0;
 };
 
 class TrackerLoadDriver {

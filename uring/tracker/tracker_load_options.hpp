@@ -16,6 +16,10 @@ struct TrackerLoadOptions {
   LoadModel swarm;            // torrents, peers, popularity, events, partition
   uint32_t connections = 16;  // UDP sockets (each with its connection id) / HTTP connections
   int64_t timeout_ms = 5000;  // a request unanswered this long is a timeout
+  // --reannounce interval: `rate` is the join rate, and each peer announces
+  // again the tracker's interval (times interval_scale) after its answer.
+  bool reannounce_interval = false;
+  double interval_scale = 1.0;
 };
 
 }  // namespace swarmdial

@@ -9,6 +9,7 @@
 #include "dial_config.hpp"
 #include "engine/tracker/http_scrape.hpp"
 #include "engine/tracker/info_hash_list.hpp"
+#include "engine/tracker/reannounce_schedule.hpp"
 #include "partition_flags.hpp"
 
 namespace swarmdial {
@@ -184,6 +185,33 @@ void read_tracker_swarm_flags(const po::variables_map& vm, TrackerLoadOptions& l
   m.parts = p.count;
 }
 
+namespace {
+
+void read_reannounce_flags(const po::variables_map& vm, TrackerLoadOptions& load) {
+  const std::string mode = vm["reannounce"].as<std::string>();
+  if (mode != "rate" && mode != "interval")
+    throw UsageError("--reannounce: '" + mode + "' is not rate or interval");
+  load.reannounce_interval = mode == "interval";
+  double scale = vm["interval-scale"].as<double>();
+  if (!(scale > 0 && scale <= 10))
+    throw UsageError("--interval-scale: must be above 0 and at most 10");
+  if (!vm["interval-scale"].defaulted() && !load.reannounce_interval)
+    throw UsageError("--interval-scale: only with --reannounce interval");
+  load.interval_scale = scale;
+  if (!load.reannounce_interval) return;
+  LoadModel& m = load.swarm;
+  if (!vm["request-mix"].defaulted() && (m.scrape_weight || m.connect_weight))
+    throw UsageError("--reannounce interval: announces only; give --request-mix announce=1");
+  m.announce_weight = 1;
+  m.scrape_weight = m.connect_weight = 0;
+  uint64_t members = LoadPlan::swarm_size_of(m);
+  if (members > ReannounceSchedule::kMaxMembers)
+    throw UsageError("--reannounce interval: " + std::to_string(members) +
+                     " memberships; at most " + std::to_string(ReannounceSchedule::kMaxMembers));
+}
+
+}  // namespace
+
 std::optional<TrackerLoadConfig> parse_tracker_load_args(const std::vector<std::string>& args,
                                                          std::string& help_out) {
   po::options_description load("Load");
@@ -192,7 +220,15 @@ std::optional<TrackerLoadConfig> parse_tracker_load_args(const std::vector<std::
   load.add_options()("rate", po::value<double>(),
                      "announces per second, on a fixed timetable (open loop)")(
       "duration", po::value<double>(), "seconds of load")(
-      "timeout", po::value<int64_t>()->default_value(5000), "ms before a request is a timeout");
+      "timeout", po::value<int64_t>()->default_value(5000), "ms before a request is a timeout")(
+      "reannounce", po::value<std::string>()->default_value("rate"),
+      "rate: requests on the --rate timetable, round after round; interval: peers join at "
+      "--rate, then each announces again the tracker's interval after its answer (and retries "
+      "a failure after 15 s, 30 s, ...), so the load is what the swarm and the tracker's "
+      "interval make it (announces only; at most 4,000,000 memberships)")(
+      "interval-scale", po::value<double>()->default_value(1.0, "1"),
+      "with --reannounce interval, the tracker's intervals and the back-offs times this (0.01: "
+      "a 30-minute interval every 18 s)");
   po::options_description output("Output");
   output.add_options()("summary", po::value<std::string>(),
                        "write the summary JSON here (with a row per second and the latency "
@@ -226,6 +262,7 @@ std::optional<TrackerLoadConfig> parse_tracker_load_args(const std::vector<std::
   if (!(c.load.duration_s > 0 && c.load.duration_s <= 86400))
     throw UsageError("--duration: must be above 0 and at most 86400");
   c.load.timeout_ms = flag_in_range(vm, "timeout", 10, 600'000);
+  read_reannounce_flags(vm, c.load);
   if (vm.count("summary")) c.summary_file = vm["summary"].as<std::string>();
   if (vm.count("plot")) c.plot_file = vm["plot"].as<std::string>();
   c.quiet = vm["quiet"].as<bool>();

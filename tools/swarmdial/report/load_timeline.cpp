@@ -41,8 +41,11 @@ void LoadTimeline::sample(const LoadCounters& c, double t_s) {
   auto pct = [&](double q) { return second.total ? second.percentile_us(q) : 0; };
   // What the timetable asked for in this stretch: nothing once it has run out.
   double due_s = std::max(0.0, std::min(t_s, duration_s_) - std::min(last_t_, duration_s_));
+  uint64_t due = c.due.get();
+  double offered =
+      target_rate_ > 0 ? target_rate_ * due_s / dt : static_cast<double>(due - last_due_) / dt;
   rows_.push_back({{"t_s", std::round(t_s * 1000) / 1000},
-                   {"offered_per_s", target_rate_ * due_s / dt},
+                   {"offered_per_s", offered},
                    {"sent_per_s", static_cast<double>(sent - last_sent_) / dt},
                    {"ok_per_s", static_cast<double>(ok - last_ok_) / dt},
                    {"errors_per_s", static_cast<double>(err - last_err_) / dt},
@@ -50,6 +53,7 @@ void LoadTimeline::sample(const LoadCounters& c, double t_s) {
                    {"p99_us", pct(0.99)},
                    {"p999_us", pct(0.999)}});
   last_t_ = t_s;
+  last_due_ = due;
   last_sent_ = sent;
   last_ok_ = ok;
   last_err_ = err;

@@ -15,6 +15,8 @@ namespace swarmdial {
 
 class LoadTimeline {
  public:
+  // target_rate 0: what was offered is read off the requests that fell due
+  // (--reannounce interval has no timetable of its own).
   LoadTimeline(double target_rate, double duration_s)
       : target_rate_(target_rate), duration_s_(duration_s) {}
   // Called about once a second by the watcher thread; `t_s` since the start.
@@ -26,7 +28,7 @@ class LoadTimeline {
  private:
   double target_rate_, duration_s_;
   double last_t_ = 0;
-  uint64_t last_sent_ = 0, last_ok_ = 0, last_err_ = 0;
+  uint64_t last_due_ = 0, last_sent_ = 0, last_ok_ = 0, last_err_ = 0;
   LatencyHistogram::Snapshot last_latency_;
   std::vector<nlohmann::json> rows_;
 };

@@ -235,7 +235,18 @@ nlohmann::json tracker_load_summary(const TrackerLoadReport& r) {
       {"error_total", errs},
       {"achieved_rate", static_cast<double>(ok) / d},
       {"sent_rate", static_cast<double>(sent) / d},
-      {"achieved_vs_target", static_cast<double>(ok) / d / load.rate},
+      // Offered: the requests whose time came (the timetable's, or with
+      // --reannounce interval the peers' own).
+      {"offered_rate", static_cast<double>(c.due.get()) / d},
+      {"achieved_vs_target", load.reannounce_interval
+                                 ? static_cast<double>(ok) / std::max<double>(1, c.due.get())
+                                 : static_cast<double>(ok) / d / load.rate},
+      {"reannounce",
+       {{"mode", load.reannounce_interval ? "interval" : "rate"},
+        {"interval_scale", load.interval_scale},
+        {"joined", r.result.joined},
+        {"reannounces", r.result.reannounces},
+        {"retries", r.result.retries}}},
       {"latency_us", latency_j},
       {"send_lag_us", lag_j},
       {"stray_replies", c.stray_replies.get()},
