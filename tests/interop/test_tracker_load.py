@@ -115,6 +115,8 @@ try:
     check.that(r.returncode == 0, f"merge tracker-load: {r.stderr}")
     m = read_json(total)
     each = [read_json(s) for s, _ in parts]
+    check.that(m["families"]["ipv4"]["sent"] == m["sent"] and m["families"]["ipv6"]["sent"] == 0,
+               f"merge adds the families up: {m['families']}")
     check.that(m["sent"] == sum(e["sent"] for e in each) == 4500 and m["ok"] == sum(e["ok"] for e in each),
                f"merged sent {m['sent']}, ok {m['ok']}")
     check.that(m["requests"]["announce"]["ok"] == after["udp_announce"] - before["udp_announce"],

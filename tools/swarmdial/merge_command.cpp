@@ -132,7 +132,8 @@ nlohmann::json merge_tracker_load(const std::vector<Part>& parts) {
     add_counts(errors, s.value("errors", nlohmann::json::object()));
     add_counts(udp, s.value("udp", nlohmann::json::object()));
     add_counts(http, s.value("http", nlohmann::json::object()));
-    for (auto& [family, counts] : s.value("families", nlohmann::json::object()).items()) {
+    const nlohmann::json fams = s.value("families", nlohmann::json::object());
+    for (auto& [family, counts] : fams.items()) {
       if (!families.contains(family)) families[family] = nlohmann::json::object();
       add_counts(families[family], counts);
     }
