@@ -199,15 +199,8 @@ void AdaptiveBudget::judge(const SendWindow& w, int64_t sent_end_ns, int64_t now
     loss = fell(recent, 3.0, std::max(1.5 * g / (1 + g), 0.05));
     fallen = &recent;
   } else {
-    // An overload leaves a NAT table full of entries admitted in bunches,
-    // which expire in bunches and admit the next ones the same way: a
-    // stretch shorter than their lifetime reads a gap or a bunch. After
-    // slow start's overshoot or a cut, the cruise is read over as long as a
-    // probe fills a table.
-    bool whole = (!first_cruise_ && reason_ != BudgetReason::kLoss) ||
-                 acc_.ns >= kProbeFillTimeouts * p_.timeout_ns;
-    loss = whole && fell(acc_, 3.0, p_.loss_tolerance);
-    if (!loss && whole && phase_ != Phase::kSlowStart && fell(recent, 3.0, p_.loss_tolerance)) {
+    loss = fell(acc_, 3.0, p_.loss_tolerance);
+    if (!loss && phase_ != Phase::kSlowStart && fell(recent, 3.0, p_.loss_tolerance)) {
       loss = true;
       fallen = &recent;
     }
@@ -241,10 +234,7 @@ void AdaptiveBudget::judge(const SendWindow& w, int64_t sent_end_ns, int64_t now
           (clean_probes_ ? kShortCruiseTimeouts
                          : kCruiseTimeouts << std::min(failed_probes_, kMaxFailedProbeDoublings)) *
           p_.timeout_ns;
-      // The first cruise counts from when it is judged (see judge()), so it
-      // is read whole before a probe leaves it.
-      int64_t from = first_cruise_ ? std::max(last_change_ns_, settle_until_ns_) : last_change_ns_;
-      if (now_ns - from < cruise_ns) break;
+      if (now_ns - last_change_ns_ < cruise_ns) break;
       // The clean cruise joins the reference the probe is held against, so
       // it follows the swarm's own share of black holes as it drifts; a
       // cruise that answered clearly worse (two sigma: a fall too small to
@@ -361,9 +351,7 @@ void AdaptiveBudget::congested(const SendWindow& w, const Tally* fallen, int64_t
   // soon, nor far: the table that shrank rarely grows back at once.
   // Until the first probe, a fall is still slow start's overshoot being
   // read (its first reading is rough both ways): not a path that changed.
-  // The first cruise's fall, read over a whole stretch, is a reading of the
-  // capacity as good as a failed probe's, and is followed as one.
-  first_cruise_ = phase_ == Phase::kSlowStart;
+  if (phase_ == Phase::kSlowStart) first_cruise_ = true;
   if (!first_cruise_) {
     failed_probes_ = std::max(failed_probes_ + (phase_ == Phase::kProbe), 1u);
     probe_gain_ = std::max(kMinProbeGain, std::min(probe_gain_, kFirstProbeGain) / 2);
@@ -371,9 +359,10 @@ void AdaptiveBudget::congested(const SendWindow& w, const Tally* fallen, int64_t
   if (loss) {
     // Cruise under the reading; the entries an overload left in a NAT table
     // age out before anything is judged. Slow start's reading is rough (the
-    // table was still filling): the first probe comes soon. (Reaching far
-    // at once, 20% or 40%, found the capacity sooner but cost 5-12% drops
-    // while it did.)
+    // table was still filling): the first probe comes soon.
+    // Slow start's reading is rough (the table was still filling): the
+    // first probe comes soon. (Reaching far at once, 20% or 40%, found the
+    // capacity sooner but cost 5-12% drops while it did.)
     if (first_cruise_) clean_probes_ = 1;
     cruise(now_ns, BudgetReason::kLoss);
     settle_until_ns_ = now_ns + kProbeFillTimeouts * p_.timeout_ns;

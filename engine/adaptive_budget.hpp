@@ -54,11 +54,7 @@
 //   it early: a reading taken the moment a fall turns significant is low by
 //   the noise it had to beat.
 // - After a back-off, windows sent for four timeouts are not judged: a NAT
-//   table still holds what the overload left in it. And the cruise that
-//   follows is read over four timeouts more before a fall counts: the
-//   entries an overload admitted in bunches expire in bunches, so a shorter
-//   stretch reads a gap (far too low) or a bunch. Read whole, the first
-//   cruise's fall is a reading as good as a failed probe's.
+//   table still holds what the overload left in it.
 // - A back-off on delay is checked six timeouts later: if the RTT median did
 //   not fall by a fifth, the queue is not ours (a bulk flow fills it whatever
 //   we send), the rate comes back and delay is ignored for 120 timeouts.
