@@ -27,7 +27,8 @@ HttpLoadChannels::HttpLoadChannels(const TrackerUrl& url, uint32_t connections, 
       tag_(tag),
       pending_(pending),
       plan_(plan),
-      scrape_path_(http_scrape_path(url).value_or(url.target)) {
+      scrape_path_(http_scrape_path(url).value_or(url.target)),
+      host_header_(url.authority()) {
   addr_ = resolve_tracker(url, false, addr_len_);
   for (uint32_t i = 0; i < connections; ++i) channels_.push_back(std::make_unique<Channel>());
 }
@@ -117,7 +118,7 @@ void HttpLoadChannels::dispatch(int64_t now) {
       h.out += http_announce_target(url_, plan_.request(step.index));
     }
     h.out += " HTTP/1.1\r\nHost: ";
-    h.out += url_.authority();
+    h.out += host_header_;
     h.out += "\r\nUser-Agent: swarmdial/0.1\r\n\r\n";
     h.out_off = 0;
     h.slot = slot;

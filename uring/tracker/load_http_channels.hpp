@@ -62,6 +62,7 @@ class HttpLoadChannels {
   PendingTable& pending_;
   const LoadPlan& plan_;
   std::string scrape_path_;  // BEP 48, from the announce URL (the options check it has one)
+  std::string host_header_;  // url_.authority(), built once rather than per request
   sockaddr_storage addr_{};
   socklen_t addr_len_ = 0;
   std::vector<std::unique_ptr<Channel>> channels_;  // the Beast parser does not move
