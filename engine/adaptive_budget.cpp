@@ -199,8 +199,15 @@ void AdaptiveBudget::judge(const SendWindow& w, int64_t sent_end_ns, int64_t now
     loss = fell(recent, 3.0, std::max(1.5 * g / (1 + g), 0.05));
     fallen = &recent;
   } else {
-    loss = fell(acc_, 3.0, p_.loss_tolerance);
-    if (!loss && phase_ != Phase::kSlowStart && fell(recent, 3.0, p_.loss_tolerance)) {
+    // Slow start's overshoot fills a NAT table in one bunch, which expires
+    // in one bunch and admits the next the same way: a stretch shorter than
+    // the entries' lifetime reads a gap or a bunch. So the first cruise is
+    // read over as long as a probe fills a table before a fall counts.
+    // (Later cuts are not: they follow a path that changed, and waiting
+    // there kept the drops going after a table was halved.)
+    bool whole = !first_cruise_ || acc_.ns >= kProbeFillTimeouts * p_.timeout_ns;
+    loss = whole && fell(acc_, 3.0, p_.loss_tolerance);
+    if (!loss && whole && phase_ != Phase::kSlowStart && fell(recent, 3.0, p_.loss_tolerance)) {
       loss = true;
       fallen = &recent;
     }
@@ -234,7 +241,10 @@ void AdaptiveBudget::judge(const SendWindow& w, int64_t sent_end_ns, int64_t now
           (clean_probes_ ? kShortCruiseTimeouts
                          : kCruiseTimeouts << std::min(failed_probes_, kMaxFailedProbeDoublings)) *
           p_.timeout_ns;
-      if (now_ns - last_change_ns_ < cruise_ns) break;
+      // The first cruise counts from when it is judged (see judge()), so it
+      // is read whole before a probe leaves it.
+      int64_t from = first_cruise_ ? std::max(last_change_ns_, settle_until_ns_) : last_change_ns_;
+      if (now_ns - from < cruise_ns) break;
       // The clean cruise joins the reference the probe is held against, so
       // it follows the swarm's own share of black holes as it drifts; a
       // cruise that answered clearly worse (two sigma: a fall too small to
@@ -333,7 +343,16 @@ void AdaptiveBudget::congested(const SendWindow& w, const Tally* fallen, int64_t
   // overshoot.
   double delivered;
   if (loss) {
-    delivered = sent_at * carried_share(*fallen, fr);
+    double share = carried_share(*fallen, fr);
+    // A cruise that falls again soon after a cut: the path is still
+    // shrinking faster than it was read (a halved NAT table drains its old
+    // entries in bunches, so each reading lands partly in a gap). The fall
+    // is taken twice over, as a congestion window's repeated halvings are,
+    // or the cut creeps down 15% every few seconds, dropping all the while.
+    bool again = phase_ == Phase::kCruise && reason_ == BudgetReason::kLoss && cut_in_cruise_ &&
+                 now_ns - last_change_ns_ <= kFallAgainTimeouts * p_.timeout_ns;
+    if (again) share *= std::sqrt(share);
+    delivered = sent_at * share;
   } else {
     double arrivals = *std::max_element(answer_rates_.begin(), answer_rates_.end());
     delivered = std::min(arrivals / fr, std::max(sent_at, w.rate));
@@ -351,7 +370,10 @@ void AdaptiveBudget::congested(const SendWindow& w, const Tally* fallen, int64_t
   // soon, nor far: the table that shrank rarely grows back at once.
   // Until the first probe, a fall is still slow start's overshoot being
   // read (its first reading is rough both ways): not a path that changed.
-  if (phase_ == Phase::kSlowStart) first_cruise_ = true;
+  // The first cruise's fall, read over a whole stretch, is a reading of the
+  // capacity as good as a failed probe's, and is followed as one.
+  cut_in_cruise_ = loss && phase_ == Phase::kCruise && !first_cruise_;
+  first_cruise_ = phase_ == Phase::kSlowStart;
   if (!first_cruise_) {
     failed_probes_ = std::max(failed_probes_ + (phase_ == Phase::kProbe), 1u);
     probe_gain_ = std::max(kMinProbeGain, std::min(probe_gain_, kFirstProbeGain) / 2);
@@ -359,10 +381,9 @@ void AdaptiveBudget::congested(const SendWindow& w, const Tally* fallen, int64_t
   if (loss) {
     // Cruise under the reading; the entries an overload left in a NAT table
     // age out before anything is judged. Slow start's reading is rough (the
-    // table was still filling): the first probe comes soon.
-    // Slow start's reading is rough (the table was still filling): the
-    // first probe comes soon. (Reaching far at once, 20% or 40%, found the
-    // capacity sooner but cost 5-12% drops while it did.)
+    // table was still filling): the first probe comes soon. (Reaching far
+    // at once, 20% or 40%, found the capacity sooner but cost 5-12% drops
+    // while it did.)
     if (first_cruise_) clean_probes_ = 1;
     cruise(now_ns, BudgetReason::kLoss);
     settle_until_ns_ = now_ns + kProbeFillTimeouts * p_.timeout_ns;

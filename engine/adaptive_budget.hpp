@@ -145,6 +145,7 @@ class AdaptiveBudget {
   static constexpr int64_t kProbeFillTimeouts =
       4;  // a probe fills a NAT table, then is judged as long
   static constexpr uint32_t kMaxFailedProbeDoublings = 4;
+  static constexpr int64_t kFallAgainTimeouts = 12;  // a cut this soon after one is taken twice
   static constexpr uint64_t kMinEvidence = 64;  // outcomes on each side before a fall is loss
   static constexpr uint64_t kMinProbeSamples = 200;
   static constexpr uint64_t kMaxProbeSamples = 20000;
@@ -182,6 +183,7 @@ class AdaptiveBudget {
   int64_t settle_until_ns_ = 0;  // windows sent before it are not judged
   bool probe_judging_ = false;   // past the probe's first stretch
   bool first_cruise_ = false;    // slow start ended, no probe yet
+  bool cut_in_cruise_ = false;   // the last cut was a cruise's fall (the path changed)
   int64_t probe_judged_from_ns_ = 0;
   std::array<SendWindow, kWindows> windows_{};
   int64_t next_judged_ = 0;  // the next send window to judge
