@@ -146,7 +146,7 @@ class AdaptiveBudget {
       4;  // a probe fills a NAT table, then is judged as long
   static constexpr uint32_t kMaxFailedProbeDoublings = 4;
   static constexpr int64_t kFallAgainTimeouts = 12;  // a cut this soon after one is taken twice
-  static constexpr uint64_t kMinEvidence = 64;  // outcomes on each side before a fall is loss
+  static constexpr uint64_t kMinEvidence = 64;       // outcomes on each side before a fall is loss
   static constexpr uint64_t kMinProbeSamples = 200;
   static constexpr uint64_t kMaxProbeSamples = 20000;
   static constexpr uint64_t kMaxReference = 50000;
