@@ -1,6 +1,8 @@
 #include "load_udp_channels.hpp"
 
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -120,26 +122,59 @@ void UdpLoadChannels::flush(int64_t now) {
   if (any) ++turn_;  // the next pass starts on the next socket
 }
 
-// One sendmmsg for the staged announces; what the kernel refuses fails.
+// Messages for requests [from, n): a run of equal-sized ones is one GSO
+// message, each of the others a message of its own.
+int UdpLoadChannels::build_messages(Batch& b, int from) const {
+  int m = 0;
+  for (int i = from; i < b.n;) {
+    uint16_t len = b.lens[i];
+    int j = i + 1;
+    if (gso_ && len <= kMaxGsoSegment)
+      while (j < b.n && b.lens[j] == len && size_t(j - i + 1) * len <= kMaxGsoBytes) ++j;
+    for (int k = i; k < j; ++k) b.iov[k] = {b.pkts[k].data(), len};
+    b.msgs[m] = {};
+    msghdr& h = b.msgs[m].msg_hdr;
+    h.msg_iov = &b.iov[i];
+    h.msg_iovlen = static_cast<size_t>(j - i);
+    if (j - i > 1) {
+      h.msg_control = b.ctrl[m].data();
+      h.msg_controllen = b.ctrl[m].size();
+      cmsghdr* cm = CMSG_FIRSTHDR(&h);
+      cm->cmsg_level = SOL_UDP;
+      cm->cmsg_type = UDP_SEGMENT;
+      cm->cmsg_len = CMSG_LEN(sizeof len);
+      std::memcpy(CMSG_DATA(cm), &len, sizeof len);
+    }
+    b.first[m] = static_cast<uint8_t>(i);
+    b.segments[m] = static_cast<uint8_t>(j - i);
+    ++m;
+    i = j;
+  }
+  return m;
+}
+
+// One sendmmsg for the staged requests; what the kernel refuses fails.
 void UdpLoadChannels::flush(Channel& c, int64_t now) {
   Batch& b = *c.batch;
   LoadCounters& counters = pending_.counters();
   int done = 0;
   while (done < b.n) {
-    for (int i = done; i < b.n; ++i) {
-      b.iov[i] = {b.pkts[i].data(), b.lens[i]};
-      b.msgs[i] = {};
-      b.msgs[i].msg_hdr.msg_iov = &b.iov[i];
-      b.msgs[i].msg_hdr.msg_iovlen = 1;
+    int m = build_messages(b, done);
+    int sent = sendmmsg(c.fd, b.msgs.data(), static_cast<unsigned>(m), 0);
+    if (sent < 0 && gso_ && b.segments[0] > 1 && (errno == EIO || errno == EINVAL)) {
+      gso_ = false;  // this kernel or device cannot segment UDP: send them one by one
+      continue;
     }
-    int sent = sendmmsg(c.fd, &b.msgs[done], static_cast<unsigned>(b.n - done), 0);
     if (sent <= 0) break;
-    for (int i = done; i < done + sent; ++i) {
-      pending_.sent(b.slots[i], now);
-      counters.udp_sent.add();
-      counters.scrape_hashes.add(pending_.at(b.slots[i]).hashes);
+    for (int k = 0; k < sent; ++k) {
+      if (b.segments[k] > 1) counters.udp_gso_sends.add();
+      for (int i = b.first[k]; i < b.first[k] + b.segments[k]; ++i) {
+        pending_.sent(b.slots[i], now);
+        counters.udp_sent.add();
+        counters.scrape_hashes.add(pending_.at(b.slots[i]).hashes);
+      }
     }
-    done += sent;
+    done = b.first[sent - 1] + b.segments[sent - 1];
   }
   for (int i = done; i < b.n; ++i)
     pending_.finish(b.slots[i], pending_.at(b.slots[i]).gen, LoadError::kSendFailed, now);

@@ -76,10 +76,11 @@ struct TrackerLoadDriver::Impl {
     epfd = epoll_create1(EPOLL_CLOEXEC);
     for (const auto& u : opts.trackers) {
       bool v6 = u.ipv6_literal();
-      if (u.scheme == TrackerUrl::Scheme::kUdp)
+      if (u.scheme == TrackerUrl::Scheme::kUdp) {
         udp[v6] = std::make_unique<UdpLoadChannels>(u, opts.connections, epfd, tag_of(false, v6),
                                                     pending, plan);
-      else
+        udp[v6]->set_gso(opts.udp_gso);
+      } else
         http[v6] = std::make_unique<HttpLoadChannels>(u, opts.connections, epfd, tag_of(true, v6),
                                                       pending, plan);
     }

@@ -34,6 +34,7 @@ std::string_view load_error_name(LoadError e);
 struct LoadCounters {
   RelaxedCounter due;  // requests whose time came (sent, or failed to go)
   RelaxedCounter sent, ok, udp_sent, http_sent, udp_connects, http_connects, stray_replies;
+  RelaxedCounter udp_gso_sends;  // sends that carried several requests (UDP_SEGMENT)
   // By LoadKind (announce, scrape, connect).
   std::array<RelaxedCounter, 3> kind_sent, kind_ok;
   RelaxedCounter scrape_hashes;    // info-hashes asked for in scrapes sent

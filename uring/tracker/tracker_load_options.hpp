@@ -20,6 +20,7 @@ struct TrackerLoadOptions {
   // again the tracker's interval (times interval_scale) after its answer.
   bool reannounce_interval = false;
   double interval_scale = 1.0;
+  bool udp_gso = true;  // runs of equal-sized UDP requests leave as one GSO send
 };
 
 }  // namespace swarmdial

@@ -46,6 +46,9 @@ void add_tracker_swarm_options(po::options_description& group) {
       "info-hashes per scrape: 1 to N, drawn by popularity (N at most 74, a BEP 15 datagram)")(
       "connections", po::value<int64_t>()->default_value(16),
       "UDP sockets (one connection id each) or HTTP keep-alive connections")(
+      "udp-gso", po::value<std::string>()->default_value("on"),
+      "on: a run of equal-sized UDP requests leaves as one UDP_SEGMENT send (off if the kernel "
+      "refuses it); off: one datagram per message, as before Linux 4.18")(
       "numwant", po::value<int64_t>()->default_value(30), "peers asked for per announce");
 }
 
@@ -174,6 +177,9 @@ void read_tracker_swarm_flags(const po::variables_map& vm, TrackerLoadOptions& l
   if (m.announce_weight + m.scrape_weight + m.connect_weight == 0)
     throw UsageError("--request-mix: every weight is 0 once connects are left to UDP");
   load.connections = flag_in_range(vm, "connections", 1, 4096);
+  const std::string gso = vm["udp-gso"].as<std::string>();
+  if (gso != "on" && gso != "off") throw UsageError("--udp-gso: '" + gso + "' is not on or off");
+  load.udp_gso = gso == "on";
   // The synthetic swarm is the same on every node: no seed needed to split it.
   Partition p = read_partition_flags(vm, true);
   uint64_t units = m.zipf > 0 ? uint64_t{m.torrents} * m.peers : m.peers;
