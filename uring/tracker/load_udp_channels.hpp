@@ -88,7 +88,7 @@ class UdpLoadChannels {
   std::vector<uint8_t> replies_ = std::vector<uint8_t>(size_t{kBatch} * kMaxReply);
   std::mt19937 rng_{std::random_device{}()};
   int64_t realtime_offset_ = 0;  // CLOCK_REALTIME - CLOCK_MONOTONIC, for kernel timestamps
-  bool url_is_v6_ = false;  // BEP 15 over IPv6: 18-byte peer records
+  bool url_is_v6_ = false;       // BEP 15 over IPv6: 18-byte peer records
   // Off after the kernel refuses a GSO send (before 4.18, or a device
   // without it); every request then is a message of its own.
   bool gso_ = true;
