@@ -1,7 +1,6 @@
 #include "load_udp_channels.hpp"
 
 #include <netdb.h>
-#include <netinet/in.h>
 #include <netinet/udp.h>
 #include <sys/epoll.h>
 #include <unistd.h>
