@@ -74,6 +74,11 @@ LoadPlan::LoadPlan(const LoadModel& model)
     }
     for (double& c : cumulative_) c /= sum;
     cumulative_.back() = 1.0;
+    guide_.resize(size_t{torrents_} + 1);
+    for (size_t b = 0; b < guide_.size(); ++b)
+      guide_[b] = static_cast<uint32_t>(
+          std::upper_bound(cumulative_.begin(), cumulative_.end(), double(b) / torrents_) -
+          cumulative_.begin());
   }
 }
 
@@ -109,8 +114,16 @@ uint32_t LoadPlan::torrent_of(uint64_t m) const {
   // Memberships take evenly spread quantiles (the golden-ratio sequence), so
   // each torrent's count is its share of the whole to within one or two,
   // not a sample of it.
-  double u = std::fmod((static_cast<double>(m) + 0.5) * 0.6180339887498949, 1.0);
-  auto it = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
+  double x = (static_cast<double>(m) + 0.5) * 0.6180339887498949;
+  double u = x - std::floor(x);  // exact, as fmod(x, 1) is, and cheaper
+  // u lies in bucket b up to rounding, so surely between bounds b - 1 and
+  // b + 2: the answer is in [guide_[b - 1], guide_[b + 2]].
+  const size_t g = guide_.size() - 1;
+  size_t b = std::min(static_cast<size_t>(u * static_cast<double>(g)), g);
+  size_t lo = guide_[b > 0 ? b - 1 : 0];
+  size_t hi = std::min<size_t>(size_t{guide_[std::min(b + 2, g)]} + 1, cumulative_.size());
+  auto it = std::upper_bound(cumulative_.begin() + static_cast<ptrdiff_t>(lo),
+                             cumulative_.begin() + static_cast<ptrdiff_t>(hi), u);
   return static_cast<uint32_t>(std::min<size_t>(it - cumulative_.begin(), torrents_ - 1));
 }
 

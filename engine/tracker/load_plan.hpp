@@ -91,6 +91,11 @@ class LoadPlan {
   LoadModel model_;
   std::shared_ptr<const std::vector<InfoHash>> hashes_;
   std::vector<double> cumulative_;  // Zipf: share of torrents 0..i, empty when uniform
+  // Zipf: guide_[b] = the first torrent whose cumulative share passes b / G,
+  // G = guide_.size() - 1. A lookup searches only between two neighbours of
+  // its bucket: two cache misses, where a binary search over a million
+  // torrents took twenty.
+  std::vector<uint32_t> guide_;
 };
 
 class OpenLoopSchedule {

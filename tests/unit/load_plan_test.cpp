@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <variant>
@@ -66,6 +68,26 @@ TEST(LoadPlan, ZipfSharesFollowOneOverRank) {
   auto n = started_per_torrent(plan);
   EXPECT_EQ(n[load_info_hash(0)], count[0]);
   EXPECT_EQ(n[load_info_hash(T - 1)], count[T - 1]);
+}
+
+// The guided lookup must pick exactly what a binary search over the whole
+// cumulative table picks, for small and large tables and steep and flat laws.
+TEST(LoadPlan, ZipfGuidedLookupEqualsTheFullSearch) {
+  for (uint32_t T : {1u, 2u, 7u, 1000u, 250'000u})
+    for (double zipf : {0.3, 1.0, 2.5}) {
+      LoadPlan plan(model(T, 4, zipf));
+      std::vector<double> cum(T);
+      double sum = 0;
+      for (uint32_t i = 0; i < T; ++i) cum[i] = sum += std::pow(double(i) + 1, -zipf);
+      for (double& c : cum) c /= sum;
+      cum.back() = 1.0;
+      for (uint64_t m = 0; m < 200'000; m += 1 + m / 1000) {
+        double u = std::fmod((double(m) + 0.5) * 0.6180339887498949, 1.0);
+        auto want =
+            std::min<size_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin(), T - 1);
+        ASSERT_EQ(plan.torrent_of(m), want) << "T " << T << " zipf " << zipf << " m " << m;
+      }
+    }
 }
 
 TEST(LoadPlan, SeederShareIsTheOneAskedFor) {

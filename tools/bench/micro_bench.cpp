@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <unordered_set>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "engine/pacer.hpp"
 #include "engine/result_format.hpp"
 #include "engine/target_set.hpp"
+#include "engine/tracker/load_plan.hpp"
 
 using namespace swarmdial;
 
@@ -93,5 +95,41 @@ static void BM_FormatCsvRow(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_FormatCsvRow);
+
+// tracker-load's aquatic model: which of a million Zipf(1) torrents a
+// membership is in, once per announce. Memberships are far apart, as
+// consecutive announces' are, so the table is not in cache.
+static LoadModel aquatic_like() {
+  LoadModel m;
+  m.torrents = 1'000'000;
+  m.peers = 2;
+  m.zipf = 1.0;
+  return m;
+}
+
+static void BM_ZipfTorrentOfGuided(benchmark::State& state) {
+  LoadPlan plan(aquatic_like());
+  uint64_t m = 0;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(plan.torrent_of(m));
+    m += 104'729;
+  }
+}
+BENCHMARK(BM_ZipfTorrentOfGuided);
+
+// Baseline: a binary search over the whole cumulative table.
+static void BM_ZipfFullSearchBaseline(benchmark::State& state) {
+  std::vector<double> cum(1'000'000);
+  double sum = 0;
+  for (size_t i = 0; i < cum.size(); ++i) cum[i] = sum += 1.0 / double(i + 1);
+  for (double& c : cum) c /= sum;
+  uint64_t m = 0;
+  for (auto _ : state) {
+    double u = std::fmod((double(m) + 0.5) * 0.6180339887498949, 1.0);
+    benchmark::DoNotOptimize(std::upper_bound(cum.begin(), cum.end(), u));
+    m += 104'729;
+  }
+}
+BENCHMARK(BM_ZipfFullSearchBaseline);
 
 BENCHMARK_MAIN();
