@@ -10,11 +10,11 @@ BUILD_PKGS=(
   libfmt-dev nlohmann-json3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox libdpdk-dev libmnl-dev libnftables-dev
-  clang clang-14 libclang-rt-14-dev libbpf-dev
+  clang clang-14 libclang-rt-14-dev libbpf-dev libsystemd-dev
 )
 TEST_PKGS=(
   iproute2 nftables procps util-linux python3 python3-libtorrent aria2
-  opentracker nodejs ethtool zmap masscan prometheus python3-yaml
+  opentracker nodejs ethtool zmap masscan prometheus python3-yaml systemd
 )
 
 # --build: what compiling and `swarmdial demo` (gnuplot for its chart) need. --tests (default): also what the test

@@ -13,6 +13,7 @@
 #include "report/summaries.hpp"
 #include "seed_run.hpp"
 #include "seed_trackers.hpp"
+#include "service_notify.hpp"
 #include "signal_watcher.hpp"
 #include "uring/fd_limit.hpp"
 #include "uring/peers/piece_store.hpp"
@@ -130,6 +131,10 @@ int run_seed_command(const std::vector<std::string>& args) {
   SeedTrackers trackers(cfg, in.meta, store.have_count(), peer_id, in.dial_list);
   SeedHooks hooks = console_hooks(in, trackers, show_status);
   trackers.install(hooks);
+  ServiceNotifier notifier;
+  notify_from_hooks(
+      hooks, notifier, "seeding " + in.meta.name + " (" + info_hash_hex(in.meta.info_hash) + ")",
+      [&trackers](const SeedTick& t) { return seed_status_line(t) + trackers.status_suffix(); });
   SeedResult result;
   if (int rc =
           run_seeding(cfg, in.meta, store, peer_id, in.dial_list, {stop, abort}, hooks, result);
