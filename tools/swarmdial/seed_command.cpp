@@ -11,6 +11,7 @@
 #include "input_files.hpp"
 #include "report/status_lines.hpp"
 #include "report/summaries.hpp"
+#include "resume_files.hpp"
 #include "seed_run.hpp"
 #include "seed_trackers.hpp"
 #include "service_notify.hpp"
@@ -41,6 +42,7 @@ int parse(const std::vector<std::string>& args, SeedInput& in) {
     in.meta = load_torrent_file(in.cfg.torrent_file);
     if (::access(in.cfg.data_path.c_str(), R_OK) != 0)
       throw UsageError("--data " + in.cfg.data_path + ": cannot read");
+    if (!in.cfg.state_dir.empty()) prepare_state_dir(in.cfg.state_dir);
     in.dial_list = in.cfg.peers;
     if (!in.cfg.peers_file.empty()) {
       auto more = load_targets_file(in.cfg.peers_file, "peers-file");
@@ -53,21 +55,54 @@ int parse(const std::vector<std::string>& args, SeedInput& in) {
   return -1;
 }
 
-// Verifies every piece on all cores. Returns the corrupt ones (never
-// served), or an exit code when there is nothing to seed.
-int verify(const SeedInput& in, PieceStore& store, bool show_status, std::vector<uint32_t>& bad) {
+// With --state-dir: the saved state, if one exists for this torrent and
+// fits it (a state that does not is named, and every piece is hashed).
+std::optional<ResumeData> load_state(const SeedInput& in, ResumeReport& report) {
+  report.state_file = resume_path(in.cfg.state_dir, in.meta);
+  LoadedResume l = load_resume(report.state_file, in.meta);
+  report.loaded = l.data.has_value();
+  report.ignored = l.problem;
+  if (!l.problem.empty())
+    std::cerr << "swarmdial seed: ignoring " << report.state_file << ": " << l.problem
+              << "; hashing every piece\n";
+  return std::move(l.data);
+}
+
+void save_state(const PieceStore& store, ResumeReport& report) {
+  report.save_error = save_resume(report.state_file, store.resume_data());
+  if (!report.save_error.empty())
+    std::cerr << "swarmdial seed: cannot save the resume state: " << report.save_error << "\n";
+}
+
+// Verifies every piece on all cores (with a saved state, only those of
+// files that changed). Returns the corrupt ones (never served), or an exit
+// code when there is nothing to seed.
+int verify(const SeedInput& in, PieceStore& store, bool show_status, std::vector<uint32_t>& bad,
+           ResumeReport* resume) {
   if (store.missing_files() == in.meta.files.size()) {
     std::cerr << "swarmdial seed: --data " << in.cfg.data_path << ": none of the torrent's "
               << in.meta.files.size() << " files is there\n";
     return 2;
   }
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  bad = store.verify(cores, [&](uint32_t done, uint32_t total) {
-    if (show_status)
-      std::fprintf(stderr, "\rverifying %u/%u pieces (%u%%)", done, total,
-                   total ? static_cast<unsigned>(uint64_t{done} * 100 / total) : 100);
-  });
+  std::optional<ResumeData> saved = resume ? load_state(in, *resume) : std::nullopt;
+  bad = store.verify(
+      cores,
+      [&](uint32_t done, uint32_t total) {
+        if (show_status)
+          std::fprintf(stderr, "\rverifying %u/%u pieces (%u%%)", done, total,
+                       total ? static_cast<unsigned>(uint64_t{done} * 100 / total) : 100);
+      },
+      saved ? &*saved : nullptr);
   if (show_status) std::fprintf(stderr, "\n");
+  if (resume) {
+    resume->pieces_hashed = store.hashed_count();
+    resume->pieces_from_state = in.meta.num_pieces - store.hashed_count();
+    if (saved && !in.cfg.quiet)
+      std::fprintf(stderr, "resumed from %s: %u pieces as saved, %u hashed\n",
+                   resume->state_file.c_str(), resume->pieces_from_state, resume->pieces_hashed);
+    save_state(store, *resume);
+  }
   if (!bad.empty()) {
     std::string list;
     for (size_t i = 0; i < bad.size() && i < 50; ++i)
@@ -124,7 +159,9 @@ int run_seed_command(const std::vector<std::string>& args) {
   }
   PieceStore store(in.meta, cfg.data_path);
   std::vector<uint32_t> bad;
-  if (int rc = verify(in, store, show_status, bad); rc >= 0) return rc;
+  std::optional<ResumeReport> resume;
+  if (!cfg.state_dir.empty()) resume.emplace();
+  if (int rc = verify(in, store, show_status, bad, resume ? &*resume : nullptr); rc >= 0) return rc;
 
   std::random_device rd;
   PeerId peer_id = make_peer_id((uint64_t{rd()} << 32) ^ rd());
@@ -140,6 +177,8 @@ int run_seed_command(const std::vector<std::string>& args) {
           run_seeding(cfg, in.meta, store, peer_id, in.dial_list, {stop, abort}, hooks, result);
       rc != 0)
     return rc;
+  // Files rehashed or withheld while seeding are in the state for the next start.
+  if (resume) save_state(store, *resume);
 
   if (!cfg.summary_file.empty()) {
     SeedReport report;
@@ -151,6 +190,7 @@ int run_seed_command(const std::vector<std::string>& args) {
     report.ctx.forced = signals.forced();
     report.ctx.adaptive = cfg.half_open_auto;
     report.meta = &in.meta;
+    report.resume = resume ? &*resume : nullptr;
     report.pieces_verified = store.have_count();
     report.corrupt_pieces = bad;
     report.result = &result;

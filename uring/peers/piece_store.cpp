@@ -169,13 +169,32 @@ std::vector<PieceStore::FileChange> PieceStore::recheck() {
   return changes;
 }
 
-std::vector<uint32_t> PieceStore::verify(unsigned threads, const Progress& progress) {
+std::vector<uint32_t> PieceStore::verify(unsigned threads, const Progress& progress,
+                                         const ResumeData* resume) {
   std::atomic<uint32_t> next{0}, done{0};
   std::vector<uint8_t> ok(meta_.num_pieces, 0);
+  std::vector<uint32_t> todo;
+  if (resume) {
+    std::vector<uint8_t> same = pieces_unchanged(meta_, *resume, file_stats());
+    // A piece saved as not verified is hashed again whatever its files
+    // did: a rehash after a change on disk may have put it right, and a
+    // missing or failed piece costs little to try.
+    for (uint32_t p = 0; p < meta_.num_pieces; ++p) {
+      if (same[p] && (resume->have[p / 8] >> (7 - p % 8)) & 1)
+        ok[p] = 1;
+      else
+        todo.push_back(p);
+    }
+    done.store(meta_.num_pieces - static_cast<uint32_t>(todo.size()));
+  } else {
+    todo.resize(meta_.num_pieces);
+    for (uint32_t p = 0; p < meta_.num_pieces; ++p) todo[p] = p;
+  }
+  hashed_ = static_cast<uint32_t>(todo.size());
   auto work = [&] {
     std::vector<uint8_t> buf(meta_.piece_length);
-    for (uint32_t p; (p = next.fetch_add(1)) < meta_.num_pieces;) {
-      ok[p] = hash_ok(p, buf);
+    for (uint32_t i; (i = next.fetch_add(1)) < todo.size();) {
+      ok[todo[i]] = hash_ok(todo[i], buf);
       done.fetch_add(1);
     }
   };
@@ -198,6 +217,27 @@ std::vector<uint32_t> PieceStore::verify(unsigned threads, const Progress& progr
     }
   }
   return bad;
+}
+
+std::vector<ResumeFileStat> PieceStore::file_stats() const {
+  std::vector<ResumeFileStat> out;
+  out.reserve(ids_.size());
+  for (size_t i = 0; i < ids_.size(); ++i)
+    out.push_back(meta_.files[i].pad ? ResumeFileStat{}
+                                     : ResumeFileStat{ids_[i].size, ids_[i].mtime_ns});
+  return out;
+}
+
+ResumeData PieceStore::resume_data() const {
+  ResumeData r;
+  r.info_hash = meta_.info_hash;
+  r.num_pieces = meta_.num_pieces;
+  r.piece_length = meta_.piece_length;
+  r.files = file_stats();
+  r.have.assign(have_.size(), 0);
+  for (uint32_t p = 0; p < meta_.num_pieces; ++p)
+    if (have(p) && !withheld(p)) r.have[p / 8] |= static_cast<uint8_t>(0x80 >> (p % 8));
+  return r;
 }
 
 }  // namespace swarmdial

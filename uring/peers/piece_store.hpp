@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "engine/peerwire/metainfo.hpp"
+#include "engine/peerwire/resume_data.hpp"
 
 namespace swarmdial {
 
@@ -39,7 +40,18 @@ class PieceStore {
 
   using Progress = std::function<void(uint32_t done, uint32_t total)>;
   // Hashes every piece with `threads` threads; returns the indices that failed.
-  std::vector<uint32_t> verify(unsigned threads, const Progress& progress);
+  // With resume data, a piece saved as verified whose files are unchanged
+  // since (pieces_unchanged) is taken as verified: only the rest is hashed.
+  std::vector<uint32_t> verify(unsigned threads, const Progress& progress,
+                               const ResumeData* resume = nullptr);
+  uint32_t hashed_count() const { return hashed_; }  // by the last verify()
+
+  // Each file's size and mtime when it was opened or last rehashed (pad
+  // files and missing ones: size -1).
+  std::vector<ResumeFileStat> file_stats() const;
+  // What to save for a restart: those stats, and the pieces verified and
+  // not withheld now. Not while recheck() runs on another thread.
+  ResumeData resume_data() const;
 
   // Reads `length` bytes at (piece, begin) into dst. Returns false when the
   // piece is withheld, and on a short read (a file shrank under us), which
@@ -107,6 +119,7 @@ class PieceStore {
   void log_event(uint32_t piece, bool restored) const;
   std::vector<uint8_t> have_;
   uint32_t have_count_ = 0;
+  uint32_t hashed_ = 0;
 };
 
 }  // namespace swarmdial

@@ -23,7 +23,10 @@ po::options_description seed_options() {
   po::options_description data("Torrent");
   data.add_options()("torrent", po::value<std::string>(), "the .torrent file to seed")(
       "data", po::value<std::string>(),
-      "directory holding the torrent's files (or the file itself)");
+      "directory holding the torrent's files (or the file itself)")(
+      "state-dir", po::value<std::string>(),
+      "fast resume: keep what was verified here (one file per torrent, with its files' sizes "
+      "and mtimes); a restart hashes only the pieces of files that changed");
   po::options_description peers("Peers");
   peers.add_options()("listen", po::value<std::string>(), "accept inbound peers on ADDR:PORT")(
       "peers", po::value<std::vector<std::string>>()->composing(), "dial these peers: A:P,A:P,...")(
@@ -163,6 +166,10 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
     if (!c.metrics) fail("metrics", "'" + t + "' is not ADDR:PORT");
   }
   if (vm.count("summary")) c.summary_file = vm["summary"].as<std::string>();
+  if (vm.count("state-dir")) {
+    c.state_dir = vm["state-dir"].as<std::string>();
+    if (c.state_dir.empty()) fail("state-dir", "is empty");
+  }
   c.send_zc = vm["send-zc"].as<bool>();
   c.quiet = vm["quiet"].as<bool>();
   c.status = vm["status"].as<bool>();

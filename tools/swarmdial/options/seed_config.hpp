@@ -37,6 +37,7 @@ struct SeedConfig {
   double duration_s = 0;
   std::optional<Endpoint> metrics;
   std::string summary_file;
+  std::string state_dir;  // --state-dir: fast resume, empty = hash everything at start
   bool quiet = false;
   bool status = false;
 };

@@ -163,6 +163,14 @@ nlohmann::json seed_summary(const SeedReport& r) {
                  {"pieces_withheld", r.result->pieces_withheld},
                  {"requests_withheld", t.requests_withheld}}},
                {"redial", redial_json(r.result->redial)}};
+  if (const ResumeReport* res = r.resume)
+    s["seed"]["resume"] = {{"state_file", res->state_file},
+                           {"loaded", res->loaded},
+                           {"ignored", res->ignored},
+                           {"pieces_from_state", res->pieces_from_state},
+                           {"pieces_hashed", res->pieces_hashed},
+                           {"saved", res->save_error.empty()},
+                           {"save_error", res->save_error}};
   if (const auto& k = r.result->kernel_listen)
     s["seed"]["inbound"]["kernel_netns"] = {{"syncookies_sent", k->syncookies_sent},
                                             {"listen_overflows", k->listen_overflows},

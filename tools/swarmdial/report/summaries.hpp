@@ -45,8 +45,19 @@ struct SummaryContext {
 // dial, and the dialing part of seed and demo.
 nlohmann::json build_summary(const RunView& view, const SummaryContext& ctx);
 
+// seed --state-dir: what fast resume did this run.
+struct ResumeReport {
+  std::string state_file;
+  bool loaded = false;
+  std::string ignored;             // why a state file that exists was not used
+  uint32_t pieces_from_state = 0;  // taken as verified without hashing
+  uint32_t pieces_hashed = 0;
+  std::string save_error;  // the last save's failure, empty when it was written
+};
+
 struct SeedReport {
   SummaryContext ctx;
+  const ResumeReport* resume = nullptr;
   const Metainfo* meta = nullptr;
   uint32_t pieces_verified = 0;
   std::vector<uint32_t> corrupt_pieces;
