@@ -100,7 +100,8 @@ conf_text = open(CONF).read()
 conf = {k.strip(): v.strip() for k, v in (line.split("=", 1) for line in conf_text.splitlines()
                                           if "=" in line and not line.lstrip().startswith("#"))}
 conf_local = (conf_text.replace(conf["torrent"], torrent).replace(conf["data"], data_path)
-              .replace(conf["listen"], "127.0.0.1:0").replace(conf["metrics"], f"127.0.0.1:{free_tcp_port()}"))
+              .replace(conf["listen"], "127.0.0.1:0").replace(conf["metrics"], f"127.0.0.1:{free_tcp_port()}")
+              .replace(conf["state-dir"], os.path.join(tmp, "resume")))
 conf_path = os.path.join(tmp, "seed.conf")
 with open(conf_path, "w") as f:
     f.write(conf_local)
@@ -170,6 +171,8 @@ check.that(any(m.startswith("STOPPING=1") for m in texts), f"STOPPING=1 at SIGTE
 check.that(rc == 0, f"exit code {rc} after SIGTERM")
 s = read_json(summary) if os.path.exists(summary) else {}
 check.that(s.get("interrupted") is True, f"summary written and marked interrupted: {list(s)[:5]}")
+check.that(s.get("seed", {}).get("resume", {}).get("saved") is True,
+           f"the config's state-dir keeps a resume state: {s.get('seed', {}).get('resume')}")
 
 # Outside systemd nothing is sent and nothing breaks: the other tests run
 # seed without NOTIFY_SOCKET.
