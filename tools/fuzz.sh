@@ -28,7 +28,7 @@ run_one() {  # TARGET SECONDS [FLAG...] -> libFuzzer's exit code
   shift 2
   mkdir -p "build-fuzz/corpus/$t" "build-fuzz/crashes/$t"
   case $t in
-    bencode|metainfo|http_announce) dict=(-dict=tests/fuzz/bencode.dict) ;;
+    bencode|metainfo|http_announce|resume) dict=(-dict=tests/fuzz/bencode.dict) ;;
     peer_session|leech_session) dict=(-dict=tests/fuzz/peer_session.dict) ;;
     config) dict=(-dict=tests/fuzz/config.dict) ;;
   esac

@@ -60,6 +60,10 @@ info = {"name": "one.bin", "length": 20000, "piece length": 16384,
         "pieces": hashlib.sha1(b"a").digest() + hashlib.sha1(b"b").digest()}
 put("metainfo", "single", bencode({"announce": "udp://127.0.0.1:6969", "info": info}))
 
+# resume (seed --state-dir) for fuzz_resume's fixed torrent: 10 pieces, 3 files
+put("resume", "valid", b"d5:filesli250ei111eeli450ei222eeli250ei333ee4:have2:\xff\x809:info-hash20:"
+    + b"\xab" * 20 + b"10:num-piecesi10e12:piece-lengthi100e7:versioni1ee")
+
 # peer-wire streams: the first byte picks direction, read size and whether
 # the fuzz target prepends a valid handshake (0x80).
 def msg(mid, body=b""):
