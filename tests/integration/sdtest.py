@@ -156,6 +156,19 @@ def read_rows(path):
         return list(csv.DictReader(f))
 
 
+def bencode(v):
+    """BEP 3 encoding of ints, bytes, str, lists and dicts (keys sorted)."""
+    if isinstance(v, int):
+        return b"i%de" % v
+    if isinstance(v, bytes):
+        return b"%d:%s" % (len(v), v)
+    if isinstance(v, str):
+        return bencode(v.encode())
+    if isinstance(v, list):
+        return b"l" + b"".join(bencode(x) for x in v) + b"e"
+    return b"d" + b"".join(bencode(k) + bencode(v[k]) for k in sorted(v)) + b"e"
+
+
 def read_json(path):
     with open(path) as f:
         return json.load(f)

@@ -13,23 +13,11 @@ import subprocess
 import tempfile
 import time
 
-from sdtest import SWARMDIAL, BlackHole, Check, closed_port, read_json, read_rows
+from sdtest import SWARMDIAL, BlackHole, Check, bencode, closed_port, read_json, read_rows
 
 RUNS = 20
 check = Check("signals from supervisors")
 tmp = tempfile.mkdtemp(prefix="sd_wrap_")
-
-
-def bencode(v):
-    if isinstance(v, int):
-        return b"i%de" % v
-    if isinstance(v, bytes):
-        return b"%d:%s" % (len(v), v)
-    if isinstance(v, str):
-        return bencode(v.encode())
-    if isinstance(v, list):
-        return b"l" + b"".join(bencode(x) for x in v) + b"e"
-    return b"d" + b"".join(bencode(k) + bencode(v[k]) for k in sorted(v)) + b"e"
 
 
 data = os.urandom(100_000)

@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 
-from sdtest import SWARMDIAL, Check, free_tcp_port, read_json, skip
+from sdtest import SWARMDIAL, Check, bencode, free_tcp_port, read_json, skip
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 UNIT = os.path.join(ROOT, "deploy", "systemd", "swarmdial-seed.service")
@@ -72,18 +72,6 @@ check.that(props.get("NoNewPrivileges") == "yes" and props.get("CapabilityBoundi
 
 # The notify protocol. A torrent whose announce-list names a closed UDP
 # port on loopback: `tracker = torrent` is exercised, its announces fail.
-def bencode(v):
-    if isinstance(v, int):
-        return b"i%de" % v
-    if isinstance(v, bytes):
-        return b"%d:%s" % (len(v), v)
-    if isinstance(v, str):
-        return bencode(v.encode())
-    if isinstance(v, list):
-        return b"l" + b"".join(bencode(x) for x in v) + b"e"
-    return b"d" + b"".join(bencode(k) + bencode(v[k]) for k in sorted(v)) + b"e"
-
-
 data = os.urandom(100_000)
 data_path, torrent = os.path.join(tmp, "f.bin"), os.path.join(tmp, "t.torrent")
 with open(data_path, "wb") as f:
