@@ -29,7 +29,10 @@ try:
     while time.monotonic() < deadline:
         try:
             page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2).read().decode()
-            if 'swarmdial_peers{direction="outbound"} 3' in page:
+            # The held peers can show before every refusal is counted (two
+            # shards, and a slow build under ASan): wait for both.
+            if ('swarmdial_peers{direction="outbound"} 3' in page
+                    and 'swarmdial_outcomes_total{outcome="refused"} 5' in page):
                 break
         except (urllib.error.URLError, ConnectionError):
             pass
