@@ -186,18 +186,30 @@ void AdaptiveBudget::judge(const SendWindow& w, int64_t sent_end_ns, int64_t now
     recent_[recent_idx_++ % kRecent] = Tally{};
     recent_[(recent_idx_ - 1) % kRecent].add(w, p_.window_ns);
   }
-  Tally recent;
-  for (const Tally& t : recent_) {
-    recent.sent += t.sent;
-    recent.total += t.total;
-    recent.answered += t.answered;
+  // The last two seconds, and their last three stretches: a sudden fall
+  // (a table that shrank) is found over two seconds and read off the
+  // freshest part of them, or the clean windows before the change dilute
+  // the reading (a halved table was first cut by 15%).
+  Tally recent, latest;
+  for (size_t i = 0; i < kRecent; ++i) {
+    const Tally& t = recent_[(recent_idx_ + kRecent - 1 - i) % kRecent];
+    for (Tally* sum : {&recent, &latest}) {
+      if (sum == &latest && i >= kLatest) continue;
+      sum->sent += t.sent;
+      sum->total += t.total;
+      sum->answered += t.answered;
+    }
   }
   bool loss;
   const Tally* fallen = &acc_;
+  const Tally* probe_fell = nullptr;
   if (phase_ == Phase::kProbe) {
     double g = probe_gain();
     loss = fell(recent, 3.0, std::max(1.5 * g / (1 + g), 0.05));
     fallen = &recent;
+    if (fresh) probe_all_.add(w, p_.window_ns);
+    if (!loss && fell(recent, 3.0, 0.0)) probe_fell = &recent;
+    if (!loss && fell(probe_all_, 3.0, 0.0)) probe_fell = &probe_all_;
   } else {
     // Slow start's overshoot fills a NAT table in one bunch, which expires
     // in one bunch and admits the next the same way: a stretch shorter than
@@ -220,7 +232,22 @@ void AdaptiveBudget::judge(const SendWindow& w, int64_t sent_end_ns, int64_t now
   }
   if (ref_.total) baseline_ = ref_.fraction();
   if (sent_end_ns <= last_change_ns_) return;  // sent before the last change: already judged
-  if (loss || delay) return congested(w, loss ? fallen : nullptr, now_ns);
+  if (loss || delay)
+    return congested(w, loss ? fallen : nullptr, fallen == &recent ? &latest : nullptr, now_ns);
+  // A probe that falls clearly has found the ceiling under it: going on to
+  // the fixed sample count would only read it more precisely, paying a NAT
+  // table's drops the whole time (a 10% probe held 6 s cost more than the
+  // 20 s cruise before it saved). Read the moment a fall turns significant,
+  // the share that got through is low by the noise it had to beat, so it is
+  // taken a sigma up, and it only lowers the capacity (a ceiling that was
+  // read too high is corrected; one that stood is kept, as the filling
+  // stretch in the tally reads high).
+  if (probe_fell && sent_end_ns > last_change_ns_) {
+    double fr = std::max(ref_.fraction(), 0.01);
+    double reading = probe_all_.offered() * carried_share(*probe_fell, fr);
+    capacity_ = std::clamp(reading, 0.8 * capacity_, capacity_);
+    return probe_failed(now_ns);
+  }
   switch (phase_) {
     case Phase::kSlowStart: {
       // The rate doubles once the windows sent at it are judged clean, as a
@@ -253,6 +280,7 @@ void AdaptiveBudget::judge(const SendWindow& w, int64_t sent_end_ns, int64_t now
       if (acc_.total >= kMinEvidence && !fell(acc_, 2.0, 0.0)) merge_reference(acc_);
       phase_ = Phase::kProbe;
       probe_judging_ = false;
+      probe_all_ = Tally{};
       first_cruise_ = false;
       set_rate(capacity_ * (1 + probe_gain()), BudgetReason::kProbe);
       last_change_ns_ = now_ns;
@@ -304,8 +332,12 @@ void AdaptiveBudget::end_probe(int64_t now_ns) {
   // sample count, it is as likely high as low). The next probe waits
   // longer, and the entries the probe left in a NAT table age out before
   // anything is judged.
-  ++decreases_;
   capacity_ = std::clamp(carried, 0.8 * capacity_, std::max(offered, 0.8 * capacity_));
+  probe_failed(now_ns);
+}
+
+void AdaptiveBudget::probe_failed(int64_t now_ns) {
+  ++decreases_;
   clean_probes_ = 0;
   ++failed_probes_;
   // Failed ones reach less far: a ceiling that stands costs less and less
@@ -321,7 +353,8 @@ void AdaptiveBudget::cruise(int64_t now_ns, BudgetReason why) {
   last_change_ns_ = now_ns;
 }
 
-void AdaptiveBudget::congested(const SendWindow& w, const Tally* fallen, int64_t now_ns) {
+void AdaptiveBudget::congested(const SendWindow& w, const Tally* fallen, const Tally* latest,
+                               int64_t now_ns) {
   bool loss = fallen != nullptr;
   double floor = floor_rate() * 1.01;
   if (loss && rate_ <= floor && w.rate <= floor) {
@@ -344,6 +377,8 @@ void AdaptiveBudget::congested(const SendWindow& w, const Tally* fallen, int64_t
   double delivered;
   if (loss) {
     double share = carried_share(*fallen, fr);
+    if (latest && latest->total >= kMinEvidence)
+      share = std::min(share, carried_share(*latest, fr));
     // A cruise that falls again soon after a cut: the path is still
     // shrinking faster than it was read (a halved NAT table drains its old
     // entries in bunches, so each reading lands partly in a gap). The fall

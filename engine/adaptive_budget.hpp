@@ -39,7 +39,9 @@
 // - Cruise at 95% of the capacity. A fall while cruising means the path
 //   changed: the capacity is read again, and the next probe waits. Two
 //   tests: the whole stretch at one rate finds a small lasting fall, the
-//   last two seconds a sudden one. A fall under 1% is not acted on.
+//   last two seconds a sudden one (read off its freshest part, so the clean
+//   windows before the change do not dilute it). A fall under 1% is not
+//   acted on.
 // - Now and then, probe over it: first four timeouts to fill a NAT table
 //   whose entries outlive our timeout, then a measured stretch of four
 //   timeouts and enough outcomes to read the share that gets through within
@@ -49,10 +51,13 @@
 //   comes sooner and reaches further (10%, 20%, 40%, 80%, at most 2x). Less:
 //   what got through is the capacity, and the next probe waits twice as long
 //   (20 timeouts, up to 320) and reaches half as far (down to 4%), so a
-//   ceiling that stands is touched ever more rarely and lightly. Only a fall
-//   half again what the probe could cause (the path changed under it) stops
-//   it early: a reading taken the moment a fall turns significant is low by
-//   the noise it had to beat.
+//   ceiling that stands is touched ever more rarely and lightly. A probe
+//   whose fall is clear before that is stopped at once: it found the
+//   ceiling, and reading it more precisely would cost drops the whole time.
+//   Its reading, taken the moment a fall turns significant, is low by the
+//   noise it had to beat, so it is taken a sigma up and only ever lowers
+//   the capacity. A fall half again what the probe could cause means the
+//   path changed under it, and is cut as a cruise's fall is.
 // - After a back-off, windows sent for four timeouts are not judged: a NAT
 //   table still holds what the overload left in it.
 // - A back-off on delay is checked six timeouts later: if the RTT median did
@@ -157,10 +162,11 @@ class AdaptiveBudget {
   void judge(const SendWindow& w, int64_t sent_end_ns, int64_t now_ns);
   bool fell(const Tally& t, double z, double tolerance) const;
   void merge_reference(const Tally& t);
-  void congested(const SendWindow& w, const Tally* fallen, int64_t now_ns);
+  void congested(const SendWindow& w, const Tally* fallen, const Tally* latest, int64_t now_ns);
   double carried_share(const Tally& t, double fr) const;
   void cruise(int64_t now_ns, BudgetReason why);
   void end_probe(int64_t now_ns);
+  void probe_failed(int64_t now_ns);
   void set_rate(double r, BudgetReason why);
   void update_budget();
   double probe_gain() const { return probe_gain_; }
@@ -185,6 +191,7 @@ class AdaptiveBudget {
   bool first_cruise_ = false;    // slow start ended, no probe yet
   bool cut_in_cruise_ = false;   // the last cut was a cruise's fall (the path changed)
   int64_t probe_judged_from_ns_ = 0;
+  Tally probe_all_;  // everything the probe sent, its filling stretch too
   std::array<SendWindow, kWindows> windows_{};
   int64_t next_judged_ = 0;  // the next send window to judge
   SendWindow pending_;       // windows too small to judge alone, merged
@@ -192,6 +199,7 @@ class AdaptiveBudget {
   uint32_t acc_setting_ = UINT32_MAX;
   Tally ref_;                            // the last stretch known to be clean
   static constexpr size_t kRecent = 8;   // judged stretches: about two seconds
+  static constexpr size_t kLatest = 3;   // the freshest of them
   std::array<Tally, kRecent> recent_{};  // since the last change, for a sudden fall
   size_t recent_idx_ = 0;
   uint32_t clean_probes_ = 0, failed_probes_ = 0;  // in a row

@@ -170,10 +170,11 @@ TEST(AdaptiveBudget, ADelayThatBackingOffDoesNotShortenIsNotOurs) {
 // black-hole SYNs/s, so 300 / share SYN/s in all, and a budget that floods
 // it gets 300 / share * (1 - share) answers/s. The targets' mix here is
 // binomial, so the table's fill swings more than behind a real target
-// permutation: the lab (tests/integration/test_half_open_auto.py, and the
-// benchmark) holds auto to issue 15's 1% and 0.9x; this model to 2.5% and
-// 0.85x, which a budget that floods (half the SYNs dropped) or one that
-// hides far under the table fails alike.
+// permutation. Over ten minutes the probes that find the table where it
+// stood are what drops most: each must end as soon as its fall is clear
+// (held to its full sample count they cost 1.5% here). Issue 15's 1% holds
+// here too; throughput is held to 0.85x, which a budget that floods (half
+// the SYNs dropped) or one that hides far under the table fails alike.
 class TableCeiling : public ::testing::TestWithParam<double> {};
 
 TEST_P(TableCeiling, CruisesJustUnderIt) {
@@ -194,7 +195,7 @@ TEST_P(TableCeiling, CruisesJustUnderIt) {
   double flood = 300 / share * (1 - share);
   std::printf("share %.1f: %.1f answers/s (%.2fx a flood), drops %.2f%%, capacity %.0f\n", share,
               answers, answers / flood, 100 * drops, capacity[300]);
-  EXPECT_LT(drops, 0.025) << "rate " << sim.ctl.rate() << " decreases " << sim.ctl.decreases();
+  EXPECT_LT(drops, 0.01) << "rate " << sim.ctl.rate() << " decreases " << sim.ctl.decreases();
   EXPECT_GT(sim.ctl.decreases(), 0u);
   EXPECT_GT(answers, 0.85 * flood) << "capacity read " << sim.ctl.capacity();
   EXPECT_NEAR(capacity[300], 300 / share, 0.1 * 300 / share);
@@ -220,8 +221,9 @@ TEST_P(EarlyInARun, ReachesTheTable) {
   double flood = 300 / share * (1 - share);
   std::printf("share %.1f, 15-40 s: %.1f answers/s (%.2fx a flood), drops %.2f%%\n", share, answers,
               answers / flood, 100 * drops);
-  // The model's bounds, as in TableCeiling: its binomial mix of targets
-  // swings the table's fill more than the lab's permutation does.
+  // The first probe after slow start lands in this window, and the model's
+  // binomial mix of targets swings the table's fill more than the lab's
+  // permutation does (this model: 1.3% drops), so it is held to 2.5%.
   EXPECT_GT(answers, 0.85 * flood) << "capacity read " << sim.ctl.capacity();
   EXPECT_LT(drops, 0.025);
 }
