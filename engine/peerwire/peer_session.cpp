@@ -47,6 +47,12 @@ std::string_view disconnect_name(Disconnect d) {
       return "io_error";
     case Disconnect::kShutdown:
       return "shutdown";
+    case Disconnect::kPlaintextRefused:
+      return "plaintext_refused";
+    case Disconnect::kEncryptedRefused:
+      return "encrypted_refused";
+    case Disconnect::kBadEncryption:
+      return "bad_encryption";
     case Disconnect::kCount:
       break;
   }

@@ -36,6 +36,9 @@ enum class Disconnect : uint8_t {
   kBothSeeds,
   kIoError,
   kShutdown,
+  kPlaintextRefused,  // --encryption require, and the peer spoke plaintext
+  kEncryptedRefused,  // --encryption off, and the peer began an MSE handshake
+  kBadEncryption,     // an MSE handshake that failed (no sync, bad VC, no common method)
   kCount
 };
 std::string_view disconnect_name(Disconnect d);

@@ -42,17 +42,25 @@ def free_port(addr="127.0.0.1"):
 
 
 class Leecher:
-    """A python3-libtorrent downloader on loopback. Plaintext only: swarmdial
-    does not speak MSE/PE, and libtorrent would otherwise spend a retry on it.
+    """A python3-libtorrent downloader on loopback. Plaintext by default (so
+    the plaintext path is what most tests exercise); enc="forced" makes it
+    speak MSE/PE with RC4 only, both ways, as users who require encryption
+    configure it; enc="enabled" is libtorrent's own default.
 
     With settle=False it returns as soon as the session exists: its listening
     socket may be open before the torrent is loaded, so a peer that dials it
     at once is turned away, as a real client does, and must dial again."""
 
-    def __init__(self, torrent, save_path, port=0, trackers=(), addr="127.0.0.1", settle=True):
+    ENC = {"forced": 0, "enabled": 1, "disabled": 2}  # libtorrent's enc_policy values
+
+    def __init__(self, torrent, save_path, port=0, trackers=(), addr="127.0.0.1", settle=True,
+                 enc="disabled"):
+        policy = self.ENC[enc]
         self.ses = lt.session({
             "listen_interfaces": f"{addr}:{port}", "enable_dht": False, "enable_lsd": False,
-            "enable_upnp": False, "enable_natpmp": False, "out_enc_policy": 2, "in_enc_policy": 2,
+            "enable_upnp": False, "enable_natpmp": False, "out_enc_policy": policy,
+            "in_enc_policy": policy, "allowed_enc_level": 2 if enc == "forced" else 3,
+            "prefer_rc4": enc != "disabled",
             "allow_multiple_connections_per_ip": True, "alert_mask": 0,
             "enable_outgoing_utp": False, "enable_incoming_utp": False})
         params = {"ti": lt.torrent_info(torrent), "save_path": save_path}

@@ -49,3 +49,10 @@ TEST(SeedConfig, KernelBackendsMayUseASourcePool) {
   EXPECT_EQ(c.addresses.sources.size(), 8u);
   EXPECT_TRUE(c.addresses.dpdk_args.empty());
 }
+
+TEST(SeedConfig, EncryptionDefaultsToPreferAndNamesABadPolicy) {
+  EXPECT_EQ(parse(kBase).encryption, EncryptionPolicy::kPrefer);
+  EXPECT_EQ(parse(with({"--encryption", "require"})).encryption, EncryptionPolicy::kRequire);
+  EXPECT_EQ(parse(with({"--encryption", "off"})).encryption, EncryptionPolicy::kOff);
+  expect_usage_error(with({"--encryption", "forced"}), "--encryption");
+}

@@ -193,6 +193,7 @@ int run_seed_command(const std::vector<std::string>& args) {
     report.resume = resume ? &*resume : nullptr;
     report.pieces_verified = store.have_count();
     report.corrupt_pieces = bad;
+    report.encryption = cfg.encryption;
     report.result = &result;
     report.with_trackers = trackers.any();
     report.trackers = trackers.states();

@@ -77,6 +77,7 @@ PoolOptions pool_options(const SeedConfig& cfg) {
   po.upload_limit = cfg.upload_limit;
   po.unchoke_slots = cfg.unchoke_slots;
   po.zero_copy = cfg.send_zc;
+  po.encryption = cfg.encryption;
   return po;
 }
 

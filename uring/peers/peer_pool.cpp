@@ -119,6 +119,12 @@ class PeerPool::Worker {
     int send_result = 0;
     bool handshook = false;
     std::unique_ptr<PeerSession> session;
+    // MSE/PE: the handshake while it runs (nothing of the session goes out
+    // meanwhile), then the RC4 streams when it chose them.
+    std::unique_ptr<MseHandshake> mse;
+    std::string mse_out;  // handshake bytes, already encrypted as MSE wants them
+    Rc4Stream rc4_send, rc4_recv;
+    bool rc4 = false;
     std::string ctrl;  // control bytes waiting to go out
     SendBuffer send;   // the send in flight
     size_t send_off = 0;
@@ -186,6 +192,19 @@ class PeerPool::Worker {
     c.connected_ns = mono_ns();
     c.session = std::make_unique<PeerSession>(pool_.session_, outbound, c.connected_ns);
     c.session->start(c.ctrl);
+    EncryptionPolicy enc = pool_.opts_.encryption;
+    if (!outbound) {
+      // Every inbound peer goes through it: a plaintext handshake passes at
+      // once, unless encryption is required.
+      c.mse = std::make_unique<MseHandshake>(
+          MseHandshake::inbound(enc, std::span<const InfoHash>(&pool_.session_.info_hash, 1)));
+    } else if (enc == EncryptionPolicy::kRequire) {
+      // Our BitTorrent handshake rides with step 3 as the initial payload.
+      c.mse = std::make_unique<MseHandshake>(
+          MseHandshake::outbound(enc, pool_.session_.info_hash, c.ctrl));
+      c.ctrl.clear();
+      c.mse->start(c.mse_out);
+    }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     (outbound ? stats_.peers_outbound : stats_.peers_inbound).add();
@@ -242,16 +261,26 @@ class PeerPool::Worker {
       if (flags & IORING_CQE_F_BUFFER) {
         uint16_t bid = static_cast<uint16_t>(flags >> 16);
         if (res > 0 && !c.closing) {
-          std::span<const uint8_t> data(&recv_bufs_[size_t{bid} * kRecvBufSize],
-                                        static_cast<size_t>(res));
+          uint8_t* bytes = &recv_bufs_[size_t{bid} * kRecvBufSize];
+          std::span<const uint8_t> data(bytes, static_cast<size_t>(res));
+          if (c.mse) {
+            data = through_mse(id, data);
+          } else if (c.rc4) {
+            c.rc4_recv.apply(bytes, data.size());  // our buffer until recycled
+          }
           bool was_interested = c.session->peer_interested();
-          if (!c.session->on_receive(data, mono_ns(), c.ctrl))
+          if (c.closing || data.empty()) {
+            // the handshake is still going, or it failed
+          } else if (!c.session->on_receive(data, mono_ns(), c.ctrl)) {
             begin_close(id);
-          else if (c.session->peer_interested() != was_interested)
+          } else if (c.session->peer_interested() != was_interested) {
             choke_dirty_ = true;
+          }
+          if (c.mse && !c.mse->payload().empty()) c.mse.reset();  // its payload was fed
           if (!c.handshook && c.session->handshake_done()) {
             c.handshook = true;
             stats_.peers_served.add();
+            if (c.rc4) stats_.peers_encrypted.add();
           }
         }
         recycle(bid);
@@ -277,6 +306,40 @@ class PeerPool::Worker {
       if (c.send_result_in && !c.zc_notif_pending) on_send_done(id);
     }
     maybe_free(id);
+  }
+
+  // Runs received bytes through the MSE handshake. Returns what is for the
+  // peer-wire session: nothing while the handshake runs, then the payload
+  // that came with it (decrypted). A failed handshake closes the peer.
+  std::span<const uint8_t> through_mse(uint32_t id, std::span<const uint8_t> data) {
+    Conn& c = *conns_[id];
+    MseStatus st = c.mse->on_receive(data, c.mse_out);
+    if (st == MseStatus::kFailed) {
+      begin_close(id, mse_disconnect(c.mse->failure()));
+      return {};
+    }
+    if (st == MseStatus::kMore) return {};
+    if (c.mse->rc4()) {
+      c.rc4 = true;
+      c.rc4_send = c.mse->take_send();
+      c.rc4_recv = c.mse->take_recv();
+    }
+    std::span<const uint8_t> payload = c.mse->payload();
+    if (payload.empty()) c.mse.reset();
+    return payload;  // the handshake object holds it until the session has read it
+  }
+
+  static Disconnect mse_disconnect(MseFailure f) {
+    switch (f) {
+      case MseFailure::kPlaintextRefused:
+        return Disconnect::kPlaintextRefused;
+      case MseFailure::kEncryptedRefused:
+        return Disconnect::kEncryptedRefused;
+      case MseFailure::kUnknownInfoHash:
+        return Disconnect::kUnknownInfoHash;
+      default:
+        return Disconnect::kBadEncryption;
+    }
   }
 
   void on_send_done(uint32_t id) {
@@ -314,6 +377,13 @@ class PeerPool::Worker {
   void fill_and_send(uint32_t id, int64_t now) {
     Conn& c = *conns_[id];
     if (c.closing || c.send_inflight || !c.send.empty()) return;
+    c.send.append(c.mse_out.data(), c.mse_out.size());
+    c.mse_out.clear();
+    if (c.mse) {  // nothing of the session goes out before the handshake ends
+      if (!c.send.empty()) submit_from_start(id);
+      return;
+    }
+    size_t encrypt_from = c.send.size();
     c.send.append(c.ctrl.data(), c.ctrl.size());
     c.ctrl.clear();
     const Metainfo& meta = pool_.store_.meta();
@@ -342,8 +412,13 @@ class PeerPool::Worker {
       stats_.blocks_served.add();
       if (r->begin + r->length == meta.piece_size(r->piece)) stats_.pieces_served.add();
     }
-    if (c.send.empty()) return;
-    c.send_off = 0;
+    if (c.rc4 && c.send.size() > encrypt_from)
+      c.rc4_send.apply(c.send.data() + encrypt_from, c.send.size() - encrypt_from);
+    if (!c.send.empty()) submit_from_start(id);
+  }
+
+  void submit_from_start(uint32_t id) {
+    conns_[id]->send_off = 0;
     submit_send(id);
   }
 
@@ -414,6 +489,9 @@ class PeerPool::Worker {
         .set((c.outbound ? stats_.peers_outbound : stats_.peers_inbound).get() - 1);
     pool_.connected_.fetch_sub(1, std::memory_order_relaxed);
     c.session.reset();
+    c.mse.reset();
+    c.rc4_send = Rc4Stream{};
+    c.rc4_recv = Rc4Stream{};
     c.send.release();
     c.ctrl = {};
     std::erase(live_, id);
@@ -538,6 +616,7 @@ PoolTotals PeerPool::totals() const {
     t.inbound_accept_failed_fds += s.inbound_accept_failed_fds.get();
     t.requests_withheld += s.requests_withheld.get();
     t.peers_served += s.peers_served.get();
+    t.peers_encrypted += s.peers_encrypted.get();
     t.bytes_up += s.bytes_up.get();
     t.blocks_served += s.blocks_served.get();
     t.pieces_served += s.pieces_served.get();

@@ -14,6 +14,7 @@
 
 #include "engine/endpoint.hpp"
 #include "engine/handoff.hpp"
+#include "engine/peerwire/mse_handshake.hpp"
 #include "engine/peerwire/peer_session.hpp"
 #include "engine/redial_planner.hpp"
 #include "engine/relaxed_counter.hpp"
@@ -31,6 +32,9 @@ struct PoolOptions {
   double upload_limit = 0;  // bytes/s over all workers; 0 = unlimited
   uint32_t unchoke_slots = 16;
   bool zero_copy = false;  // IORING_OP_SEND_ZC for piece data
+  // MSE/PE: inbound peers may speak it (prefer), must (require) or must
+  // not (off); outbound connections use it under require only (see README).
+  EncryptionPolicy encryption = EncryptionPolicy::kPrefer;
 };
 
 // Written by one worker each; summed by readers.
@@ -40,6 +44,7 @@ struct alignas(64) WorkerStats {
   RelaxedCounter inbound_accept_failed_fds;  // accept() hit EMFILE/ENFILE
   RelaxedCounter requests_withheld;          // for a piece that changed on disk
   RelaxedCounter peers_served;               // sessions that completed a handshake
+  RelaxedCounter peers_encrypted;            // ... of them over an RC4 stream (MSE/PE)
   RelaxedCounter bytes_up, blocks_served, pieces_served;
   std::array<RelaxedCounter, static_cast<size_t>(Disconnect::kCount)> disconnects;
   RelaxedCounter ends_unreported;  // the ended-session queue was full
@@ -54,8 +59,8 @@ struct OutboundEnd {
 struct PoolTotals {
   uint64_t peers_outbound = 0, peers_inbound = 0, inbound_accepted = 0, inbound_rejected_full = 0,
            inbound_rejected_rate = 0, inbound_accept_failed_fds = 0, requests_withheld = 0,
-           peers_served = 0, bytes_up = 0, blocks_served = 0, pieces_served = 0,
-           ends_unreported = 0;
+           peers_served = 0, peers_encrypted = 0, bytes_up = 0, blocks_served = 0,
+           pieces_served = 0, ends_unreported = 0;
   std::array<uint64_t, static_cast<size_t>(Disconnect::kCount)> disconnects{};
 };
 

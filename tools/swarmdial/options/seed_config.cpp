@@ -42,10 +42,13 @@ po::options_description seed_options() {
       "up to N failures in a row (0 = never); a peer that has everything is not re-dialled")(
       "redial-delay", po::value<int64_t>()->default_value(1000),
       "first re-dial delay, ms; doubles per failure (+/- 20% jitter), at most 60 s")(
-      "max-peers", po::value<int64_t>()->default_value(1000),
-      "connected peers at most, both directions")("inbound-rate",
-                                                  po::value<double>()->default_value(0),
-                                                  "inbound accepts per second, 0 = unlimited");
+      "encryption", po::value<std::string>()->default_value("prefer"),
+      "MSE/PE: prefer (inbound peers may encrypt, RC4 chosen when they offer it; we dial in "
+      "plaintext) | require (RC4 only, both ways; plaintext peers are refused) | off (plaintext "
+      "only; encrypted peers are refused)")("max-peers", po::value<int64_t>()->default_value(1000),
+                                            "connected peers at most, both directions")(
+      "inbound-rate", po::value<double>()->default_value(0),
+      "inbound accepts per second, 0 = unlimited");
   po::options_description engine("Engine");
   engine.add_options()("backend", po::value<std::string>()->default_value("uring"),
                        "uring | epoll | dpdk")("shards", po::value<int64_t>()->default_value(1),
@@ -170,6 +173,13 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
     c.state_dir = vm["state-dir"].as<std::string>();
     if (c.state_dir.empty()) fail("state-dir", "is empty");
   }
+  auto enc = parse_encryption_policy(vm["encryption"].as<std::string>());
+  if (!enc) fail("encryption", "must be prefer, require or off");
+  c.encryption = *enc;
+  if (c.encryption != EncryptionPolicy::kOff && !rc4_available())
+    fail("encryption",
+         "needs RC4 from OpenSSL's legacy provider, which is not installed "
+         "(or use --encryption off)");
   c.send_zc = vm["send-zc"].as<bool>();
   c.quiet = vm["quiet"].as<bool>();
   c.status = vm["status"].as<bool>();

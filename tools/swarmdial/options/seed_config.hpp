@@ -6,6 +6,7 @@
 
 #include "dial_config.hpp"
 #include "dpdk_flags.hpp"
+#include "engine/peerwire/mse_handshake.hpp"
 
 namespace swarmdial {
 
@@ -34,6 +35,7 @@ struct SeedConfig {
   double upload_limit = 0;
   uint32_t unchoke_slots = 16;
   bool send_zc = false;
+  EncryptionPolicy encryption = EncryptionPolicy::kPrefer;  // --encryption
   double duration_s = 0;
   std::optional<Endpoint> metrics;
   std::string summary_file;

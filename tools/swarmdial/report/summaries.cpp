@@ -148,6 +148,8 @@ nlohmann::json seed_summary(const SeedReport& r) {
                {"pieces_verified", r.pieces_verified},
                {"corrupt_pieces", r.corrupt_pieces},
                {"peers_served", t.peers_served},
+               {"peers_encrypted", t.peers_encrypted},
+               {"encryption", encryption_policy_name(r.encryption)},
                {"bytes_up", t.bytes_up},
                {"pieces_served", t.pieces_served},
                {"blocks_served", t.blocks_served},

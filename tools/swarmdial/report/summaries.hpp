@@ -61,6 +61,7 @@ struct SeedReport {
   const Metainfo* meta = nullptr;
   uint32_t pieces_verified = 0;
   std::vector<uint32_t> corrupt_pieces;
+  EncryptionPolicy encryption = EncryptionPolicy::kPrefer;
   const SeedResult* result = nullptr;
   bool with_trackers = false;
   std::vector<TrackerState> trackers;
