@@ -65,6 +65,7 @@ std::array<uint8_t, 20> hash(std::string_view label, std::span<const uint8_t> a,
   for (std::span<const uint8_t> part :
        {std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(label.data()), label.size()), a,
         b}) {
+    if (part.empty()) continue;  // an empty span's data() may be null
     std::memcpy(in.data() + n, part.data(), part.size());
     n += part.size();
   }

@@ -159,4 +159,10 @@ put("handshake_engine", "refused_and_timeout",
     bytes([1, 0, 0, 1, 0, 0, 1, 1, 1, 1, 3, 0, 0x14, 0, 0, 0, 0, 0, 6, 255, 6, 255]))
 put("handshake_engine", "icmp_and_bad_ack",
     bytes([2, 0, 2, 2, 1, 1, 9, 4, 2, 3, 0, 2, 0, 0x12, 1, 0, 0, 0, 9, 0, 0, 0, 0, 7, 1, 6, 60]))
+# mse: byte 0 picks the mode (bit 0: our two sides with corrupted
+# messages; else a stranger's stream) and the policies
+put("mse", "plaintext_stranger", b"\x00" + b"\x13BitTorrent protocol" + bytes(48))
+put("mse", "key_stranger", b"\x10" + bytes(range(1, 97)) + bytes(600))
+put("mse", "clean_exchange", b"\x01")
+put("mse", "corrupt_step3", b"\x01" + bytes([0, 0, 0, 0, 0, 0]) + bytes([0, 130, 1, 0, 0, 0]))
 print(f"corpora written under {OUT}")
