@@ -144,3 +144,67 @@ def unchoked_peer(port, info_hash, timeout=5):
 
 # Check and read_json are shared with the integration suite (tests/integration/sdtest.py).
 from sdtest import Check, read_json  # noqa: E402,F401
+
+
+class Transmission:
+    """transmission-daemon (Debian's package) in the foreground, with its own
+    config directory, on loopback only, downloading one torrent; settings
+    override its defaults (e.g. {"encryption": 2}: encrypted peers only).
+    Driven with transmission-remote. It has no way to be told a peer, so
+    swarmdial dials it (at .peer_port). Ended by PID."""
+
+    def __init__(self, torrent, download_dir, settings=None):
+        import json
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="sd_tr_")
+        self.peer_port, self.rpc_port = free_port(), free_port()
+        conf = {"peer-port": self.peer_port, "peer-port-random-on-start": False,
+                "rpc-enabled": True, "rpc-port": self.rpc_port, "rpc-bind-address": "127.0.0.1",
+                "rpc-authentication-required": False, "rpc-whitelist-enabled": False,
+                "rpc-host-whitelist-enabled": False, "bind-address-ipv4": "127.0.0.1",
+                "bind-address-ipv6": "::1", "dht-enabled": False, "lpd-enabled": False,
+                "pex-enabled": False, "utp-enabled": False, "port-forwarding-enabled": False,
+                "download-dir": download_dir, "incomplete-dir-enabled": False,
+                "start-added-torrents": True, "message-level": 1}
+        conf.update(settings or {})
+        os.makedirs(download_dir, exist_ok=True)
+        with open(os.path.join(self.dir, "settings.json"), "w") as f:
+            json.dump(conf, f)
+        self.proc = subprocess.Popen(["transmission-daemon", "-f", "-g", self.dir],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if not wait_for_port(self.rpc_port, timeout=15):
+            self.close()
+            raise RuntimeError("transmission-daemon did not open its RPC port")
+        self.remote("-a", torrent, "-w", download_dir)
+        deadline = time.time() + 10
+        while not wait_for_port(self.peer_port, timeout=0.2) and time.time() < deadline:
+            pass
+
+    def remote(self, *args):
+        return subprocess.run(["transmission-remote", f"127.0.0.1:{self.rpc_port}", *args],
+                              capture_output=True, text=True, timeout=20).stdout
+
+    def progress(self):
+        out = self.remote("-t", "1", "-i")
+        for line in out.splitlines():
+            line = line.strip()
+            if line.startswith("Percent Done:"):
+                return float(line.split(":")[1].strip().rstrip("%").replace("nan", "0")) / 100
+        return 0.0
+
+    def wait_done(self, timeout):
+        t0 = time.time()
+        while time.time() - t0 < timeout:
+            if self.progress() >= 1.0:
+                return time.time() - t0
+            time.sleep(0.3)
+        return None
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

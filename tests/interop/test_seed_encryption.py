@@ -7,13 +7,17 @@ ways, as users who require encryption set it up):
 - --encryption require: a plaintext leecher is refused and counted
   (plaintext_refused), and gets nothing;
 - --encryption off: the forced leecher is refused and counted
-  (encrypted_refused), and gets nothing."""
+  (encrypted_refused), and gets nothing;
+- transmission-daemon with encryption required (settings "encryption": 2):
+  --encryption require dials it and serves it over RC4, byte-identical;
+  under --encryption off the same dial gets nothing (Transmission closes
+  the plaintext handshake: peer_closed before any handshake completes)."""
 import os
 import signal
 import tempfile
 import time
 
-from seedtest import (Check, Leecher, free_port, make_data, make_torrent, read_json, same_tree,
+from seedtest import (Check, Leecher, Transmission, free_port, make_data, make_torrent, read_json, same_tree,
                       start_seed, wait_for_port)
 
 check = Check("seed encryption")
@@ -70,4 +74,37 @@ s = run("require plaintext", ["--encryption", "require"], "disabled", expect_don
 check.that(s["disconnects"].get("plaintext_refused", 0) >= 1, f"plaintext refused: {s['disconnects']}")
 s = run("off encrypted", ["--encryption", "off"], "forced", expect_done=False, wait=8)
 check.that(s["disconnects"].get("encrypted_refused", 0) >= 1, f"encrypted refused: {s['disconnects']}")
+
+
+def run_transmission(label, seed_args, expect_done, wait):
+    dl = os.path.join(tmp, "dl_" + label.replace(" ", "_"))
+    summary = os.path.join(tmp, f"s_{label.replace(' ', '_')}.json")
+    tr = Transmission(torrent, dl, {"encryption": 2})
+    try:
+        seed = start_seed(["--torrent", torrent, "--data", tmp, "--summary", summary, "--quiet",
+                           "--duration", 60, "--peers", f"127.0.0.1:{tr.peer_port}",
+                           "--redial-delay", 300] + seed_args)
+        took = tr.wait_done(wait)
+        progress = tr.progress()
+        seed.send_signal(signal.SIGTERM)
+        rc = seed.wait(timeout=20)
+        check.that(rc == 0, f"{label}: seed exit {rc}: {seed.stderr.read()}")
+    finally:
+        tr.close()
+    s = read_json(summary)["seed"]
+    if expect_done:
+        check.that(took is not None, f"{label}: download incomplete ({progress:.0%})")
+        if took is not None:
+            check.that(same_tree(tmp, dl, sizes), f"{label}: files differ")
+            print(f"{label}: {sum(sizes.values()) / took / 1e6:.1f} MB/s in {took:.2f} s over RC4")
+        check.that(s["peers_encrypted"] >= 1, f"{label}: served over RC4: {s}")
+    else:
+        check.that(took is None and progress == 0, f"{label}: Transmission got data ({progress:.0%})")
+        check.that(s["bytes_up"] == 0 and s["peers_served"] == 0, f"{label}: {s}")
+    return s
+
+
+run_transmission("transmission require", ["--encryption", "require"], True, 60)
+s = run_transmission("transmission off", ["--encryption", "off"], False, 8)
+check.that(s["disconnects"].get("peer_closed", 0) >= 1, f"Transmission closed on us: {s['disconnects']}")
 check.done()
