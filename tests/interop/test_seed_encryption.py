@@ -10,6 +10,8 @@ ways, as users who require encryption set it up):
   (encrypted_refused), and gets nothing;
 - transmission-daemon with encryption required (settings "encryption": 2):
   --encryption require dials it and serves it over RC4, byte-identical;
+  so does --encryption prefer, whose plaintext dial Transmission closes,
+  and whose re-dial is encrypted;
   under --encryption off the same dial gets nothing (Transmission closes
   the plaintext handshake: peer_closed before any handshake completes)."""
 import os
@@ -105,6 +107,9 @@ def run_transmission(label, seed_args, expect_done, wait):
 
 
 run_transmission("transmission require", ["--encryption", "require"], True, 60)
+s = run_transmission("transmission prefer", [], True, 60)
+check.that(s["disconnects"].get("peer_closed", 0) >= 1 and s["redial"]["redials"] >= 1,
+           f"the plaintext dial was closed and re-dialled: {s['disconnects']} {s['redial']}")
 s = run_transmission("transmission off", ["--encryption", "off"], False, 8)
 check.that(s["disconnects"].get("peer_closed", 0) >= 1, f"Transmission closed on us: {s['disconnects']}")
 check.done()

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "engine/mono_clock.hpp"
 #include "engine/peerwire/choker.hpp"
@@ -198,7 +199,8 @@ class PeerPool::Worker {
       // once, unless encryption is required.
       c.mse = std::make_unique<MseHandshake>(
           MseHandshake::inbound(enc, std::span<const InfoHash>(&pool_.session_.info_hash, 1)));
-    } else if (enc == EncryptionPolicy::kRequire) {
+    } else if (enc == EncryptionPolicy::kRequire ||
+               (enc == EncryptionPolicy::kPrefer && other_method_.count(peer))) {
       // Our BitTorrent handshake rides with step 3 as the initial payload.
       c.mse = std::make_unique<MseHandshake>(
           MseHandshake::outbound(enc, pool_.session_.info_hash, c.ctrl));
@@ -461,11 +463,28 @@ class PeerPool::Worker {
     Disconnect reason = c.session->reason() != Disconnect::kNone ? c.session->reason() : why;
     if (reason == Disconnect::kNone) reason = Disconnect::kShutdown;
     stats_.disconnects[static_cast<size_t>(reason)].add();
-    if (c.outbound) report_end(c, reason);
+    if (c.outbound) {
+      note_method_failure(c, reason);
+      report_end(c, reason);
+    }
     // Shutting the socket down completes the multishot receive and any send,
     // so the slot is freed once their last CQEs are in.
     ::shutdown(c.fd, SHUT_RDWR);
     choke_dirty_ = true;
+  }
+
+  // Under --encryption prefer an outbound peer is dialled in plaintext, and
+  // one that turned the handshake away is dialled with MSE next time, and
+  // back again if that fails too (rtorrent's "retry with encryption"; a
+  // client that requires encryption closes a plaintext handshake). The
+  // shard that owns a peer always hands its flows to the same worker, so
+  // this worker sees every attempt to it.
+  void note_method_failure(const Conn& c, Disconnect reason) {
+    if (pool_.opts_.encryption != EncryptionPolicy::kPrefer || c.handshook) return;
+    if (reason != Disconnect::kPeerClosed && reason != Disconnect::kIoError &&
+        reason != Disconnect::kBadEncryption && reason != Disconnect::kHandshakeTimeout)
+      return;
+    if (!other_method_.erase(c.peer)) other_method_.insert(c.peer);
   }
 
   // The run's re-dial planner decides whether this peer is dialled again.
@@ -565,6 +584,12 @@ class PeerPool::Worker {
   std::vector<uint32_t> live_;
   std::unique_ptr<Choker> choker_;
   bool choke_dirty_ = false;
+  struct EndpointHasher {
+    size_t operator()(const Endpoint& e) const { return endpoint_hash(e); }
+  };
+  // Outbound peers to dial with the other handshake than the policy's first
+  // choice (see note_method_failure).
+  std::unordered_set<Endpoint, EndpointHasher> other_method_;
 };
 
 PeerPool::PeerPool(PoolOptions opts, const PieceStore& store, SessionConfig session,

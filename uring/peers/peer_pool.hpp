@@ -33,7 +33,8 @@ struct PoolOptions {
   uint32_t unchoke_slots = 16;
   bool zero_copy = false;  // IORING_OP_SEND_ZC for piece data
   // MSE/PE: inbound peers may speak it (prefer), must (require) or must
-  // not (off); outbound connections use it under require only (see README).
+  // not (off). Outbound: always under require; under prefer plaintext first
+  // and MSE after a peer turned a handshake away (see README).
   EncryptionPolicy encryption = EncryptionPolicy::kPrefer;
 };
 

@@ -44,7 +44,8 @@ po::options_description seed_options() {
       "first re-dial delay, ms; doubles per failure (+/- 20% jitter), at most 60 s")(
       "encryption", po::value<std::string>()->default_value("prefer"),
       "MSE/PE: prefer (inbound peers may encrypt, RC4 chosen when they offer it; we dial in "
-      "plaintext) | require (RC4 only, both ways; plaintext peers are refused) | off (plaintext "
+      "plaintext, and with MSE after a peer turned a plaintext handshake away) | require (RC4 "
+      "only, both ways; plaintext peers are refused) | off (plaintext "
       "only; encrypted peers are refused)")("max-peers", po::value<int64_t>()->default_value(1000),
                                             "connected peers at most, both directions")(
       "inbound-rate", po::value<double>()->default_value(0),
