@@ -55,6 +55,11 @@ for piece, v1 in ((16384, False), (262144, True)):
         check.that(s["seed"]["bytes_up"] >= sum(sizes.values()), f"{label}: bytes_up {s['seed']['bytes_up']}")
         check.that(s["seed"]["pieces_served"] >= s["seed"]["pieces"], f"{label}: pieces served")
         check.that(s["seed"]["peers_served"] >= 1, f"{label}: peers served")
+        # --send-zc sends with IORING_OP_SEND_ZC (each send's notification is
+        # counted; a send carries at most 4 blocks); without it, none.
+        zc = s["seed"]["zero_copy_sends"]
+        check.that(zc >= s["seed"]["blocks_served"] / 4 if direction.endswith("send-zc") else zc == 0,
+                   f"{label}: zero-copy sends {zc}")
         if direction == "outbound":
             check.that(s["outcomes"]["established"] >= 1, f"{label}: dialed through the engine")
         else:

@@ -46,6 +46,7 @@ struct alignas(64) WorkerStats {
   RelaxedCounter requests_withheld;          // for a piece that changed on disk
   RelaxedCounter peers_served;               // sessions that completed a handshake
   RelaxedCounter peers_encrypted;            // ... of them over an RC4 stream (MSE/PE)
+  RelaxedCounter zero_copy_sends;            // IORING_OP_SEND_ZC sends the kernel released
   RelaxedCounter bytes_up, blocks_served, pieces_served;
   std::array<RelaxedCounter, static_cast<size_t>(Disconnect::kCount)> disconnects;
   RelaxedCounter ends_unreported;  // the ended-session queue was full
@@ -60,8 +61,8 @@ struct OutboundEnd {
 struct PoolTotals {
   uint64_t peers_outbound = 0, peers_inbound = 0, inbound_accepted = 0, inbound_rejected_full = 0,
            inbound_rejected_rate = 0, inbound_accept_failed_fds = 0, requests_withheld = 0,
-           peers_served = 0, peers_encrypted = 0, bytes_up = 0, blocks_served = 0,
-           pieces_served = 0, ends_unreported = 0;
+           peers_served = 0, peers_encrypted = 0, zero_copy_sends = 0, bytes_up = 0,
+           blocks_served = 0, pieces_served = 0, ends_unreported = 0;
   std::array<uint64_t, static_cast<size_t>(Disconnect::kCount)> disconnects{};
 };
 

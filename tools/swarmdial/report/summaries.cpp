@@ -149,6 +149,7 @@ nlohmann::json seed_summary(const SeedReport& r) {
                {"corrupt_pieces", r.corrupt_pieces},
                {"peers_served", t.peers_served},
                {"peers_encrypted", t.peers_encrypted},
+               {"zero_copy_sends", t.zero_copy_sends},
                {"encryption", encryption_policy_name(r.encryption)},
                {"bytes_up", t.bytes_up},
                {"pieces_served", t.pieces_served},
