@@ -52,7 +52,14 @@ if ((run_sanitized)); then
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   # A leak inside DPDK's af_xdp PMD, not ours: see the file.
   export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
+  # half_open_auto's drop shares are the rate controller's quality at the
+  # real binary's pace (checked in the plain pass); at ASan's pace they moved
+  # from run to run (1.20% converged and 3.00% after the halving in a CI run
+  # whose plain pass had 0.00% and 0.00%; 0.30% and 0.00% in the next ASan
+  # run), so this pass runs it for memory and for every other check.
+  export SWARMDIAL_TEST_SANITIZER=asan
   build_and_test build-asan -Dsanitize_address_undefined=true -Dbench=false -Ddpdk=enabled
+  unset SWARMDIAL_TEST_SANITIZER
 fi
 
 if ((run_tsan)); then

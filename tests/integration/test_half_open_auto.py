@@ -10,6 +10,10 @@ kept 2 s (four of our 500 ms timeouts), half the targets black holes.
   and, from 10 s after the change, the router drops little again: issue 15
   asks 1%; this lab measures 0-1.4% (a probe that finds the new capacity
   can land in the window), so the test allows 2.5%.
+Under the ASan pass (SWARMDIAL_TEST_SANITIZER set by tools/run-tests.sh) the
+drop shares are printed, not held to their limits: they measure the rate
+controller at the real binary's pace, which the plain pass checks; every
+other check still holds.
 Root only (sd_* namespaces, 198.18.0.0/15); everything is deleted after."""
 import json
 import os
@@ -75,8 +79,10 @@ with RouterLab(tag, table=600, syn_sent_s=2) as lab:
     # second, each held 2 s): auto must use a fair share of it, not hide
     # far under it.
     check.that(n_conv > 0.5 * 600 * (halved_at - 20), f"auto kept dialing: {n_conv} new flows")
-    check.that(converged < 0.01, f"converged drops {converged:.2%} (fixed 512: {fixed_drops:.1%})")
-    check.that(recovered < 0.025 and n_rec > 0.5 * 300 * (68 - halved_at - 10),
+    paced = bool(os.environ.get("SWARMDIAL_TEST_SANITIZER"))
+    check.that(paced or converged < 0.01,
+               f"converged drops {converged:.2%} (fixed 512: {fixed_drops:.1%})")
+    check.that((paced or recovered < 0.025) and n_rec > 0.5 * 300 * (68 - halved_at - 10),
                f"drops 10 s after halving: {recovered:.2%} of {n_rec}")
     s = read_json(summary)
     sh = s["shards"][0]
