@@ -129,11 +129,10 @@ class PeerPool::Worker {
     // MSE/PE: the handshake while it runs (nothing of the session goes out
     // meanwhile), then the RC4 streams when it chose them.
     std::unique_ptr<MseHandshake> mse;
-    std::string mse_out;  // handshake bytes, already encrypted as MSE wants them
-    Rc4Stream rc4_send, rc4_recv;
-    bool rc4 = false;
-    std::string ctrl;  // control bytes waiting to go out
-    SendBuffer send;   // the send in flight
+    std::string mse_out;           // handshake bytes, already encrypted as MSE wants them
+    Rc4Stream rc4_send, rc4_recv;  // set only when the handshake chose RC4
+    std::string ctrl;              // control bytes waiting to go out
+    SendBuffer send;               // the send in flight
     size_t send_off = 0;
     uint64_t send_payload = 0;
     uint64_t up_at_last_choke = 0;
@@ -273,7 +272,7 @@ class PeerPool::Worker {
           std::span<const uint8_t> data(bytes, static_cast<size_t>(res));
           if (c.mse) {
             data = through_mse(id, data);
-          } else if (c.rc4) {
+          } else if (c.rc4_recv) {
             c.rc4_recv.apply(bytes, data.size());  // our buffer until recycled
           }
           bool was_interested = c.session->peer_interested();
@@ -288,7 +287,7 @@ class PeerPool::Worker {
           if (!c.handshook && c.session->handshake_done()) {
             c.handshook = true;
             stats_.peers_served.add();
-            if (c.rc4) stats_.peers_encrypted.add();
+            if (c.rc4_send) stats_.peers_encrypted.add();
           }
         }
         recycle(bid);
@@ -329,7 +328,6 @@ class PeerPool::Worker {
     }
     if (st == MseStatus::kMore) return {};
     if (c.mse->rc4()) {
-      c.rc4 = true;
       c.rc4_send = c.mse->take_send();
       c.rc4_recv = c.mse->take_recv();
     }
@@ -428,7 +426,7 @@ class PeerPool::Worker {
       stats_.blocks_served.add();
       if (r->begin + r->length == meta.piece_size(r->piece)) stats_.pieces_served.add();
     }
-    if (c.rc4 && c.send.size() > encrypt_from)
+    if (c.rc4_send && c.send.size() > encrypt_from)
       c.rc4_send.apply(c.send.data() + encrypt_from, c.send.size() - encrypt_from);
     if (!c.send.empty()) submit_from_start(id);
   }
