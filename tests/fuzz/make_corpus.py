@@ -164,5 +164,7 @@ put("handshake_engine", "icmp_and_bad_ack",
 put("mse", "plaintext_stranger", b"\x00" + b"\x13BitTorrent protocol" + bytes(48))
 put("mse", "key_stranger", b"\x10" + bytes(range(1, 97)) + bytes(600))
 put("mse", "clean_exchange", b"\x01")
+# XORs 3 into crypto_select (step 4, offset 11): B ends in RC4, A in plaintext
+put("mse", "flipped_select", b"\x01" + bytes(18) + bytes([0, 11, 3, 0, 0, 0]))
 put("mse", "corrupt_step3", b"\x01" + bytes([0, 0, 0, 0, 0, 0]) + bytes([0, 130, 1, 0, 0, 0]))
 print(f"corpora written under {OUT}")
