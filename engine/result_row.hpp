@@ -17,6 +17,7 @@ struct ResultRow {
   int64_t rtt_us = -1;  // -1 when there is no round trip (timeout)
   uint32_t attempts = 0;
   uint32_t shard = 0;
+  uint32_t tag = 0;   // who asked for the dial (DialTarget::tag)
   uint64_t t_us = 0;  // since the start of the run
   BtResult bt = BtResult::kNone;
   char client[24] = {};  // peer's client, from its peer_id, NUL-terminated

@@ -12,6 +12,7 @@ struct PendingRetry {
   int64_t due_ns;
   Endpoint target;
   uint32_t attempts;  // attempts made so far
+  uint32_t tag = 0;
 };
 
 class RetryQueue {

@@ -59,7 +59,7 @@ struct Shard::Runtime {
   std::vector<Attempt> slots;
   std::unique_ptr<Dialer> dialer;
   size_t next_source = 0;
-  std::optional<Endpoint> peeked;          // a target pulled from the cursor but not yet launched
+  std::optional<DialTarget> peeked;        // a target pulled from the cursor but not yet launched
   std::optional<AdaptiveBudget> adaptive;  // --half-open auto
   uint64_t laps = 0;                       // open loop: times round the target set
 };
@@ -182,11 +182,12 @@ void Shard::launch(int64_t now) {
     } else {
       if (cfg_.retries > 0 && rt.retries.size() + rt.budget.in_use() >= rt.retries.capacity())
         break;
-      if (!rt.peeked) rt.peeked = rt.cursor.next();
+      if (!rt.peeked)
+        if (auto e = rt.cursor.next()) rt.peeked = DialTarget{*e};
       if (!rt.peeked && cfg_.feed) rt.peeked = cfg_.feed->try_pop();
       if (!rt.peeked && cfg_.open_loop) {
         rt.cursor.restart(cfg_.seed + ++rt.laps);
-        rt.peeked = rt.cursor.next();
+        if (auto e = rt.cursor.next()) rt.peeked = DialTarget{*e};
       }
       if (!rt.peeked) break;
       scheduled = rt.pacer.due_ns();
@@ -195,10 +196,10 @@ void Shard::launch(int64_t now) {
     uint32_t slot = *rt.budget.acquire();
     Attempt& a = rt.slots[slot];
     if (retry) {
-      a = {retry->target, retry->attempts + 1, now};
+      a = {retry->target, retry->attempts + 1, now, retry->tag};
       stats_.retries.add();
     } else {
-      a = {*rt.peeked, 1, now};
+      a = {rt.peeked->target, 1, now, rt.peeked->tag};
       rt.peeked.reset();
     }
     if (cfg_.open_loop) {
@@ -243,10 +244,11 @@ void Shard::complete(const DialCompletion& c, int64_t now, bool stopping) {
   if (a.measured) record_step(a, outcome, c.rtt_ns, now);
   if (outcome == Outcome::kTimeout && a.attempts <= cfg_.retries && !stopping) {
     uint64_t jitter = endpoint_hash(a.target);
-    rt.retries.push({now + cfg_.backoff.delay_ns(a.attempts, jitter), a.target, a.attempts});
+    rt.retries.push({now + cfg_.backoff.delay_ns(a.attempts, jitter), a.target, a.attempts, a.tag});
   } else {
     ResultRow row;
     row.target = a.target;
+    row.tag = a.tag;
     row.outcome = outcome;
     row.err = c.err;
     row.rtt_us = c.rtt_ns >= 0 ? c.rtt_ns / 1000 : -1;
@@ -290,6 +292,7 @@ void Shard::finish_pending_retries(int64_t now) {
     PendingRetry r = rt.retries.pop();
     ResultRow row;
     row.target = r.target;
+    row.tag = r.tag;
     row.outcome = Outcome::kTimeout;
     row.err = ETIMEDOUT;
     row.attempts = r.attempts;

@@ -10,6 +10,7 @@
 
 #include "adaptive_budget.hpp"
 #include "backoff.hpp"
+#include "dial_target.hpp"
 #include "dialer.hpp"
 #include "handoff.hpp"
 #include "result_row.hpp"
@@ -40,7 +41,7 @@ struct ShardConfig {
   std::vector<IpAddress> sources;  // round-robin source pool; empty = kernel's choice
   // Targets that arrive while the shard runs (tracker peers). With a feed,
   // the shard runs until stopped instead of ending when its list is done.
-  SpscQueue<Endpoint>* feed = nullptr;
+  SpscQueue<DialTarget>* feed = nullptr;
   // `ceiling`: an open-loop step. SYNs leave on the rate's timetable
   // whatever comes back (a late generator catches up instead of skipping),
   // the targets are dialled round and round, and attempts scheduled in
@@ -71,6 +72,7 @@ class Shard {
     Endpoint target;
     uint32_t attempts;
     int64_t started_ns;
+    uint32_t tag = 0;
     int64_t scheduled_ns = 0;  // open loop: its place on the timetable
     bool measured = false;     // open loop: scheduled inside the measured window
   };

@@ -11,12 +11,12 @@ ShardGroup::ShardGroup(ShardPlan plan, DialerFactory factory, RunFlags flags, in
       stats_(std::max(1u, plan_.shards)),
       errors_(plan_.shards) {
   uint32_t n = plan_.shards;
-  std::vector<SpscQueue<Endpoint>*> feed_ptrs;
+  std::vector<SpscQueue<DialTarget>*> feed_ptrs;
   for (uint32_t i = 0; i < n; ++i) {
     rows_.push_back(std::make_unique<SpscQueue<ResultRow>>(plan_.row_queue));
     if (plan_.handoff) handoffs_.push_back(std::make_unique<HandoffQueue>(plan_.handoff_queue));
     if (plan_.feeds) {
-      feeds_.push_back(std::make_unique<SpscQueue<Endpoint>>(1 << 14));
+      feeds_.push_back(std::make_unique<SpscQueue<DialTarget>>(1 << 14));
       feed_ptrs.push_back(feeds_.back().get());
     }
   }

@@ -81,7 +81,7 @@ class ShardGroup {
   std::vector<ShardStats> stats_;
   std::vector<std::unique_ptr<SpscQueue<ResultRow>>> rows_;
   std::vector<std::unique_ptr<HandoffQueue>> handoffs_;
-  std::vector<std::unique_ptr<SpscQueue<Endpoint>>> feeds_;
+  std::vector<std::unique_ptr<SpscQueue<DialTarget>>> feeds_;
   std::unique_ptr<TargetFeed> feed_;
   std::atomic<bool> forwarding_done_{false};
   std::vector<std::unique_ptr<Shard>> shards_;

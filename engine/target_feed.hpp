@@ -7,23 +7,24 @@
 #include <mutex>
 #include <vector>
 
-#include "endpoint.hpp"
+#include "dial_target.hpp"
 #include "spsc_queue.hpp"
 
 namespace swarmdial {
 
 class TargetFeed {
  public:
-  explicit TargetFeed(std::vector<SpscQueue<Endpoint>*> queues) : queues_(std::move(queues)) {}
+  explicit TargetFeed(std::vector<SpscQueue<DialTarget>*> queues) : queues_(std::move(queues)) {}
   // False when the owning shard's queue is full, or there are no shards.
-  bool push(const Endpoint& e) {
+  // A shard is chosen by the address alone, as the static list's are.
+  bool push(const Endpoint& e, uint32_t tag = 0) {
     std::lock_guard lock(producers_);
-    return !queues_.empty() && queues_[endpoint_hash(e) % queues_.size()]->try_push(e);
+    return !queues_.empty() && queues_[endpoint_hash(e) % queues_.size()]->try_push({e, tag});
   }
 
  private:
   std::mutex producers_;
-  std::vector<SpscQueue<Endpoint>*> queues_;
+  std::vector<SpscQueue<DialTarget>*> queues_;
 };
 
 }  // namespace swarmdial

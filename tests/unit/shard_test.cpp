@@ -7,6 +7,7 @@
 
 #include <map>
 #include <set>
+#include <thread>
 
 #include "engine/mono_clock.hpp"
 
@@ -128,4 +129,44 @@ TEST(Shard, StopBeforeStartLaunchesNothing) {
   auto r = run_shard("127.0.0.0/28:1-3", 4, 0, true);
   EXPECT_EQ(r.syn_sent, 0u);
   EXPECT_TRUE(r.rows.empty());
+}
+
+TEST(Shard, AFedTargetsTagReachesItsRowThroughRetries) {
+  // Two torrents ask for the same peer: each attempt keeps its own tag, a
+  // retried timeout too, so each flow reaches the torrent that dialled it.
+  TargetSet none = TargetSet::from_list({});
+  SpscQueue<DialTarget> feed(64);
+  ShardConfig cfg;
+  cfg.half_open = 4;
+  cfg.timeout_ns = 2'000'000;
+  cfg.retries = 1;
+  cfg.backoff = Backoff{1'000'000, 8'000'000};
+  cfg.targets = &none;
+  cfg.feed = &feed;
+  std::map<std::pair<uint16_t, uint32_t>, int> want;
+  for (uint16_t port : {1, 2, 3})
+    for (uint32_t tag : {7u, 9u}) {
+      ASSERT_TRUE(feed.try_push({*parse_endpoint("127.0.0.1:" + std::to_string(port)), tag}));
+      want[{port, tag}] = 1;
+    }
+  ShardStats stats;
+  SpscQueue<ResultRow> rows(64);
+  std::atomic<bool> stop{false}, abort{false};
+  uint32_t max_in_flight = 0;
+  Shard shard(
+      cfg,
+      [&](const DialerOptions& o) { return std::make_unique<ScriptedDialer>(o, &max_in_flight); },
+      stats, rows, nullptr, stop, abort, mono_ns());
+  std::thread t([&] { EXPECT_EQ(shard.run(), ""); });
+  std::map<std::pair<uint16_t, uint32_t>, int> got;
+  size_t n = 0;
+  for (int64_t until = mono_ns() + 5'000'000'000; n < 6 && mono_ns() < until;)
+    if (auto row = rows.try_pop()) {
+      ++got[{row->target.port, row->tag}];
+      EXPECT_EQ(row->attempts, row->target.port == 3 ? 2u : 1u);
+      ++n;
+    }
+  stop = true;
+  t.join();
+  EXPECT_EQ(got, want);
 }
