@@ -148,9 +148,28 @@ std::string_view mse_failure_name(MseFailure f) {
   return "?";
 }
 
+MseSkeys::MseSkeys(std::span<const InfoHash> torrents) {
+  by_req2_.reserve(torrents.size());
+  for (const InfoHash& ih : torrents) by_req2_.emplace_back(hash("req2", ih), ih);
+  std::sort(by_req2_.begin(), by_req2_.end());
+}
+
+const InfoHash* MseSkeys::find(const std::array<uint8_t, 20>& req2) const {
+  auto it = std::lower_bound(by_req2_.begin(), by_req2_.end(), req2,
+                             [](const auto& e, const auto& k) { return e.first < k; });
+  return it != by_req2_.end() && it->first == req2 ? &it->second : nullptr;
+}
+
 MseHandshake MseHandshake::inbound(EncryptionPolicy policy, std::span<const InfoHash> skeys) {
   MseHandshake h(false, policy);
-  h.skeys_.assign(skeys.begin(), skeys.end());
+  h.own_skeys_ = std::make_unique<MseSkeys>(skeys);
+  h.skeys_ = h.own_skeys_.get();
+  return h;
+}
+
+MseHandshake MseHandshake::inbound(EncryptionPolicy policy, const MseSkeys& skeys) {
+  MseHandshake h(false, policy);
+  h.skeys_ = &skeys;
   return h;
 }
 
@@ -307,17 +326,11 @@ MseStatus MseHandshake::on_receive(std::span<const uint8_t> in, std::string& out
       case State::kReq3: {
         if (buf_.size() < pos_ + 20) return MseStatus::kMore;
         auto req3 = hash("req3", secret_);
-        InfoHash req2;
+        std::array<uint8_t, 20> req2;
         for (size_t i = 0; i < 20; ++i) req2[i] = buf_[pos_ + i] ^ req3[i];
-        bool found = false;
-        for (const InfoHash& ih : skeys_) {
-          if (hash("req2", ih) == req2) {
-            skey_ = ih;
-            found = true;
-            break;
-          }
-        }
+        const InfoHash* found = skeys_->find(req2);
         if (!found) return fail(MseFailure::kUnknownInfoHash);
+        skey_ = *found;
         pos_ += 20;
         recv_ = Rc4Stream(hash("keyA", secret_, skey_));
         send_ = Rc4Stream(hash("keyB", secret_, skey_));

@@ -19,10 +19,12 @@
 // MSE. DH and RC4 are OpenSSL's; nothing cryptographic is written here.
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bt_handshake.hpp"
@@ -53,6 +55,19 @@ enum class MseFailure : uint8_t {
 };
 std::string_view mse_failure_name(MseFailure f);
 
+// The torrents an inbound peer may ask for, found by the hash that hides
+// the info-hash in step 3 (HASH('req2', SKEY)): one lookup, whatever the
+// number of torrents a node seeds, instead of a SHA-1 per torrent.
+class MseSkeys {
+ public:
+  explicit MseSkeys(std::span<const InfoHash> torrents);
+  const InfoHash* find(const std::array<uint8_t, 20>& req2) const;
+  size_t size() const { return by_req2_.size(); }
+
+ private:
+  std::vector<std::pair<std::array<uint8_t, 20>, InfoHash>> by_req2_;  // sorted
+};
+
 class MseHandshake {
  public:
   static constexpr size_t kKeySize = 96;  // a DH public value, big-endian
@@ -62,6 +77,8 @@ class MseHandshake {
   // We were dialled (B). A plaintext BitTorrent handshake passes through,
   // unless the policy requires encryption; anything else is read as A's key.
   static MseHandshake inbound(EncryptionPolicy policy, std::span<const InfoHash> skeys);
+  // The same over a set the caller keeps alive longer than the handshake.
+  static MseHandshake inbound(EncryptionPolicy policy, const MseSkeys& skeys);
   // We dial (A), for the torrent skey; ia is sent encrypted with step 3 (our
   // BitTorrent handshake, saving a round trip). kOff never runs MSE.
   static MseHandshake outbound(EncryptionPolicy policy, const InfoHash& skey, std::string_view ia);
@@ -112,7 +129,8 @@ class MseHandshake {
   bool plaintext_peer_ = false, rc4_ = false;
   std::array<uint8_t, 20> private_key_{};
   std::array<uint8_t, kKeySize> secret_{};  // S
-  std::vector<InfoHash> skeys_;
+  std::unique_ptr<MseSkeys> own_skeys_;
+  const MseSkeys* skeys_ = nullptr;
   InfoHash skey_{};
   std::string ia_;  // outbound: the payload to send with step 3
   std::vector<uint8_t> buf_;

@@ -60,6 +60,37 @@ const std::string kIa = std::string(
                             "BitTorrent protocol") +
                         std::string(48, 'h');
 
+TEST(MseHandshake, FindsItsTorrentAmongThousandsBySkey) {
+  // A seeding node's shared set: one lookup per inbound handshake.
+  std::vector<InfoHash> torrents;
+  for (uint32_t i = 0; i < 5000; ++i) {
+    InfoHash h{};
+    for (int b = 0; b < 4; ++b) h[b] = static_cast<uint8_t>(i >> (8 * b));
+    torrents.push_back(h);
+  }
+  MseSkeys skeys(torrents);
+  EXPECT_EQ(skeys.size(), 5000u);
+  for (uint32_t pick : {0u, 2741u, 4999u}) {
+    MseHandshake a = MseHandshake::outbound(EncryptionPolicy::kRequire, torrents[pick], kIa);
+    MseHandshake b = MseHandshake::inbound(EncryptionPolicy::kRequire, skeys);
+    std::string a_out, b_out;
+    a.start(a_out);
+    ASSERT_EQ(deliver(b, a_out, b_out, 0), MseStatus::kMore);
+    ASSERT_EQ(deliver(a, b_out, a_out, 0), MseStatus::kMore);
+    ASSERT_EQ(deliver(b, a_out, b_out, 0), MseStatus::kDone) << mse_failure_name(b.failure());
+    EXPECT_EQ(b.skey(), torrents[pick]);
+  }
+  // A torrent outside the set is refused as unknown.
+  MseHandshake a = MseHandshake::outbound(EncryptionPolicy::kRequire, ih(0xee), kIa);
+  MseHandshake b = MseHandshake::inbound(EncryptionPolicy::kRequire, skeys);
+  std::string a_out, b_out;
+  a.start(a_out);
+  deliver(b, a_out, b_out, 0);
+  deliver(a, b_out, a_out, 0);
+  EXPECT_EQ(deliver(b, a_out, b_out, 0), MseStatus::kFailed);
+  EXPECT_EQ(b.failure(), MseFailure::kUnknownInfoHash);
+}
+
 class Splits : public ::testing::TestWithParam<size_t> {};
 
 TEST_P(Splits, PreferMeetsPreferOverRc4AndCarriesTheStream) {
