@@ -10,6 +10,8 @@
 namespace swarmdial {
 
 struct DialTarget {
+  DialTarget() = default;
+  DialTarget(const Endpoint& e, uint32_t t = 0) : target(e), tag(t) {}  // NOLINT: a list's target
   Endpoint target;
   uint32_t tag = 0;
   bool operator==(const DialTarget&) const = default;

@@ -42,12 +42,12 @@ uint64_t RedialCounts::given_up_total() const {
 
 RedialPlanner::RedialPlanner(RedialPolicy policy) : policy_(policy), rng_(policy.seed) {}
 
-uint32_t RedialPlanner::failures(const Endpoint& peer) const {
+uint32_t RedialPlanner::failures(const DialTarget& peer) const {
   auto it = failures_.find(peer);
   return it == failures_.end() ? 0 : it->second;
 }
 
-void RedialPlanner::on_connect_failed(const Endpoint& peer, Outcome outcome, int64_t now_ns) {
+void RedialPlanner::on_connect_failed(const DialTarget& peer, Outcome outcome, int64_t now_ns) {
   RedialCause cause = RedialCause::kConnectError;
   if (outcome == Outcome::kEstablished) return;
   if (outcome == Outcome::kRefused) cause = RedialCause::kRefused;
@@ -56,7 +56,7 @@ void RedialPlanner::on_connect_failed(const Endpoint& peer, Outcome outcome, int
   schedule(peer, cause, now_ns);
 }
 
-void RedialPlanner::on_session_end(const Endpoint& peer, const SessionEnd& end, int64_t now_ns) {
+void RedialPlanner::on_session_end(const DialTarget& peer, const SessionEnd& end, int64_t now_ns) {
   // Both sides seeds: nothing to serve, and dialling it again would only be
   // turned away once more (the session ends in kBothSeeds).
   if (end.peer_complete || end.reason == Disconnect::kBothSeeds) {
@@ -102,7 +102,7 @@ int64_t RedialPlanner::delay_ns(uint32_t failures) {
   return std::max<int64_t>(1, d + jitter(rng_));
 }
 
-void RedialPlanner::schedule(const Endpoint& peer, RedialCause cause, int64_t now_ns) {
+void RedialPlanner::schedule(const DialTarget& peer, RedialCause cause, int64_t now_ns) {
   uint32_t& fails = failures_[peer];
   ++fails;
   size_t c = static_cast<size_t>(cause);

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "dial_target.hpp"
 #include "endpoint.hpp"
 #include "outcome.hpp"
 #include "peerwire/peer_session.hpp"
@@ -64,8 +65,8 @@ class RedialPlanner {
  public:
   explicit RedialPlanner(RedialPolicy policy);
 
-  void on_connect_failed(const Endpoint& peer, Outcome outcome, int64_t now_ns);
-  void on_session_end(const Endpoint& peer, const SessionEnd& end, int64_t now_ns);
+  void on_connect_failed(const DialTarget& peer, Outcome outcome, int64_t now_ns);
+  void on_session_end(const DialTarget& peer, const SessionEnd& end, int64_t now_ns);
 
   // Hands every peer whose backoff has passed to dial(peer), earliest first.
   // dial returns false when it cannot take the peer now (a full queue); the
@@ -86,24 +87,24 @@ class RedialPlanner {
   int64_t next_due_ns() const { return due_.empty() ? INT64_MAX : due_.top().due_ns; }
   const RedialCounts& counts() const { return counts_; }
   // Consecutive failures recorded for a peer (0 once it made progress).
-  uint32_t failures(const Endpoint& peer) const;
+  uint32_t failures(const DialTarget& peer) const;
 
  private:
   struct Due {
     int64_t due_ns;
-    Endpoint peer;
+    DialTarget peer;
     bool operator>(const Due& o) const { return due_ns > o.due_ns; }
   };
-  struct EndpointHasher {
-    size_t operator()(const Endpoint& e) const { return endpoint_hash(e); }
+  struct Hasher {
+    size_t operator()(const DialTarget& d) const { return dial_target_hash(d); }
   };
 
-  void schedule(const Endpoint& peer, RedialCause cause, int64_t now_ns);
+  void schedule(const DialTarget& peer, RedialCause cause, int64_t now_ns);
   int64_t delay_ns(uint32_t failures);
 
   RedialPolicy policy_;
   std::mt19937_64 rng_;
-  std::unordered_map<Endpoint, uint32_t, EndpointHasher> failures_;
+  std::unordered_map<DialTarget, uint32_t, Hasher> failures_;  // per torrent and peer
   std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due_;
   RedialCounts counts_;
 };

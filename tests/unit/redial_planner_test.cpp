@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 namespace swarmdial {
@@ -21,7 +22,7 @@ Endpoint peer(uint8_t last, uint16_t port = 6881) {
 // Runs the clock forward in 10 ms steps until the planner hands a peer out.
 int64_t next_redial_at(RedialPlanner& p, int64_t from, int64_t limit) {
   for (int64_t t = from; t <= limit; t += 10'000'000) {
-    if (p.take_due(t, [](const Endpoint&) { return true; }) > 0) return t;
+    if (p.take_due(t, [](const DialTarget&) { return true; }) > 0) return t;
   }
   return -1;
 }
@@ -65,8 +66,8 @@ TEST(RedialPlanner, PeerThatClosedEarlyIsDialledAgainButACompletePeerIsNot) {
   p.on_session_end(peer(6), {Disconnect::kPeerClosed, true, 0}, 0);
   p.on_session_end(peer(7), {Disconnect::kBothSeeds, false, 0}, 0);
   std::vector<Endpoint> dialled;
-  p.take_due(10 * kSec, [&](const Endpoint& e) {
-    dialled.push_back(e);
+  p.take_due(10 * kSec, [&](const DialTarget& e) {
+    dialled.push_back(e.target);
     return true;
   });
   ASSERT_EQ(dialled.size(), 1u);
@@ -80,7 +81,7 @@ TEST(RedialPlanner, MisbehavingPeerIsNotInvitedBack) {
   p.on_session_end(peer(8), {Disconnect::kRequestFlood, false, 0}, 0);
   p.on_session_end(peer(9), {Disconnect::kUnknownInfoHash, false, 0}, 0);
   p.on_session_end(peer(10), {Disconnect::kShutdown, false, 0}, 0);
-  EXPECT_EQ(p.take_due(100 * kSec, [](const Endpoint&) { return true; }), 0u);
+  EXPECT_EQ(p.take_due(100 * kSec, [](const DialTarget&) { return true; }), 0u);
   EXPECT_EQ(p.counts().not_redialled, 3u);
   EXPECT_EQ(p.counts().redials_total(), 0u);
 }
@@ -98,18 +99,38 @@ TEST(RedialPlanner, SessionThatServedDataStartsTheCountOver) {
 TEST(RedialPlanner, ZeroLimitNeverRedials) {
   RedialPlanner p({.max_redials = 0});
   p.on_connect_failed(peer(12), Outcome::kUnreachable, 0);
-  EXPECT_EQ(p.take_due(100 * kSec, [](const Endpoint&) { return true; }), 0u);
+  EXPECT_EQ(p.take_due(100 * kSec, [](const DialTarget&) { return true; }), 0u);
   EXPECT_EQ(p.counts().given_up[static_cast<size_t>(RedialCause::kUnreachable)], 1u);
 }
 
 TEST(RedialPlanner, AFullFeedKeepsThePeerDueForLater) {
   RedialPlanner p({});
   p.on_connect_failed(peer(13), Outcome::kRefused, 0);
-  EXPECT_EQ(p.take_due(10 * kSec, [](const Endpoint&) { return false; }), 0u);
+  EXPECT_EQ(p.take_due(10 * kSec, [](const DialTarget&) { return false; }), 0u);
   EXPECT_EQ(p.counts().pending, 1u);
   EXPECT_LE(p.next_due_ns(), 10 * kSec);
-  EXPECT_EQ(p.take_due(10 * kSec, [](const Endpoint&) { return true; }), 1u);
+  EXPECT_EQ(p.take_due(10 * kSec, [](const DialTarget&) { return true; }), 1u);
   EXPECT_EQ(p.next_due_ns(), INT64_MAX);
+}
+
+TEST(RedialPlanner, OnePeerInTwoTorrentsIsTwoPeers) {
+  // A client seeding two of our torrents: its failures for one do not cost
+  // it the other, and each re-dial keeps the torrent it was for.
+  RedialPlanner p({});
+  DialTarget a{peer(9), 1}, b{peer(9), 2};
+  p.on_connect_failed(a, Outcome::kRefused, 0);
+  p.on_connect_failed(a, Outcome::kRefused, 0);
+  p.on_connect_failed(b, Outcome::kRefused, 0);
+  EXPECT_EQ(p.failures(a), 2u);
+  EXPECT_EQ(p.failures(b), 1u);
+  std::vector<DialTarget> dialled;
+  p.take_due(1000 * kSec, [&](const DialTarget& d) {
+    dialled.push_back(d);
+    return true;
+  });
+  ASSERT_EQ(dialled.size(), 3u);
+  EXPECT_EQ(std::count(dialled.begin(), dialled.end(), a), 2);
+  EXPECT_EQ(std::count(dialled.begin(), dialled.end(), b), 1);
 }
 
 }  // namespace

@@ -93,16 +93,17 @@ class RedialLoop {
     for (auto* q : shards_.row_queues())
       while (auto row = q->try_pop()) {
         if (row->outcome != Outcome::kEstablished)
-          planner_.on_connect_failed(row->target, row->outcome, now);
+          planner_.on_connect_failed({row->target, row->tag}, row->outcome, now);
         if (hooks_.on_row) hooks_.on_row(*row);
       }
   }
 
   void step(int64_t now) {
     drain_rows(now);
-    while (auto e = pool_.pop_ended()) planner_.on_session_end(e->peer, e->end, now);
+    while (auto e = pool_.pop_ended()) planner_.on_session_end({e->peer, e->torrent}, e->end, now);
     if (shards_.size() > 0)
-      planner_.take_due(now, [&](const Endpoint& e) { return shards_.feed().push(e); });
+      planner_.take_due(now,
+                        [&](const DialTarget& d) { return shards_.feed().push(d.target, d.tag); });
     std::lock_guard lock(copy_mu_);
     copy_ = planner_.counts();
   }
@@ -212,7 +213,7 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
 
   auto listen_before = read_listen_counters();
   SessionConfig session = session_config(meta, store, peer_id);
-  PeerPool pool(pool_options(cfg), store, session, shards.handoff_queues());
+  PeerPool pool(pool_options(cfg), {PoolTorrent{&store, session}}, shards.handoff_queues());
   try {
     pool.start();
   } catch (const std::exception& e) {

@@ -30,6 +30,9 @@ constexpr uint32_t kBlocksPerSend = 4;
 constexpr int64_t kTickNs = 1'000'000'000;
 constexpr int64_t kAcceptRetryNs = 20'000'000;
 constexpr int64_t kChokeIntervalNs = 10'000'000'000;
+constexpr uint32_t kNoTorrent = UINT32_MAX;
+// A BitTorrent handshake names its torrent in bytes 28-47.
+constexpr size_t kInfoHashAt = 28, kInfoHashEnd = 48;
 
 uint64_t tag(uint32_t conn, uint32_t gen, Op op) {
   return (uint64_t{conn} << 32) | (uint64_t{gen & 0xffffff} << 8) | op;
@@ -42,6 +45,7 @@ class PeerPool::Worker {
     uint32_t w = pool.opts_.workers;
     choker_ = std::make_unique<Choker>(std::max(1u, pool.opts_.unchoke_slots / w));
     for (size_t i = index; i < pool.inputs_.size(); i += w) inputs_.push_back(pool.inputs_[i]);
+    piece_events_seen_.assign(pool.torrents_.size(), 0);
   }
   ~Worker() {
     if (listen_fd_ >= 0) ::close(listen_fd_);
@@ -90,8 +94,9 @@ class PeerPool::Worker {
     if (listen_fd_ >= 0) arm_accept();
     while (!pool_.stop_.load(std::memory_order_relaxed)) {
       for (HandoffQueue* q : inputs_)
-        while (auto h = q->try_pop()) add_conn(h->fd, true, h->row.target);
-      if (pool_.store_.event_count() != piece_events_seen_) tell_piece_events();
+        while (auto h = q->try_pop()) add_conn(h->fd, true, h->row.target, h->row.tag);
+      for (uint32_t t = 0; t < pool_.torrents_.size(); ++t)
+        if (pool_.torrents_[t].store->event_count() != piece_events_seen_[t]) tell_piece_events(t);
       flush_sends();
       // Ticks and handoff queues are polled at least every 5 ms.
       wait_and_handle(5'000'000);
@@ -125,6 +130,10 @@ class PeerPool::Worker {
     bool zc_notif_pending = false;
     int send_result = 0;
     bool handshook = false;
+    // Outbound: the dial's tag. Inbound: unknown until the peer names it
+    // (MSE's SKEY, or its BitTorrent handshake); the session starts then.
+    uint32_t torrent = kNoTorrent;
+    std::string sniff;  // inbound: the handshake's first bytes, until they name a torrent
     std::unique_ptr<PeerSession> session;
     // MSE/PE: the handshake while it runs (nothing of the session goes out
     // meanwhile), then the RC4 streams when it chose them.
@@ -179,7 +188,12 @@ class PeerPool::Worker {
     c.recv_armed = true;
   }
 
-  void add_conn(int fd, bool outbound, const Endpoint& peer = {}) {
+  void add_conn(int fd, bool outbound, const Endpoint& peer = {}, uint32_t torrent = kNoTorrent) {
+    if (outbound && torrent >= pool_.torrents_.size()) {  // not ours: a dial nobody asked for
+      stats_.disconnects[static_cast<size_t>(Disconnect::kUnknownInfoHash)].add();
+      ::close(fd);
+      return;
+    }
     uint32_t id;
     if (!free_ids_.empty()) {
       id = free_ids_.back();
@@ -196,19 +210,19 @@ class PeerPool::Worker {
     c.outbound = outbound;
     c.peer = peer;
     c.connected_ns = mono_ns();
-    c.session = std::make_unique<PeerSession>(pool_.session_, outbound, c.connected_ns);
-    c.session->start(c.ctrl);
     EncryptionPolicy enc = pool_.opts_.encryption;
     if (!outbound) {
       // Every inbound peer goes through it: a plaintext handshake passes at
       // once, unless encryption is required.
-      c.mse = std::make_unique<MseHandshake>(
-          MseHandshake::inbound(enc, std::span<const InfoHash>(&pool_.session_.info_hash, 1)));
-    } else if (enc == EncryptionPolicy::kRequire ||
-               (enc == EncryptionPolicy::kPrefer && other_method_.count(peer))) {
+      c.mse = std::make_unique<MseHandshake>(MseHandshake::inbound(enc, *pool_.skeys_));
+    } else {
+      start_session(c, torrent);
+    }
+    if (outbound && (enc == EncryptionPolicy::kRequire ||
+                     (enc == EncryptionPolicy::kPrefer && other_method_.count(peer)))) {
       // Our BitTorrent handshake rides with step 3 as the initial payload.
       c.mse = std::make_unique<MseHandshake>(
-          MseHandshake::outbound(enc, pool_.session_.info_hash, c.ctrl));
+          MseHandshake::outbound(enc, pool_.torrents_[torrent].session.info_hash, c.ctrl));
       c.ctrl.clear();
       c.mse->start(c.mse_out);
     }
@@ -218,6 +232,46 @@ class PeerPool::Worker {
     pool_.connected_.fetch_add(1, std::memory_order_relaxed);
     arm_recv(id);
     live_.push_back(id);
+  }
+
+  void start_session(Conn& c, uint32_t torrent) {
+    c.torrent = torrent;
+    c.session =
+        std::make_unique<PeerSession>(pool_.torrents_[torrent].session, c.outbound, c.connected_ns);
+    c.session->start(c.ctrl);
+  }
+
+  // An inbound peer's first plaintext bytes (decrypted, after MSE) are held
+  // until its handshake names a torrent. Returns what the new session is
+  // to read, or nothing yet. A handshake for a torrent we do not serve is
+  // cut off; under MSE the torrent is SKEY's, and a handshake that names
+  // another is the session's to refuse.
+  std::span<const uint8_t> route_inbound(uint32_t id, std::span<const uint8_t> data) {
+    Conn& c = *conns_[id];
+    c.sniff.append(reinterpret_cast<const char*>(data.data()), data.size());
+    if (c.sniff.size() < kInfoHashEnd) return {};
+    uint32_t t = c.torrent;
+    if (t == kNoTorrent) {
+      InfoHash ih;
+      std::memcpy(ih.data(), c.sniff.data() + kInfoHashAt, ih.size());
+      auto it = pool_.by_hash_.find(ih);
+      if (it != pool_.by_hash_.end()) {
+        t = it->second;
+      } else if (parse_bt_handshake_prefix(c.sniff)) {
+        begin_close(id, Disconnect::kUnknownInfoHash);
+        return {};
+      } else {
+        t = 0;  // not a BitTorrent handshake: a session names the fault
+      }
+    }
+    start_session(c, t);
+    return {reinterpret_cast<const uint8_t*>(c.sniff.data()), c.sniff.size()};
+  }
+
+  static bool parse_bt_handshake_prefix(std::string_view b) {
+    return b.size() >= 20 && b.substr(0, 20) ==
+                                 "\x13"
+                                 "BitTorrent protocol";
   }
 
   void on_accept(int res, uint32_t flags) {
@@ -275,7 +329,11 @@ class PeerPool::Worker {
           } else if (c.rc4_recv) {
             c.rc4_recv.apply(bytes, data.size());  // our buffer until recycled
           }
-          bool was_interested = c.session->peer_interested();
+          if (!c.session && !c.closing && !data.empty()) {
+            data = route_inbound(id, data);  // a copy: the handshake's payload may go
+            c.mse.reset();
+          }
+          bool was_interested = c.session && c.session->peer_interested();
           if (c.closing || data.empty()) {
             // the handshake is still going, or it failed
           } else if (!c.session->on_receive(data, mono_ns(), c.ctrl)) {
@@ -283,10 +341,14 @@ class PeerPool::Worker {
           } else if (c.session->peer_interested() != was_interested) {
             choke_dirty_ = true;
           }
-          if (c.mse && !c.mse->payload().empty()) c.mse.reset();  // its payload was fed
-          if (!c.handshook && c.session->handshake_done()) {
+          if (c.session && !data.empty()) {
+            if (c.mse && !c.mse->payload().empty()) c.mse.reset();  // its payload was fed
+            if (!c.sniff.empty()) c.sniff = {};
+          }
+          if (!c.handshook && c.session && c.session->handshake_done()) {
             c.handshook = true;
             stats_.peers_served.add();
+            stats_.torrents[c.torrent].peers_served.add();
             if (c.rc4_send) stats_.peers_encrypted.add();
           }
         }
@@ -297,7 +359,7 @@ class PeerPool::Worker {
         if (res == -ENOBUFS && !c.closing) {
           arm_recv(id);  // all buffers were busy for a moment: try again
         } else if (!c.closing) {
-          if (res == 0) c.session->on_receive({}, mono_ns(), c.ctrl);  // records peer_closed
+          if (res == 0 && c.session) c.session->on_receive({}, mono_ns(), c.ctrl);  // peer_closed
           begin_close(id, res == 0 ? Disconnect::kPeerClosed : Disconnect::kIoError);
         }
       }
@@ -331,6 +393,7 @@ class PeerPool::Worker {
       c.rc4_send = c.mse->take_send();
       c.rc4_recv = c.mse->take_recv();
     }
+    if (!c.outbound && c.mse->encrypted()) c.torrent = pool_.by_hash_.at(c.mse->skey());
     std::span<const uint8_t> payload = c.mse->payload();
     if (payload.empty()) c.mse.reset();
     return payload;  // the handshake object holds it until the session has read it
@@ -363,8 +426,9 @@ class PeerPool::Worker {
       if (!c.closing) submit_send(id);
       return;
     }
-    c.session->on_sent(c.send_payload, mono_ns());
+    if (c.session) c.session->on_sent(c.send_payload, mono_ns());
     stats_.bytes_up.add(c.send_payload);
+    if (c.torrent != kNoTorrent) stats_.torrents[c.torrent].bytes_up.add(c.send_payload);
     c.send_payload = 0;
     c.send.clear();
     c.send_off = 0;
@@ -393,29 +457,30 @@ class PeerPool::Worker {
     if (c.closing || c.send_inflight || !c.send.empty()) return;
     c.send.append(c.mse_out.data(), c.mse_out.size());
     c.mse_out.clear();
-    if (c.mse) {  // nothing of the session goes out before the handshake ends
+    if (c.mse || !c.session) {  // nothing of the session goes out before the handshake ends
       if (!c.send.empty()) submit_from_start(id);
       return;
     }
     size_t encrypt_from = c.send.size();
     c.send.append(c.ctrl.data(), c.ctrl.size());
     c.ctrl.clear();
-    const Metainfo& meta = pool_.store_.meta();
+    const PieceStore& store = *pool_.torrents_[c.torrent].store;
+    const Metainfo& meta = store.meta();
     for (uint32_t n = 0; n < kBlocksPerSend; ++n) {
       if (c.session->queued_requests() == 0 || c.session->am_choking()) break;
       if (pool_.upload_pacer_ && !pool_.upload_pacer_->try_take(now)) break;
       auto r = c.session->pop_request();
       if (!r) break;
-      if (pool_.store_.withheld(r->piece)) {
+      if (store.withheld(r->piece)) {
         withhold(c, *r);
         continue;
       }
       uint8_t* at = c.send.grow(13 + r->length);
       PeerSession::piece_header(*r, at);
-      if (!pool_.store_.read(r->piece, r->begin, r->length, at + 13)) {
+      if (!store.read(r->piece, r->begin, r->length, at + 13)) {
         c.send.shrink(13 + r->length);
         // A file shrank under us: the store now withholds the piece.
-        if (pool_.store_.withheld(r->piece)) {
+        if (store.withheld(r->piece)) {
           withhold(c, *r);
           continue;
         }
@@ -424,7 +489,10 @@ class PeerPool::Worker {
       }
       c.send_payload += r->length;
       stats_.blocks_served.add();
-      if (r->begin + r->length == meta.piece_size(r->piece)) stats_.pieces_served.add();
+      if (r->begin + r->length == meta.piece_size(r->piece)) {
+        stats_.pieces_served.add();
+        stats_.torrents[c.torrent].pieces_served.add();
+      }
     }
     if (c.rc4_send && c.send.size() > encrypt_from)
       c.rc4_send.apply(c.send.data() + encrypt_from, c.send.size() - encrypt_from);
@@ -447,13 +515,14 @@ class PeerPool::Worker {
     c.send.append(out.data(), out.size());
   }
 
-  // Pieces withheld or restored since we last looked go to every peer.
-  void tell_piece_events() {
+  // Pieces withheld or restored since we last looked go to every peer of the torrent.
+  void tell_piece_events(uint32_t t) {
     piece_events_.clear();
-    piece_events_seen_ = pool_.store_.events_since(piece_events_seen_, piece_events_);
+    piece_events_seen_[t] =
+        pool_.torrents_[t].store->events_since(piece_events_seen_[t], piece_events_);
     for (uint32_t id : live_) {
       Conn& c = *conns_[id];
-      if (c.closing) continue;
+      if (c.closing || c.torrent != t || !c.session) continue;
       for (const auto& e : piece_events_) {
         if (e.restored)
           c.session->on_piece_restored(e.piece, c.ctrl);
@@ -472,7 +541,8 @@ class PeerPool::Worker {
     Conn& c = *conns_[id];
     if (c.closing) return;
     c.closing = true;
-    Disconnect reason = c.session->reason() != Disconnect::kNone ? c.session->reason() : why;
+    Disconnect reason =
+        c.session && c.session->reason() != Disconnect::kNone ? c.session->reason() : why;
     if (reason == Disconnect::kNone) reason = Disconnect::kShutdown;
     stats_.disconnects[static_cast<size_t>(reason)].add();
     if (c.outbound) {
@@ -503,8 +573,9 @@ class PeerPool::Worker {
   void report_end(const Conn& c, Disconnect reason) {
     OutboundEnd e;
     e.peer = c.peer;
+    e.torrent = c.torrent;
     e.end.reason = reason;
-    const SessionConfig& sc = pool_.session_;
+    const SessionConfig& sc = pool_.torrents_[c.torrent].session;
     e.end.peer_complete = c.session->peer_have_count() == sc.num_pieces ||
                           (sc.have_count == sc.num_pieces && c.session->peer_lost_interest());
     e.end.bytes_up = c.session->bytes_uploaded();
@@ -525,6 +596,7 @@ class PeerPool::Worker {
     c.rc4_recv = Rc4Stream{};
     c.send.release();
     c.ctrl = {};
+    c.sniff = {};
     std::erase(live_, id);
     free_ids_.push_back(id);
   }
@@ -533,6 +605,11 @@ class PeerPool::Worker {
     for (uint32_t id : std::vector<uint32_t>(live_)) {
       Conn& c = *conns_[id];
       if (c.closing) continue;
+      if (!c.session) {  // an inbound peer that has not named its torrent yet
+        if (now - c.connected_ns > pool_.torrents_[0].session.handshake_timeout_ns)
+          begin_close(id, Disconnect::kHandshakeTimeout);
+        continue;
+      }
       if (!c.session->on_tick(now, c.ctrl)) begin_close(id);
     }
   }
@@ -542,7 +619,7 @@ class PeerPool::Worker {
     std::vector<ChokerPeer> peers;
     for (uint32_t id : live_) {
       Conn& c = *conns_[id];
-      if (c.closing || !c.session->handshake_done()) continue;
+      if (c.closing || !c.session || !c.session->handshake_done()) continue;
       uint64_t up = c.session->bytes_uploaded();
       c.rate = up - c.up_at_last_choke;
       c.up_at_last_choke = up;
@@ -587,7 +664,7 @@ class PeerPool::Worker {
   std::vector<uint8_t> recv_bufs_;
   int listen_fd_ = -1;
   int64_t accept_rearm_ns_ = 0;
-  uint64_t piece_events_seen_ = 0;
+  std::vector<uint64_t> piece_events_seen_;           // per torrent
   std::vector<PieceStore::PieceEvent> piece_events_;  // a failed multishot accept is re-armed then
   uint16_t bound_port_ = 0;
   std::vector<HandoffQueue*> inputs_;
@@ -604,13 +681,20 @@ class PeerPool::Worker {
   std::unordered_set<Endpoint, EndpointHasher> other_method_;
 };
 
-PeerPool::PeerPool(PoolOptions opts, const PieceStore& store, SessionConfig session,
+PeerPool::PeerPool(PoolOptions opts, std::vector<PoolTorrent> torrents,
                    std::vector<HandoffQueue*> outbound_inputs)
     : opts_(std::move(opts)),
-      store_(store),
-      session_(std::move(session)),
+      torrents_(std::move(torrents)),
       inputs_(std::move(outbound_inputs)),
       stats_(std::max(1u, opts_.workers)) {
+  if (torrents_.empty()) throw std::invalid_argument("PeerPool: no torrent to serve");
+  std::vector<InfoHash> hashes;
+  for (uint32_t i = 0; i < torrents_.size(); ++i) {
+    by_hash_.emplace(torrents_[i].session.info_hash, i);
+    hashes.push_back(torrents_[i].session.info_hash);
+  }
+  skeys_ = std::make_unique<MseSkeys>(hashes);
+  for (auto& s : stats_) s.torrents = std::vector<TorrentCounters>(torrents_.size());
   opts_.workers = std::max(1u, opts_.workers);
   for (uint32_t i = 0; i < opts_.workers; ++i)
     ended_.push_back(std::make_unique<SpscQueue<OutboundEnd>>(kEndedQueueSize));
@@ -661,6 +745,17 @@ PoolTotals PeerPool::totals() const {
     for (size_t i = 0; i < t.disconnects.size(); ++i) t.disconnects[i] += s.disconnects[i].get();
     t.ends_unreported += s.ends_unreported.get();
   }
+  return t;
+}
+
+std::vector<TorrentTotals> PeerPool::torrent_totals() const {
+  std::vector<TorrentTotals> t(torrents_.size());
+  for (const auto& s : stats_)
+    for (size_t i = 0; i < t.size(); ++i) {
+      t[i].peers_served += s.torrents[i].peers_served.get();
+      t[i].bytes_up += s.torrents[i].bytes_up.get();
+      t[i].pieces_served += s.torrents[i].pieces_served.get();
+    }
   return t;
 }
 

@@ -7,9 +7,11 @@
 // half-open budget).
 #include <array>
 #include <atomic>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/endpoint.hpp"
@@ -23,6 +25,14 @@
 #include "piece_store.hpp"
 
 namespace swarmdial {
+
+struct InfoHashHasher {
+  size_t operator()(const InfoHash& h) const {
+    size_t v;
+    std::memcpy(&v, h.data(), sizeof v);  // already uniformly distributed
+    return v;
+  }
+};
 
 struct PoolOptions {
   uint32_t workers = 1;
@@ -38,6 +48,11 @@ struct PoolOptions {
   EncryptionPolicy encryption = EncryptionPolicy::kPrefer;
 };
 
+// Per torrent, written by one worker each.
+struct TorrentCounters {
+  RelaxedCounter peers_served, bytes_up, pieces_served;
+};
+
 // Written by one worker each; summed by readers.
 struct alignas(64) WorkerStats {
   RelaxedCounter peers_outbound, peers_inbound;  // connected now
@@ -50,12 +65,25 @@ struct alignas(64) WorkerStats {
   RelaxedCounter bytes_up, blocks_served, pieces_served;
   std::array<RelaxedCounter, static_cast<size_t>(Disconnect::kCount)> disconnects;
   RelaxedCounter ends_unreported;  // the ended-session queue was full
+  std::vector<TorrentCounters> torrents;
 };
 
 // An outbound session that ended, for the run's re-dial planner.
 struct OutboundEnd {
   Endpoint peer;
+  uint32_t torrent = 0;  // the dial's tag
   SessionEnd end;
+};
+
+// One torrent the pool serves. Outbound flows name theirs by the dial's tag
+// (the index here); inbound peers by the info-hash they ask for.
+struct PoolTorrent {
+  const PieceStore* store = nullptr;
+  SessionConfig session;
+};
+
+struct TorrentTotals {
+  uint64_t peers_served = 0, bytes_up = 0, pieces_served = 0;
 };
 
 struct PoolTotals {
@@ -69,7 +97,7 @@ struct PoolTotals {
 class PeerPool {
  public:
   // outbound_inputs[i] is consumed by worker i % workers.
-  PeerPool(PoolOptions opts, const PieceStore& store, SessionConfig session,
+  PeerPool(PoolOptions opts, std::vector<PoolTorrent> torrents,
            std::vector<HandoffQueue*> outbound_inputs);
   ~PeerPool();
 
@@ -78,6 +106,7 @@ class PeerPool {
   // Closes every connection and joins the workers.
   void stop();
   PoolTotals totals() const;
+  std::vector<TorrentTotals> torrent_totals() const;
   uint16_t listen_port() const { return listen_port_; }
   // Outbound sessions that ended, oldest first per worker. One consumer.
   std::optional<OutboundEnd> pop_ended();
@@ -85,8 +114,9 @@ class PeerPool {
  private:
   class Worker;
   PoolOptions opts_;
-  const PieceStore& store_;
-  SessionConfig session_;
+  std::vector<PoolTorrent> torrents_;
+  std::unordered_map<InfoHash, uint32_t, InfoHashHasher> by_hash_;  // read-only once built
+  std::unique_ptr<MseSkeys> skeys_;
   std::vector<HandoffQueue*> inputs_;
   std::vector<WorkerStats> stats_;
   static constexpr size_t kEndedQueueSize = 1 << 14;
