@@ -71,7 +71,7 @@ rc, err, s = run()
 r = s.get("resume", {})
 check.that(rc == 0 and r.get("loaded") and r.get("pieces_hashed") == 0 and r.get("pieces_from_state") == n,
            f"unchanged restart hashes nothing: {r}")
-check.that("resumed from" in err, f"the restart says it resumed: {err!r}")
+check.that("resumed set from" in err, f"the restart says it resumed: {err!r}")
 
 # A flipped byte in b.bin: b's pieces (and only those) are hashed again.
 flip_at = 300 * 1024

@@ -56,3 +56,27 @@ TEST(SeedConfig, EncryptionDefaultsToPreferAndNamesABadPolicy) {
   EXPECT_EQ(parse(with({"--encryption", "off"})).encryption, EncryptionPolicy::kOff);
   expect_usage_error(with({"--encryption", "forced"}), "--encryption");
 }
+
+TEST(SeedConfig, TorrentsPairWithTheirDataInOrder) {
+  auto c = parse(with({"--torrent", "u.torrent", "--data", "e", "--torrents-dir", "/srv/t",
+                       "--data-root", "/srv/d"}));
+  ASSERT_EQ(c.torrents.size(), 2u);
+  EXPECT_EQ(c.torrents[0].torrent_file, "t.torrent");
+  EXPECT_EQ(c.torrents[0].data_path, "d");
+  EXPECT_EQ(c.torrents[1].torrent_file, "u.torrent");
+  EXPECT_EQ(c.torrents[1].data_path, "e");
+  EXPECT_EQ(c.torrents_dir, "/srv/t");
+  EXPECT_EQ(c.data_root, "/srv/d");
+  // A directory alone is enough.
+  auto d = parse({"--torrents-dir", "/srv/t", "--listen", "198.18.0.100:6881"});
+  EXPECT_TRUE(d.torrents.empty());
+  EXPECT_EQ(d.torrents_dir, "/srv/t");
+}
+
+TEST(SeedConfig, UnpairedTorrentsAndDataAreNamed) {
+  expect_usage_error(with({"--data", "e"}), "--data");
+  expect_usage_error(with({"--torrent", "u.torrent"}), "--torrent");
+  expect_usage_error({"--listen", "198.18.0.100:6881"}, "--torrent");
+  expect_usage_error(with({"--data-root", "/srv/d"}), "--data-root");
+  expect_usage_error({"--torrents-dir", "", "--listen", "198.18.0.100:6881"}, "--torrents-dir");
+}

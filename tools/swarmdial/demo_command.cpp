@@ -163,13 +163,13 @@ int run_demo_command(const std::vector<std::string>& args) {
                  cfg.shape.counts.blackhole, cfg.half_open, cfg.shards, cfg.rate);
   DemoRun run;
   SeedHooks hooks = demo_hooks(cfg, *swarm, plan, run, show_status);
-  std::vector<Endpoint> dial_list;
+  std::vector<DialTarget> dial_list;
   for (const auto& p : plan) dial_list.push_back(p.addr);
   SeedResult result;
   std::random_device rd;
   PeerId peer_id = make_peer_id((uint64_t{rd()} << 32) ^ rd());
-  int rc = run_seeding(seed_config(cfg), torrent.meta, store, peer_id, dial_list, {stop, abort},
-                       hooks, result);
+  int rc = run_seeding(seed_config(cfg), {SeedTorrent{&torrent.meta, &store}}, peer_id, dial_list,
+                       {stop, abort}, hooks, result);
   swarm->stop();
   if (rc != 0) return rc;
 

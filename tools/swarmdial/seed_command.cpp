@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "input_files.hpp"
@@ -23,11 +26,83 @@ namespace swarmdial {
 
 namespace {
 
+// One torrent of the run, from its flags or its directory to its summary.
+struct LoadedTorrent {
+  TorrentSource source;
+  Metainfo meta;
+  std::unique_ptr<PieceStore> store;
+  std::vector<uint32_t> bad;  // pieces that failed verification, never served
+  std::optional<ResumeReport> resume;
+  std::unique_ptr<SeedTrackers> trackers;
+};
+
 struct SeedInput {
   SeedConfig cfg;
-  Metainfo meta;
-  std::vector<Endpoint> dial_list;
+  // Held by pointer: a store keeps a reference to its torrent's metainfo.
+  std::vector<std::unique_ptr<LoadedTorrent>> torrents;
+  std::vector<Endpoint> peers;  // --peers and --peers-file: dialled for every torrent
 };
+
+// Every *.torrent in --torrents-dir, by name. One that cannot be read, or
+// whose data is not under the data root, is named and skipped: the others
+// seed.
+std::vector<TorrentSource> scan_torrents_dir(const SeedConfig& cfg) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::directory_iterator it(cfg.torrents_dir, ec);
+  if (ec) throw UsageError("--torrents-dir " + cfg.torrents_dir + ": " + ec.message());
+  std::vector<std::string> files;
+  for (const auto& e : it)
+    if (e.path().extension() == ".torrent" && e.is_regular_file(ec)) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  std::vector<TorrentSource> out;
+  for (const auto& f : files) out.push_back({f, ""});  // data: found once the name is known
+  return out;
+}
+
+// Loads the torrents; a bad --torrent or --data is exit 2, a bad file in
+// --torrents-dir is skipped with a note.
+void load_torrents(SeedInput& in) {
+  std::set<InfoHash> seen;
+  auto add = [&](TorrentSource src, bool from_dir) {
+    auto owned = std::make_unique<LoadedTorrent>();
+    LoadedTorrent& t = *owned;
+    try {
+      t.meta = load_torrent_file(src.torrent_file);
+    } catch (const UsageError& e) {
+      if (!from_dir) throw;
+      std::fprintf(stderr, "swarmdial seed: skipping %s\n", e.what());
+      return;
+    }
+    if (from_dir) {
+      // The data root is a save path, as clients have one: the torrent's
+      // name (its file, or its directory of files) is found in it.
+      src.data_path = in.cfg.data_root.empty() ? in.cfg.torrents_dir : in.cfg.data_root;
+      std::string named = src.data_path + "/" + t.meta.name;
+      if (::access(named.c_str(), R_OK) != 0) {
+        std::fprintf(stderr, "swarmdial seed: skipping %s: no data at %s\n",
+                     src.torrent_file.c_str(), named.c_str());
+        return;
+      }
+    } else if (::access(src.data_path.c_str(), R_OK) != 0) {
+      throw UsageError("--data " + src.data_path + ": cannot read");
+    }
+    if (!seen.insert(t.meta.info_hash).second) {
+      std::string why = src.torrent_file + ": the same torrent (" +
+                        info_hash_hex(t.meta.info_hash) + ") is already seeded";
+      if (!from_dir) throw UsageError("--torrent " + why);
+      std::fprintf(stderr, "swarmdial seed: skipping %s\n", why.c_str());
+      return;
+    }
+    t.source = std::move(src);
+    in.torrents.push_back(std::move(owned));
+  };
+  for (const auto& src : in.cfg.torrents) add(src, false);
+  if (!in.cfg.torrents_dir.empty())
+    for (auto& src : scan_torrents_dir(in.cfg)) add(std::move(src), true);
+  if (in.torrents.empty())
+    throw UsageError("--torrents-dir " + in.cfg.torrents_dir + ": no torrent with its data");
+}
 
 // Returns 0 (--help printed), 2 (a bad flag or file, one line printed) or -1 to go on.
 int parse(const std::vector<std::string>& args, SeedInput& in) {
@@ -39,14 +114,12 @@ int parse(const std::vector<std::string>& args, SeedInput& in) {
       return 0;
     }
     in.cfg = *parsed;
-    in.meta = load_torrent_file(in.cfg.torrent_file);
-    if (::access(in.cfg.data_path.c_str(), R_OK) != 0)
-      throw UsageError("--data " + in.cfg.data_path + ": cannot read");
+    load_torrents(in);
     if (!in.cfg.state_dir.empty()) prepare_state_dir(in.cfg.state_dir);
-    in.dial_list = in.cfg.peers;
+    in.peers = in.cfg.peers;
     if (!in.cfg.peers_file.empty()) {
       auto more = load_targets_file(in.cfg.peers_file, "peers-file");
-      in.dial_list.insert(in.dial_list.end(), more.begin(), more.end());
+      in.peers.insert(in.peers.end(), more.begin(), more.end());
     }
   } catch (const UsageError& e) {
     std::cerr << "swarmdial seed: " << e.what() << "\n";
@@ -57,9 +130,10 @@ int parse(const std::vector<std::string>& args, SeedInput& in) {
 
 // With --state-dir: the saved state, if one exists for this torrent and
 // fits it (a state that does not is named, and every piece is hashed).
-std::optional<ResumeData> load_state(const SeedInput& in, ResumeReport& report) {
-  report.state_file = resume_path(in.cfg.state_dir, in.meta);
-  LoadedResume l = load_resume(report.state_file, in.meta);
+std::optional<ResumeData> load_state(const SeedConfig& cfg, const Metainfo& meta,
+                                     ResumeReport& report) {
+  report.state_file = resume_path(cfg.state_dir, meta);
+  LoadedResume l = load_resume(report.state_file, meta);
   report.loaded = l.data.has_value();
   report.ignored = l.problem;
   if (!l.problem.empty())
@@ -75,59 +149,116 @@ void save_state(const PieceStore& store, ResumeReport& report) {
 }
 
 // Verifies every piece on all cores (with a saved state, only those of
-// files that changed). Returns the corrupt ones (never served), or an exit
-// code when there is nothing to seed.
-int verify(const SeedInput& in, PieceStore& store, bool show_status, std::vector<uint32_t>& bad,
-           ResumeReport* resume) {
-  if (store.missing_files() == in.meta.files.size()) {
-    std::cerr << "swarmdial seed: --data " << in.cfg.data_path << ": none of the torrent's "
-              << in.meta.files.size() << " files is there\n";
+// files that changed). Returns -1 to seed it, else the exit code that
+// nothing to seed in it means (2: no data file there, 1: no piece good).
+int verify(const SeedConfig& cfg, LoadedTorrent& t, bool show_status) {
+  const Metainfo& meta = t.meta;
+  PieceStore& store = *t.store;
+  if (store.missing_files() == meta.files.size()) {
+    std::cerr << "swarmdial seed: --data " << t.source.data_path << ": none of the torrent's "
+              << meta.files.size() << " files is there\n";
     return 2;
   }
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  std::optional<ResumeData> saved = resume ? load_state(in, *resume) : std::nullopt;
-  bad = store.verify(
+  if (!cfg.state_dir.empty()) t.resume.emplace();
+  std::optional<ResumeData> saved = t.resume ? load_state(cfg, meta, *t.resume) : std::nullopt;
+  t.bad = store.verify(
       cores,
       [&](uint32_t done, uint32_t total) {
         if (show_status)
-          std::fprintf(stderr, "\rverifying %u/%u pieces (%u%%)", done, total,
-                       total ? static_cast<unsigned>(uint64_t{done} * 100 / total) : 100);
+          std::fprintf(stderr, "\rverifying %s: %u/%u pieces (%u%%)", meta.name.c_str(), done,
+                       total, total ? static_cast<unsigned>(uint64_t{done} * 100 / total) : 100);
       },
       saved ? &*saved : nullptr);
   if (show_status) std::fprintf(stderr, "\n");
-  if (resume) {
-    resume->pieces_hashed = store.hashed_count();
-    resume->pieces_from_state = in.meta.num_pieces - store.hashed_count();
-    if (saved && !in.cfg.quiet)
-      std::fprintf(stderr, "resumed from %s: %u pieces as saved, %u hashed\n",
-                   resume->state_file.c_str(), resume->pieces_from_state, resume->pieces_hashed);
-    save_state(store, *resume);
+  if (t.resume) {
+    t.resume->pieces_hashed = store.hashed_count();
+    t.resume->pieces_from_state = meta.num_pieces - store.hashed_count();
+    if (saved && !cfg.quiet)
+      std::fprintf(stderr, "resumed %s from %s: %u pieces as saved, %u hashed\n", meta.name.c_str(),
+                   t.resume->state_file.c_str(), t.resume->pieces_from_state,
+                   t.resume->pieces_hashed);
+    save_state(store, *t.resume);
   }
-  if (!bad.empty()) {
+  if (!t.bad.empty()) {
     std::string list;
-    for (size_t i = 0; i < bad.size() && i < 50; ++i)
-      list += (i ? ", " : "") + std::to_string(bad[i]);
-    if (bad.size() > 50) list += ", ...";
-    std::cerr << "swarmdial seed: " << bad.size() << " of " << in.meta.num_pieces
-              << " pieces failed verification and will not be served: " << list << "\n";
+    for (size_t i = 0; i < t.bad.size() && i < 50; ++i)
+      list += (i ? ", " : "") + std::to_string(t.bad[i]);
+    if (t.bad.size() > 50) list += ", ...";
+    std::cerr << "swarmdial seed: " << meta.name << ": " << t.bad.size() << " of "
+              << meta.num_pieces << " pieces failed verification and will not be served: " << list
+              << "\n";
   }
   if (store.have_count() == 0) {
-    std::cerr << "swarmdial seed: no piece verified: nothing to seed\n";
+    std::cerr << "swarmdial seed: " << meta.name << ": no piece verified: nothing to seed\n";
     return 1;
   }
   return -1;
 }
 
-SeedHooks console_hooks(const SeedInput& in, const SeedTrackers& trackers, bool show_status) {
+// Opens and verifies every torrent's data. With one torrent, a torrent with
+// nothing to seed ends the run (its exit code); with several it is left
+// out and the others seed.
+int open_stores(SeedInput& in, bool show_status) {
+  for (auto& t : in.torrents) t->store = std::make_unique<PieceStore>(t->meta, t->source.data_path);
+  bool alone = in.torrents.size() == 1;
+  std::vector<std::unique_ptr<LoadedTorrent>> kept;
+  for (auto& t : in.torrents) {
+    int rc = verify(in.cfg, *t, show_status);
+    if (rc >= 0 && alone) return rc;
+    if (rc >= 0) {
+      std::fprintf(stderr, "swarmdial seed: not seeding %s\n", t->source.torrent_file.c_str());
+      continue;
+    }
+    kept.push_back(std::move(t));
+  }
+  in.torrents = std::move(kept);
+  if (in.torrents.empty()) {
+    std::cerr << "swarmdial seed: no torrent has a piece to seed\n";
+    return 1;
+  }
+  return -1;
+}
+
+// " trackers 3/4 ok, 40 peers" over every torrent's trackers.
+std::string trackers_suffix(const SeedInput& in) {
+  size_t working = 0, all = 0;
+  uint64_t peers = 0;
+  bool any = false;
+  for (const auto& t : in.torrents) {
+    if (!t->trackers->any()) continue;
+    any = true;
+    for (const auto& st : t->trackers->states()) {
+      working += st.working;
+      ++all;
+    }
+    peers += t->trackers->peers_new();
+  }
+  if (!any) return {};
+  return " trackers " + std::to_string(working) + "/" + std::to_string(all) + " ok, " +
+         std::to_string(peers) + " peers";
+}
+
+std::string what_is_seeded(const SeedInput& in) {
+  if (in.torrents.size() == 1) {
+    const Metainfo& m = in.torrents[0]->meta;
+    return m.name + " (" + info_hash_hex(m.info_hash) + ", " + std::to_string(m.num_pieces) +
+           " pieces)";
+  }
+  uint64_t pieces = 0;
+  for (const auto& t : in.torrents) pieces += t->meta.num_pieces;
+  return std::to_string(in.torrents.size()) + " torrents (" + std::to_string(pieces) + " pieces)";
+}
+
+SeedHooks console_hooks(const SeedInput& in, bool show_status) {
   SeedHooks hooks;
   if (show_status)
-    hooks.every_second = [&trackers](const SeedTick& t) {
-      std::fprintf(stderr, "%s%s\n", seed_status_line(t).c_str(), trackers.status_suffix().c_str());
+    hooks.every_second = [&in](const SeedTick& t) {
+      std::fprintf(stderr, "%s%s\n", seed_status_line(t).c_str(), trackers_suffix(in).c_str());
     };
   hooks.on_listening = [&in](uint16_t port) {
     if (!in.cfg.quiet)
-      std::fprintf(stderr, "seeding %s (%s, %u pieces) on %s port %u\n", in.meta.name.c_str(),
-                   info_hash_hex(in.meta.info_hash).c_str(), in.meta.num_pieces,
+      std::fprintf(stderr, "seeding %s on %s port %u\n", what_is_seeded(in).c_str(),
                    format_ip(in.cfg.listen->ip).c_str(), port);
   };
   return hooks;
@@ -151,34 +282,38 @@ int run_seed_command(const std::vector<std::string>& args) {
   // find the files past it "missing". The backend checks the whole need
   // (peers, files, dial slots) against the hard limit later.
   try {
-    uint64_t files = PieceStore::descriptors_needed(in.meta);
+    uint64_t files = 0;
+    for (const auto& t : in.torrents) files += PieceStore::descriptors_needed(t->meta);
     ensure_fd_limit(files + 64, "keeping " + std::to_string(files) + " data files open");
   } catch (const UsageError& e) {
     std::cerr << "swarmdial seed: " << e.what() << "\n";
     return 2;
   }
-  PieceStore store(in.meta, cfg.data_path);
-  std::vector<uint32_t> bad;
-  std::optional<ResumeReport> resume;
-  if (!cfg.state_dir.empty()) resume.emplace();
-  if (int rc = verify(in, store, show_status, bad, resume ? &*resume : nullptr); rc >= 0) return rc;
+  if (int rc = open_stores(in, show_status); rc >= 0) return rc;
 
   std::random_device rd;
   PeerId peer_id = make_peer_id((uint64_t{rd()} << 32) ^ rd());
-  SeedTrackers trackers(cfg, in.meta, store.have_count(), peer_id, in.dial_list);
-  SeedHooks hooks = console_hooks(in, trackers, show_status);
-  trackers.install(hooks);
+  SeedHooks hooks = console_hooks(in, show_status);
+  std::vector<SeedTorrent> run_torrents;
+  std::vector<DialTarget> dial_list;
+  for (uint32_t i = 0; i < in.torrents.size(); ++i) {
+    LoadedTorrent& t = *in.torrents[i];
+    t.trackers =
+        std::make_unique<SeedTrackers>(cfg, t.meta, t.store->have_count(), peer_id, in.peers, i);
+    t.trackers->install(hooks);
+    run_torrents.push_back({&t.meta, t.store.get()});
+    for (const Endpoint& e : in.peers) dial_list.push_back({e, i});
+  }
   ServiceNotifier notifier;
-  notify_from_hooks(
-      hooks, notifier, "seeding " + in.meta.name + " (" + info_hash_hex(in.meta.info_hash) + ")",
-      [&trackers](const SeedTick& t) { return seed_status_line(t) + trackers.status_suffix(); });
+  notify_from_hooks(hooks, notifier, "seeding " + what_is_seeded(in),
+                    [&in](const SeedTick& t) { return seed_status_line(t) + trackers_suffix(in); });
   SeedResult result;
-  if (int rc =
-          run_seeding(cfg, in.meta, store, peer_id, in.dial_list, {stop, abort}, hooks, result);
+  if (int rc = run_seeding(cfg, run_torrents, peer_id, dial_list, {stop, abort}, hooks, result);
       rc != 0)
     return rc;
   // Files rehashed or withheld while seeding are in the state for the next start.
-  if (resume) save_state(store, *resume);
+  for (auto& t : in.torrents)
+    if (t->resume) save_state(*t->store, *t->resume);
 
   if (!cfg.summary_file.empty()) {
     SeedReport report;
@@ -189,15 +324,23 @@ int run_seed_command(const std::vector<std::string>& args) {
     report.ctx.interrupted = signals.fired();
     report.ctx.forced = signals.forced();
     report.ctx.adaptive = cfg.half_open_auto;
-    report.meta = &in.meta;
-    report.resume = resume ? &*resume : nullptr;
-    report.pieces_verified = store.have_count();
-    report.corrupt_pieces = bad;
     report.encryption = cfg.encryption;
     report.result = &result;
-    report.with_trackers = trackers.any();
-    report.trackers = trackers.states();
-    report.tracker_peers_new = trackers.peers_new();
+    for (uint32_t i = 0; i < in.torrents.size(); ++i) {
+      const LoadedTorrent& t = *in.torrents[i];
+      SeedTorrentReport tr;
+      tr.meta = &t.meta;
+      tr.torrent_file = t.source.torrent_file;
+      tr.data_path = t.source.data_path;
+      tr.pieces_verified = t.store->have_count();
+      tr.corrupt_pieces = t.bad;
+      tr.resume = t.resume ? &*t.resume : nullptr;
+      tr.totals = i < result.torrents.size() ? result.torrents[i] : TorrentTotals{};
+      tr.trackers = t.trackers->states();
+      tr.tracker_peers_new = t.trackers->peers_new();
+      report.with_trackers |= t.trackers->any();
+      report.torrents.push_back(std::move(tr));
+    }
     if (std::string err = write_summary_file(cfg.summary_file, seed_summary(report));
         !err.empty()) {
       std::cerr << "swarmdial seed: " << err << "\n";

@@ -37,7 +37,7 @@ SeedCounters seed_counters(const PoolTotals& t, const RedialCounts& r) {
   return s;
 }
 
-BackendOptions backend_options(const SeedConfig& cfg, const Metainfo& meta) {
+BackendOptions backend_options(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents) {
   BackendOptions o;
   o.kind = cfg.backend;
   o.shards = cfg.shards;
@@ -48,7 +48,8 @@ BackendOptions backend_options(const SeedConfig& cfg, const Metainfo& meta) {
   o.gateway = cfg.addresses.gateway;
   o.handoff = true;  // established flows become kernel sockets for the pool
   // The piece store keeps every data file open for the whole run.
-  uint64_t files = PieceStore::descriptors_needed(meta);
+  uint64_t files = 0;
+  for (const auto& t : torrents) files += PieceStore::descriptors_needed(*t.meta);
   o.consumer_fds = uint64_t{cfg.max_peers} + 256 + files;
   o.consumer_fds_why = "--max-peers " + std::to_string(cfg.max_peers) + " and " +
                        std::to_string(files) + " data files";
@@ -108,6 +109,11 @@ class RedialLoop {
     copy_ = planner_.counts();
   }
 
+  // Peers to dial once at the start, through the feed as re-dials go.
+  void dial_first(const std::vector<DialTarget>& peers, int64_t now) {
+    for (const DialTarget& d : peers) planner_.dial_first(d, now);
+  }
+
   const RedialCounts& counts() const { return planner_.counts(); }
   RedialCounts copy() const {
     std::lock_guard lock(copy_mu_);
@@ -132,21 +138,22 @@ class RedialLoop {
 // Once a second, looks for data files that changed under us (truncated,
 // rewritten, replaced) and says what the store withheld and verified again.
 // Its own thread: rehashing a big file must not stall the status or stops.
-void watch_store(PieceStore& store, const std::atomic<bool>& stop,
-                 std::atomic<uint64_t>& files_changed) {
+void watch_stores(const std::vector<SeedTorrent>& torrents, const std::atomic<bool>& stop,
+                  std::atomic<uint64_t>& files_changed) {
   while (!stop.load()) {
     for (int i = 0; i < 20 && !stop.load(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     if (stop.load()) break;
-    for (const auto& c : store.recheck()) {
-      files_changed.fetch_add(1);
-      std::string size = c.new_size < 0 ? "gone" : std::to_string(c.new_size) + " bytes";
-      std::fprintf(stderr,
-                   "swarmdial seed: %s changed on disk (%lld -> %s): pieces %u-%u rehashed, %u "
-                   "verified again, %u withheld\n",
-                   c.path.c_str(), static_cast<long long>(c.old_size), size.c_str(), c.first_piece,
-                   c.last_piece, c.verified_again, c.still_withheld);
-    }
+    for (const auto& t : torrents)
+      for (const auto& c : t.store->recheck()) {
+        files_changed.fetch_add(1);
+        std::string size = c.new_size < 0 ? "gone" : std::to_string(c.new_size) + " bytes";
+        std::fprintf(stderr,
+                     "swarmdial seed: %s changed on disk (%lld -> %s): pieces %u-%u rehashed, %u "
+                     "verified again, %u withheld\n",
+                     c.path.c_str(), static_cast<long long>(c.old_size), size.c_str(),
+                     c.first_piece, c.last_piece, c.verified_again, c.still_withheld);
+      }
   }
 }
 
@@ -180,8 +187,8 @@ void serve(const SeedConfig& cfg, const SeedHooks& hooks, RunFlags flags, int64_
 
 }  // namespace
 
-int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
-                const PeerId& peer_id, const std::vector<Endpoint>& dial_list, RunFlags flags,
+int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
+                const PeerId& peer_id, const std::vector<DialTarget>& dial_list, RunFlags flags,
                 const SeedHooks& hooks, SeedResult& result) {
   // The backend comes first: with dpdk the pool's listener binds to the
   // engine's addresses, which the exception path creates, and the shards'
@@ -189,13 +196,23 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
   // even with nothing to dial.
   std::unique_ptr<RunBackend> backend;
   try {
-    backend = open_backend(backend_options(cfg, meta));
+    backend = open_backend(backend_options(cfg, torrents));
   } catch (const std::exception& e) {
     std::cerr << "swarmdial seed: " << e.what() << "\n";
     return 2;
   }
   bool dials = !dial_list.empty() || hooks.dynamic_targets || cfg.backend == Backend::kDpdk;
-  TargetSet targets = TargetSet::from_list(dial_list);
+  // The first torrent's peers are the shards' list; the others' go through
+  // the feed, each with its torrent's tag.
+  std::vector<Endpoint> listed;
+  std::vector<DialTarget> fed;
+  for (const DialTarget& d : dial_list) {
+    if (d.tag == 0)
+      listed.push_back(d.target);
+    else
+      fed.push_back(d);
+  }
+  TargetSet targets = TargetSet::from_list(listed);
   ShardPlan plan;
   plan.shards = dials ? backend->shards() : 0;
   plan.half_open = cfg.half_open;
@@ -212,8 +229,10 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
   ShardGroup shards(plan, backend->factory(), flags, start);
 
   auto listen_before = read_listen_counters();
-  SessionConfig session = session_config(meta, store, peer_id);
-  PeerPool pool(pool_options(cfg), {PoolTorrent{&store, session}}, shards.handoff_queues());
+  std::vector<PoolTorrent> served;
+  for (const SeedTorrent& t : torrents)
+    served.push_back({t.store, session_config(*t.meta, *t.store, peer_id)});
+  PeerPool pool(pool_options(cfg), std::move(served), shards.handoff_queues());
   try {
     pool.start();
   } catch (const std::exception& e) {
@@ -222,6 +241,7 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
   }
   if (cfg.listen && hooks.on_listening) hooks.on_listening(pool.listen_port());
   RedialLoop redial(cfg, shards, pool, hooks);
+  redial.dial_first(fed, mono_ns());
   std::unique_ptr<MetricsHttpServer> metrics;
   if (cfg.metrics) {
     try {
@@ -241,7 +261,7 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
   shards.start();
   if (hooks.on_started) hooks.on_started(shards.feed());
   std::atomic<uint64_t> files_changed{0};
-  std::thread watcher([&] { watch_store(store, flags.stop, files_changed); });
+  std::thread watcher([&] { watch_stores(torrents, flags.stop, files_changed); });
   serve(cfg, hooks, flags, start, shards, pool, redial);
 
   // Always called: the announcer pushes into the shards' feed, which goes
@@ -260,9 +280,11 @@ int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
   result.duration_s = (mono_ns() - start) / 1e9;
   result.view = shards.snapshot();
   result.pool = pool.totals();
+  result.torrents = pool.torrent_totals();
   result.redial = redial.counts();
   result.files_changed = files_changed.load();
-  result.pieces_withheld = store.withheld_count();
+  result.pieces_withheld = 0;
+  for (const auto& t : torrents) result.pieces_withheld += t.store->withheld_count();
   if (auto after = read_listen_counters(); after && listen_before && cfg.listen)
     result.kernel_listen = ListenCounters{after->syncookies_sent - listen_before->syncookies_sent,
                                           after->listen_overflows - listen_before->listen_overflows,

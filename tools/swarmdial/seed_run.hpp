@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/dial_target.hpp"
 #include "engine/endpoint.hpp"
 #include "engine/metrics_text.hpp"
 #include "engine/peerwire/metainfo.hpp"
@@ -46,9 +47,16 @@ struct SeedHooks {
   std::function<void(uint16_t listen_port)> on_listening;
 };
 
+// One torrent of a run: what it is, and its store (verified).
+struct SeedTorrent {
+  const Metainfo* meta = nullptr;
+  PieceStore* store = nullptr;
+};
+
 struct SeedResult {
   RunView view;
   PoolTotals pool;
+  std::vector<TorrentTotals> torrents;  // in the run's order
   RedialCounts redial;
   double duration_s = 0;
   uint64_t files_changed = 0;    // data files that changed on disk while seeding
@@ -60,8 +68,10 @@ struct SeedResult {
 
 // Returns 0, or 1 with a one-line reason on stderr (a listener or the
 // metrics endpoint could not be opened).
-int run_seeding(const SeedConfig& cfg, const Metainfo& meta, PieceStore& store,
-                const PeerId& peer_id, const std::vector<Endpoint>& dial_list, RunFlags flags,
+// dial_list: peers to dial, each for the torrent its tag names (an index
+// into torrents).
+int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
+                const PeerId& peer_id, const std::vector<DialTarget>& dial_list, RunFlags flags,
                 const SeedHooks& hooks, SeedResult& result);
 
 }  // namespace swarmdial

@@ -35,10 +35,12 @@ std::vector<std::vector<std::string>> tracker_tiers(const std::vector<std::strin
 }  // namespace
 
 SeedTrackers::SeedTrackers(const SeedConfig& cfg, const Metainfo& meta, uint32_t pieces_held,
-                           const PeerId& peer_id, const std::vector<Endpoint>& dial_list)
+                           const PeerId& peer_id, const std::vector<Endpoint>& dial_list,
+                           uint32_t tag)
     : cfg_(cfg),
       meta_(meta),
       pieces_held_(pieces_held),
+      tag_(tag),
       peer_id_(peer_id),
       tiers_(tracker_tiers(cfg.trackers, meta)) {
   for (const auto& e : dial_list) known_.insert(key(e));
@@ -59,11 +61,16 @@ void SeedTrackers::install(SeedHooks& hooks) {
     listen_port_ = port;
     if (previous) previous(port);
   };
-  hooks.on_started = [this](TargetFeed& feed) { start(feed); };
-  hooks.before_stop = [this](bool forced) {
-    if (announcer_) forced ? announcer_->stop(0) : announcer_->stop();
+  hooks.on_started = [this, previous = hooks.on_started](TargetFeed& feed) {
+    if (previous) previous(feed);
+    start(feed);
   };
-  hooks.add_metrics = [this](SeedCounters& s) {
+  hooks.before_stop = [this, previous = hooks.before_stop](bool forced) {
+    if (announcer_) forced ? announcer_->stop(0) : announcer_->stop();
+    if (previous) previous(forced);
+  };
+  hooks.add_metrics = [this, previous = hooks.add_metrics](SeedCounters& s) {
+    if (previous) previous(s);
     for (const auto& st : states()) s.trackers.push_back({st.url, st.ok, st.failed});
   };
 }
@@ -86,7 +93,7 @@ void SeedTrackers::start(TargetFeed& feed) {
     for (const auto& e : peers) {
       if (cfg_.listen && e.port == listen_port_ && e.ip == cfg_.listen->ip) continue;  // us
       if (!known_.insert(key(e)).second) continue;
-      if (feed.push(e)) peers_new_.fetch_add(1, std::memory_order_relaxed);
+      if (feed.push(e, tag_)) peers_new_.fetch_add(1, std::memory_order_relaxed);
     }
   };
   announcer_ = std::make_unique<TrackerAnnouncer>(std::move(ao));

@@ -20,10 +20,12 @@ class SeedTrackers {
  public:
   // The tiers come from the --tracker flags ("torrent": the torrent's own
   // announce-list; URLs this build cannot use are skipped with a note).
+  // tag: the torrent's index in the run, given to the peers it finds.
   SeedTrackers(const SeedConfig& cfg, const Metainfo& meta, uint32_t pieces_held,
-               const PeerId& peer_id, const std::vector<Endpoint>& dial_list);
+               const PeerId& peer_id, const std::vector<Endpoint>& dial_list, uint32_t tag = 0);
   bool any() const { return !tiers_.empty(); }
   // Starts announcing once the run is up; announces `stopped` before it ends.
+  // Chains onto what the hooks already do (one of these per torrent).
   void install(SeedHooks& hooks);
   // " trackers 1/2 ok, 40 peers", for the status line.
   std::string status_suffix() const;
@@ -38,6 +40,7 @@ class SeedTrackers {
   const SeedConfig& cfg_;
   const Metainfo& meta_;
   uint32_t pieces_held_;
+  uint32_t tag_;
   PeerId peer_id_;
   std::vector<std::vector<std::string>> tiers_;
   std::set<Key> known_;  // the announcer thread only, once started

@@ -219,7 +219,7 @@ class PeerPool::Worker {
       start_session(c, torrent);
     }
     if (outbound && (enc == EncryptionPolicy::kRequire ||
-                     (enc == EncryptionPolicy::kPrefer && other_method_.count(peer)))) {
+                     (enc == EncryptionPolicy::kPrefer && other_method_.count({peer, torrent})))) {
       // Our BitTorrent handshake rides with step 3 as the initial payload.
       c.mse = std::make_unique<MseHandshake>(
           MseHandshake::outbound(enc, pool_.torrents_[torrent].session.info_hash, c.ctrl));
@@ -566,7 +566,8 @@ class PeerPool::Worker {
     if (reason != Disconnect::kPeerClosed && reason != Disconnect::kIoError &&
         reason != Disconnect::kBadEncryption && reason != Disconnect::kHandshakeTimeout)
       return;
-    if (!other_method_.erase(c.peer)) other_method_.insert(c.peer);
+    DialTarget d{c.peer, c.torrent};
+    if (!other_method_.erase(d)) other_method_.insert(d);
   }
 
   // The run's re-dial planner decides whether this peer is dialled again.
@@ -673,12 +674,13 @@ class PeerPool::Worker {
   std::vector<uint32_t> live_;
   std::unique_ptr<Choker> choker_;
   bool choke_dirty_ = false;
-  struct EndpointHasher {
-    size_t operator()(const Endpoint& e) const { return endpoint_hash(e); }
+  struct DialTargetHasher {
+    size_t operator()(const DialTarget& d) const { return dial_target_hash(d); }
   };
   // Outbound peers to dial with the other handshake than the policy's first
-  // choice (see note_method_failure).
-  std::unordered_set<Endpoint, EndpointHasher> other_method_;
+  // choice, per torrent: a peer that closes a dial for a torrent it does not
+  // have says nothing about how it wants the others (see note_method_failure).
+  std::unordered_set<DialTarget, DialTargetHasher> other_method_;
 };
 
 PeerPool::PeerPool(PoolOptions opts, std::vector<PoolTorrent> torrents,

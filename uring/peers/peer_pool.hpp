@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/dial_target.hpp"
 #include "engine/endpoint.hpp"
 #include "engine/handoff.hpp"
 #include "engine/peerwire/mse_handshake.hpp"

@@ -21,9 +21,18 @@ namespace {
 
 po::options_description seed_options() {
   po::options_description data("Torrent");
-  data.add_options()("torrent", po::value<std::string>(), "the .torrent file to seed")(
-      "data", po::value<std::string>(),
-      "directory holding the torrent's files (or the file itself)")(
+  data.add_options()("torrent", po::value<std::vector<std::string>>()->composing(),
+                     "a .torrent file to seed (repeatable: one process, one listener and one "
+                     "half-open budget for all of them)")(
+      "data", po::value<std::vector<std::string>>()->composing(),
+      "the data of the --torrent in the same place: the directory its files are in (as a "
+      "client's save path: DIR/NAME/... for a torrent of many files), or for a one-file torrent "
+      "the file itself")(
+      "torrents-dir", po::value<std::string>(),
+      "seed every *.torrent file in DIR too; each one's data is DATA_ROOT/NAME, where NAME is "
+      "the torrent's name (its file, or its directory of files) and DATA_ROOT is --data-root or "
+      "DIR; a torrent that cannot be loaded or has no data there is named and skipped")(
+      "data-root", po::value<std::string>(), "where --torrents-dir's data is (default: DIR)")(
       "state-dir", po::value<std::string>(),
       "fast resume: keep what was verified here (one file per torrent, with its files' sizes "
       "and mtimes); a restart hashes only the pieces of files that changed");
@@ -90,10 +99,25 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
                  vm, help_out))
     return std::nullopt;
   SeedConfig c;
-  if (!vm.count("torrent")) throw UsageError("--torrent FILE is required");
-  if (!vm.count("data")) throw UsageError("--data PATH is required");
-  c.torrent_file = vm["torrent"].as<std::string>();
-  c.data_path = vm["data"].as<std::string>();
+  std::vector<std::string> files, data;
+  if (vm.count("torrent")) files = vm["torrent"].as<std::vector<std::string>>();
+  if (vm.count("data")) data = vm["data"].as<std::vector<std::string>>();
+  if (vm.count("torrents-dir")) {
+    c.torrents_dir = vm["torrents-dir"].as<std::string>();
+    if (c.torrents_dir.empty()) fail("torrents-dir", "is empty");
+  }
+  if (vm.count("data-root")) {
+    if (c.torrents_dir.empty()) fail("data-root", "needs --torrents-dir");
+    c.data_root = vm["data-root"].as<std::string>();
+    if (c.data_root.empty()) fail("data-root", "is empty");
+  }
+  if (files.empty() && c.torrents_dir.empty())
+    throw UsageError("--torrent FILE (with --data PATH) or --torrents-dir DIR is required");
+  if (files.size() != data.size())
+    fail(files.size() < data.size() ? "data" : "torrent",
+         "each --torrent needs its --data, in the same order (" + std::to_string(files.size()) +
+             " --torrent, " + std::to_string(data.size()) + " --data)");
+  for (size_t i = 0; i < files.size(); ++i) c.torrents.push_back({files[i], data[i]});
   if (vm.count("tracker")) {
     for (const auto& t : vm["tracker"].as<std::vector<std::string>>()) {
       std::string err;

@@ -10,9 +10,16 @@
 
 namespace swarmdial {
 
-struct SeedConfig {
+// A torrent to seed and where its data is.
+struct TorrentSource {
   std::string torrent_file;
   std::string data_path;
+};
+
+struct SeedConfig {
+  std::vector<TorrentSource> torrents;  // --torrent T --data D, paired in order
+  std::string torrents_dir;             // --torrents-dir: every *.torrent in it
+  std::string data_root;                // --data-root: where their data is (default: beside them)
   std::optional<Endpoint> listen;
   std::vector<Endpoint> peers;         // --peers A:P,...
   std::string peers_file;              // --peers-file F

@@ -136,18 +136,59 @@ LatencyHistogram::Snapshot histogram_from_json(const nlohmann::json& j) {
   return s;
 }
 
+namespace {
+nlohmann::json resume_json(const ResumeReport& res) {
+  return {{"state_file", res.state_file},
+          {"loaded", res.loaded},
+          {"ignored", res.ignored},
+          {"pieces_from_state", res.pieces_from_state},
+          {"pieces_hashed", res.pieces_hashed},
+          {"saved", res.save_error.empty()},
+          {"save_error", res.save_error}};
+}
+
+nlohmann::json trackers_json(const std::vector<TrackerState>& states) {
+  nlohmann::json tr = nlohmann::json::array();
+  for (const auto& st : states)
+    tr.push_back({{"url", st.url},
+                  {"announces_ok", st.ok},
+                  {"announces_failed", st.failed},
+                  {"peers_received", st.peers},
+                  {"interval_s", st.interval_s},
+                  {"last_error", st.last_error},
+                  {"warning", st.warning},
+                  {"ignored_datagrams", st.ignored_datagrams},
+                  {"last_ignored", st.last_ignored}});
+  return tr;
+}
+
+nlohmann::json torrent_json(const SeedTorrentReport& t, bool with_trackers) {
+  const Metainfo& meta = *t.meta;
+  nlohmann::json j = {{"name", meta.name},
+                      {"info_hash", info_hash_hex(meta.info_hash)},
+                      {"torrent_file", t.torrent_file},
+                      {"data", t.data_path},
+                      {"pieces", meta.num_pieces},
+                      {"pieces_verified", t.pieces_verified},
+                      {"corrupt_pieces", t.corrupt_pieces},
+                      {"peers_served", t.totals.peers_served},
+                      {"bytes_up", t.totals.bytes_up},
+                      {"pieces_served", t.totals.pieces_served}};
+  if (t.resume) j["resume"] = resume_json(*t.resume);
+  if (with_trackers) {
+    j["trackers"] = trackers_json(t.trackers);
+    j["tracker_peers_new"] = t.tracker_peers_new;
+  }
+  return j;
+}
+}  // namespace
+
 nlohmann::json seed_summary(const SeedReport& r) {
   const PoolTotals& t = r.result->pool;
-  const Metainfo& meta = *r.meta;
   nlohmann::json s = build_summary(r.result->view, r.ctx);
   nlohmann::json disc = nlohmann::json::object();
   for (auto& [reason, count] : disconnect_list(t)) disc[reason] = count;
-  s["seed"] = {{"torrent", meta.name},
-               {"info_hash", info_hash_hex(meta.info_hash)},
-               {"pieces", meta.num_pieces},
-               {"pieces_verified", r.pieces_verified},
-               {"corrupt_pieces", r.corrupt_pieces},
-               {"peers_served", t.peers_served},
+  s["seed"] = {{"peers_served", t.peers_served},
                {"peers_encrypted", t.peers_encrypted},
                {"zero_copy_sends", t.zero_copy_sends},
                {"encryption", encryption_policy_name(r.encryption)},
@@ -166,32 +207,31 @@ nlohmann::json seed_summary(const SeedReport& r) {
                  {"pieces_withheld", r.result->pieces_withheld},
                  {"requests_withheld", t.requests_withheld}}},
                {"redial", redial_json(r.result->redial)}};
-  if (const ResumeReport* res = r.resume)
-    s["seed"]["resume"] = {{"state_file", res->state_file},
-                           {"loaded", res->loaded},
-                           {"ignored", res->ignored},
-                           {"pieces_from_state", res->pieces_from_state},
-                           {"pieces_hashed", res->pieces_hashed},
-                           {"saved", res->save_error.empty()},
-                           {"save_error", res->save_error}};
+  nlohmann::json torrents = nlohmann::json::array();
+  for (const auto& tr : r.torrents) torrents.push_back(torrent_json(tr, r.with_trackers));
+  s["seed"]["torrents"] = torrents;
+  if (r.torrents.size() == 1) {
+    const SeedTorrentReport& one = r.torrents[0];
+    s["seed"]["torrent"] = one.meta->name;
+    s["seed"]["info_hash"] = info_hash_hex(one.meta->info_hash);
+    s["seed"]["pieces"] = one.meta->num_pieces;
+    s["seed"]["pieces_verified"] = one.pieces_verified;
+    s["seed"]["corrupt_pieces"] = one.corrupt_pieces;
+    if (one.resume) s["seed"]["resume"] = resume_json(*one.resume);
+  }
   if (const auto& k = r.result->kernel_listen)
     s["seed"]["inbound"]["kernel_netns"] = {{"syncookies_sent", k->syncookies_sent},
                                             {"listen_overflows", k->listen_overflows},
                                             {"listen_drops", k->listen_drops}};
   if (r.with_trackers) {
-    nlohmann::json tr = nlohmann::json::array();
-    for (const auto& st : r.trackers)
-      tr.push_back({{"url", st.url},
-                    {"announces_ok", st.ok},
-                    {"announces_failed", st.failed},
-                    {"peers_received", st.peers},
-                    {"interval_s", st.interval_s},
-                    {"last_error", st.last_error},
-                    {"warning", st.warning},
-                    {"ignored_datagrams", st.ignored_datagrams},
-                    {"last_ignored", st.last_ignored}});
-    s["trackers"] = tr;
-    s["tracker_peers_new"] = r.tracker_peers_new;
+    std::vector<TrackerState> all;
+    uint64_t peers_new = 0;
+    for (const auto& tr : r.torrents) {
+      all.insert(all.end(), tr.trackers.begin(), tr.trackers.end());
+      peers_new += tr.tracker_peers_new;
+    }
+    s["trackers"] = trackers_json(all);
+    s["tracker_peers_new"] = peers_new;
   }
   return s;
 }

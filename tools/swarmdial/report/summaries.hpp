@@ -55,17 +55,26 @@ struct ResumeReport {
   std::string save_error;  // the last save's failure, empty when it was written
 };
 
-struct SeedReport {
-  SummaryContext ctx;
-  const ResumeReport* resume = nullptr;
+struct SeedTorrentReport {
   const Metainfo* meta = nullptr;
+  std::string torrent_file, data_path;
   uint32_t pieces_verified = 0;
   std::vector<uint32_t> corrupt_pieces;
+  const ResumeReport* resume = nullptr;
+  TorrentTotals totals;
+  std::vector<TrackerState> trackers;
+  uint64_t tracker_peers_new = 0;
+};
+
+// `seed`'s summary: the run's totals, and each torrent's own. With one
+// torrent its fields are also where they were before there could be many
+// (seed.torrent, seed.info_hash, seed.resume, ...).
+struct SeedReport {
+  SummaryContext ctx;
+  std::vector<SeedTorrentReport> torrents;
   EncryptionPolicy encryption = EncryptionPolicy::kPrefer;
   const SeedResult* result = nullptr;
   bool with_trackers = false;
-  std::vector<TrackerState> trackers;
-  uint64_t tracker_peers_new = 0;
 };
 nlohmann::json seed_summary(const SeedReport& r);
 
