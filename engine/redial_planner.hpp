@@ -65,9 +65,6 @@ class RedialPlanner {
  public:
   explicit RedialPlanner(RedialPolicy policy);
 
-  // A peer to dial now, not a re-dial: it waits in the same queue (for a
-  // feed with room) and is not counted.
-  void dial_first(const DialTarget& peer, int64_t now_ns) { due_.push({now_ns, peer}); }
   void on_connect_failed(const DialTarget& peer, Outcome outcome, int64_t now_ns);
   void on_session_end(const DialTarget& peer, const SessionEnd& end, int64_t now_ns);
 

@@ -39,6 +39,11 @@ class SpscQueue {
     return value;
   }
 
+  // Entries queued, as the producer sees it (the consumer may have taken more).
+  size_t size_from_producer() const {
+    return head_.load(std::memory_order_relaxed) - tail_.load(std::memory_order_acquire);
+  }
+
   bool empty() const {
     return tail_.load(std::memory_order_acquire) == head_.load(std::memory_order_acquire);
   }

@@ -22,6 +22,15 @@ class TargetFeed {
     return !queues_.empty() && queues_[endpoint_hash(e) % queues_.size()]->try_push({e, tag});
   }
 
+  // The same, unless the owning shard already has max_queued waiting: a
+  // short queue stays a fair mix of what a scheduler in front of it chose.
+  bool push_if_room(const Endpoint& e, uint32_t tag, size_t max_queued) {
+    std::lock_guard lock(producers_);
+    if (queues_.empty()) return false;
+    SpscQueue<DialTarget>* q = queues_[endpoint_hash(e) % queues_.size()];
+    return q->size_from_producer() < max_queued && q->try_push({e, tag});
+  }
+
  private:
   std::mutex producers_;
   std::vector<SpscQueue<DialTarget>*> queues_;

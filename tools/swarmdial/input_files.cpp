@@ -48,6 +48,15 @@ std::vector<Endpoint> load_targets_file(const std::string& path, const std::stri
   return std::get<std::vector<Endpoint>>(std::move(parsed));
 }
 
+std::vector<ListedPeer> load_peer_list_file(const std::string& path, const std::string& flag) {
+  std::string body = read_all(flag, path);
+  auto parsed = parse_peer_list(body);
+  if (auto* err = std::get_if<TargetParseError>(&parsed))
+    throw UsageError("--" + flag + " " + path + ":" + std::to_string(err->line) + ": '" +
+                     err->text + "' is not addr:port, optionally followed by an info-hash");
+  return std::get<std::vector<ListedPeer>>(std::move(parsed));
+}
+
 ExcludeList load_exclude_file(const std::string& path) {
   std::string body = read_all("exclude", path);
   auto parsed = parse_exclude_text(body);

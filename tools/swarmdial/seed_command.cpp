@@ -10,6 +10,7 @@
 #include <random>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
 #include "input_files.hpp"
 #include "report/status_lines.hpp"
@@ -40,7 +41,9 @@ struct SeedInput {
   SeedConfig cfg;
   // Held by pointer: a store keeps a reference to its torrent's metainfo.
   std::vector<std::unique_ptr<LoadedTorrent>> torrents;
-  std::vector<Endpoint> peers;  // --peers and --peers-file: dialled for every torrent
+  // --peers, and --peers-file lines without an info-hash: dialled for every torrent.
+  std::vector<Endpoint> peers;
+  std::vector<ListedPeer> listed;  // --peers-file lines that name their torrent
 };
 
 // Every *.torrent in --torrents-dir, by name. One that cannot be read, or
@@ -118,8 +121,12 @@ int parse(const std::vector<std::string>& args, SeedInput& in) {
     if (!in.cfg.state_dir.empty()) prepare_state_dir(in.cfg.state_dir);
     in.peers = in.cfg.peers;
     if (!in.cfg.peers_file.empty()) {
-      auto more = load_targets_file(in.cfg.peers_file, "peers-file");
-      in.peers.insert(in.peers.end(), more.begin(), more.end());
+      for (ListedPeer& p : load_peer_list_file(in.cfg.peers_file, "peers-file")) {
+        if (p.torrent)
+          in.listed.push_back(p);
+        else
+          in.peers.push_back(p.peer);
+      }
     }
   } catch (const UsageError& e) {
     std::cerr << "swarmdial seed: " << e.what() << "\n";
@@ -296,6 +303,21 @@ int run_seed_command(const std::vector<std::string>& args) {
   SeedHooks hooks = console_hooks(in, show_status);
   std::vector<SeedTorrent> run_torrents;
   std::vector<DialTarget> dial_list;
+  std::unordered_map<InfoHash, uint32_t, InfoHashHasher> index;
+  for (uint32_t i = 0; i < in.torrents.size(); ++i)
+    index.emplace(in.torrents[i]->meta.info_hash, i);
+  uint64_t not_seeded = 0;
+  for (const ListedPeer& p : in.listed) {
+    auto it = index.find(*p.torrent);
+    if (it == index.end())
+      ++not_seeded;
+    else
+      dial_list.push_back({p.peer, it->second});
+  }
+  if (not_seeded)
+    std::fprintf(stderr,
+                 "swarmdial seed: --peers-file: %lu peers of torrents not seeded here, left out\n",
+                 static_cast<unsigned long>(not_seeded));
   for (uint32_t i = 0; i < in.torrents.size(); ++i) {
     LoadedTorrent& t = *in.torrents[i];
     t.trackers =
@@ -325,6 +347,7 @@ int run_seed_command(const std::vector<std::string>& args) {
     report.ctx.forced = signals.forced();
     report.ctx.adaptive = cfg.half_open_auto;
     report.encryption = cfg.encryption;
+    report.dial_order = cfg.dial_order;
     report.result = &result;
     for (uint32_t i = 0; i < in.torrents.size(); ++i) {
       const LoadedTorrent& t = *in.torrents[i];

@@ -82,13 +82,20 @@ PoolOptions pool_options(const SeedConfig& cfg) {
   return po;
 }
 
-// Dial outcomes and ended sessions feed the re-dial planner; due re-dials go
-// back to the shards through the feed, and so through the budget. The
-// metrics thread reads a copy of the counts.
+// Dial outcomes and ended sessions feed the re-dial planner; due re-dials
+// join the dial scheduler (as tracker peers do), which hands dials to the
+// shards' feed fairly across torrents, and so to the budget. The metrics
+// thread reads a copy of the counts.
 class RedialLoop {
  public:
-  RedialLoop(const SeedConfig& cfg, ShardGroup& shards, PeerPool& pool, const SeedHooks& hooks)
-      : shards_(shards), pool_(pool), hooks_(hooks), planner_(policy(cfg)) {}
+  RedialLoop(const SeedConfig& cfg, ShardGroup& shards, PeerPool& pool, DialScheduler& dials,
+             const SeedHooks& hooks)
+      : shards_(shards),
+        pool_(pool),
+        dials_(dials),
+        hooks_(hooks),
+        planner_(policy(cfg)),
+        max_queued_(shard_queue_length(cfg, shards)) {}
 
   void drain_rows(int64_t now) {
     for (auto* q : shards_.row_queues())
@@ -102,16 +109,14 @@ class RedialLoop {
   void step(int64_t now) {
     drain_rows(now);
     while (auto e = pool_.pop_ended()) planner_.on_session_end({e->peer, e->torrent}, e->end, now);
-    if (shards_.size() > 0)
-      planner_.take_due(now,
-                        [&](const DialTarget& d) { return shards_.feed().push(d.target, d.tag); });
+    if (shards_.size() > 0) {
+      planner_.take_due(now, [&](const DialTarget& d) { return dials_.add(d); });
+      dials_.drain([&](const DialTarget& d) {
+        return shards_.feed().push_if_room(d.target, d.tag, max_queued_);
+      });
+    }
     std::lock_guard lock(copy_mu_);
     copy_ = planner_.counts();
-  }
-
-  // Peers to dial once at the start, through the feed as re-dials go.
-  void dial_first(const std::vector<DialTarget>& peers, int64_t now) {
-    for (const DialTarget& d : peers) planner_.dial_first(d, now);
   }
 
   const RedialCounts& counts() const { return planner_.counts(); }
@@ -121,6 +126,16 @@ class RedialLoop {
   }
 
  private:
+  // What a shard may have waiting in its feed: what its rate launches in
+  // 50 ms (five steps, for a late one), or a quarter of its budget when
+  // the rate is unlimited (the budget paces it then). Short, so a torrent
+  // whose peers arrive later is not queued behind thousands of another's.
+  static size_t shard_queue_length(const SeedConfig& cfg, const ShardGroup& shards) {
+    double per_shard = cfg.rate / std::max<size_t>(1, shards.size());
+    double n = cfg.rate > 0 ? per_shard * 0.05 : cfg.half_open / 4.0;
+    return static_cast<size_t>(std::clamp(n, 16.0, 4096.0));
+  }
+
   static RedialPolicy policy(const SeedConfig& cfg) {
     std::random_device rd;
     return {cfg.redials, cfg.redial_delay_ms * 1'000'000, 60'000'000'000,
@@ -129,8 +144,10 @@ class RedialLoop {
 
   ShardGroup& shards_;
   PeerPool& pool_;
+  DialScheduler& dials_;
   const SeedHooks& hooks_;
   RedialPlanner planner_;
+  size_t max_queued_;
   mutable std::mutex copy_mu_;
   RedialCounts copy_;
 };
@@ -157,7 +174,8 @@ void watch_stores(const std::vector<SeedTorrent>& torrents, const std::atomic<bo
   }
 }
 
-// Runs until a stop, the deadline or hooks.done; ticks every 50 ms.
+// Runs until a stop, the deadline or hooks.done; ticks every 10 ms (the
+// dial scheduler hands dials to the shards on each).
 void serve(const SeedConfig& cfg, const SeedHooks& hooks, RunFlags flags, int64_t start,
            ShardGroup& shards, PeerPool& pool, RedialLoop& redial) {
   int64_t deadline = cfg.duration_s > 0 ? start + static_cast<int64_t>(cfg.duration_s * 1e9) : 0;
@@ -165,7 +183,7 @@ void serve(const SeedConfig& cfg, const SeedHooks& hooks, RunFlags flags, int64_
   uint64_t last_up = 0, last_est = 0;
   SeedTick tick;
   while (!flags.stop.load() && (deadline == 0 || mono_ns() < deadline)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
     int64_t now = mono_ns();
     redial.step(now);
     tick.t_s = (now - start) / 1e9;
@@ -202,15 +220,15 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
     return 2;
   }
   bool dials = !dial_list.empty() || hooks.dynamic_targets || cfg.backend == Backend::kDpdk;
-  // The first torrent's peers are the shards' list; the others' go through
-  // the feed, each with its torrent's tag.
+  // One torrent's peers are the shards' own list; many torrents' go through
+  // the dial scheduler, each with its torrent's tag, to share the budget.
+  DialScheduler scheduler(static_cast<uint32_t>(torrents.size()), cfg.dial_order);
   std::vector<Endpoint> listed;
-  std::vector<DialTarget> fed;
   for (const DialTarget& d : dial_list) {
-    if (d.tag == 0)
+    if (torrents.size() == 1)
       listed.push_back(d.target);
     else
-      fed.push_back(d);
+      scheduler.add(d);
   }
   TargetSet targets = TargetSet::from_list(listed);
   ShardPlan plan;
@@ -240,8 +258,7 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
     return 1;
   }
   if (cfg.listen && hooks.on_listening) hooks.on_listening(pool.listen_port());
-  RedialLoop redial(cfg, shards, pool, hooks);
-  redial.dial_first(fed, mono_ns());
+  RedialLoop redial(cfg, shards, pool, scheduler, hooks);
   std::unique_ptr<MetricsHttpServer> metrics;
   if (cfg.metrics) {
     try {
@@ -259,13 +276,13 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
     }
   }
   shards.start();
-  if (hooks.on_started) hooks.on_started(shards.feed());
+  if (hooks.on_started) hooks.on_started(scheduler);
   std::atomic<uint64_t> files_changed{0};
   std::thread watcher([&] { watch_stores(torrents, flags.stop, files_changed); });
   serve(cfg, hooks, flags, start, shards, pool, redial);
 
-  // Always called: the announcer pushes into the shards' feed, which goes
-  // away with them.
+  // Always called: the announcer adds to the scheduler, which goes away
+  // with the run.
   if (hooks.before_stop) hooks.before_stop(flags.abort.load());
   flags.stop.store(true);
   watcher.join();
@@ -281,6 +298,8 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
   result.view = shards.snapshot();
   result.pool = pool.totals();
   result.torrents = pool.torrent_totals();
+  result.dials_waiting = scheduler.waiting();
+  result.dials_dropped = scheduler.dropped();
   result.redial = redial.counts();
   result.files_changed = files_changed.load();
   result.pieces_withheld = 0;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/dial_scheduler.hpp"
 #include "engine/dial_target.hpp"
 #include "engine/endpoint.hpp"
 #include "engine/metrics_text.hpp"
@@ -36,13 +37,15 @@ struct SeedTick {
 
 struct SeedHooks {
   bool dynamic_targets = false;  // shards keep running for targets pushed to the feed
-  std::function<void(TargetFeed&)> on_started;  // the pool is serving, the shards are running
+  // The pool is serving, the shards are running; peers found later (a
+  // tracker's) are added to the scheduler.
+  std::function<void(DialScheduler&)> on_started;
   // Before the pool and the shards stop, e.g. announce `stopped` while still
   // serving; forced (a forced exit): end what uses the run at once, no goodbyes.
   std::function<void(bool forced)> before_stop;
   std::function<void(SeedCounters&)> add_metrics;
   std::function<void(const SeedTick&)> every_second;
-  std::function<bool(const SeedTick&)> done;     // checked every 50 ms; true ends the run
+  std::function<bool(const SeedTick&)> done;     // checked every 10 ms; true ends the run
   std::function<void(const ResultRow&)> on_row;  // rows of flows that did not connect
   std::function<void(uint16_t listen_port)> on_listening;
 };
@@ -64,6 +67,7 @@ struct SeedResult {
   // Turned away by the kernel at the listener over the run (the namespace's
   // counters; absent when /proc/net/netstat could not be read).
   std::optional<ListenCounters> kernel_listen;
+  uint64_t dials_waiting = 0, dials_dropped = 0;  // the dial scheduler's, at the end
 };
 
 // Returns 0, or 1 with a one-line reason on stderr (a listener or the

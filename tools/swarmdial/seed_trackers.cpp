@@ -61,9 +61,9 @@ void SeedTrackers::install(SeedHooks& hooks) {
     listen_port_ = port;
     if (previous) previous(port);
   };
-  hooks.on_started = [this, previous = hooks.on_started](TargetFeed& feed) {
-    if (previous) previous(feed);
-    start(feed);
+  hooks.on_started = [this, previous = hooks.on_started](DialScheduler& dials) {
+    if (previous) previous(dials);
+    start(dials);
   };
   hooks.before_stop = [this, previous = hooks.before_stop](bool forced) {
     if (announcer_) forced ? announcer_->stop(0) : announcer_->stop();
@@ -75,7 +75,7 @@ void SeedTrackers::install(SeedHooks& hooks) {
   };
 }
 
-void SeedTrackers::start(TargetFeed& feed) {
+void SeedTrackers::start(DialScheduler& dials) {
   std::random_device rd;
   AnnouncerOptions ao;
   ao.tiers = tiers_;
@@ -89,11 +89,11 @@ void SeedTrackers::start(TargetFeed& feed) {
   ao.udp_base_timeout_ns = cfg_.tracker_timeout_ms * 1'000'000;
   ao.http_timeout_ns = cfg_.tracker_timeout_ms * 1'000'000;
   ao.retry_base_ns = cfg_.tracker_timeout_ms * 1'000'000;
-  ao.on_peers = [this, &feed](const std::vector<Endpoint>& peers) {
+  ao.on_peers = [this, &dials](const std::vector<Endpoint>& peers) {
     for (const auto& e : peers) {
       if (cfg_.listen && e.port == listen_port_ && e.ip == cfg_.listen->ip) continue;  // us
       if (!known_.insert(key(e)).second) continue;
-      if (feed.push(e, tag_)) peers_new_.fetch_add(1, std::memory_order_relaxed);
+      if (dials.add({e, tag_})) peers_new_.fetch_add(1, std::memory_order_relaxed);
     }
   };
   announcer_ = std::make_unique<TrackerAnnouncer>(std::move(ao));

@@ -35,7 +35,7 @@ class SeedTrackers {
  private:
   using Key = std::pair<std::array<uint8_t, 17>, uint16_t>;
   static Key key(const Endpoint& e);
-  void start(TargetFeed& feed);
+  void start(DialScheduler& dials);
 
   const SeedConfig& cfg_;
   const Metainfo& meta_;

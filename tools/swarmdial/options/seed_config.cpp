@@ -49,6 +49,10 @@ po::options_description seed_options() {
       "redials", po::value<int64_t>()->default_value(8),
       "dial a peer again after it failed to connect or closed before it had everything, "
       "up to N failures in a row (0 = never); a peer that has everything is not re-dialled")(
+      "dial-order", po::value<std::string>()->default_value("fair"),
+      "with many torrents: fair (dials go round robin over the torrents with a peer waiting, so "
+      "one torrent's dead peers cannot hold the shared budget) | fifo (as peers arrive, "
+      "whatever their torrent; for comparison)")(
       "redial-delay", po::value<int64_t>()->default_value(1000),
       "first re-dial delay, ms; doubles per failure (+/- 20% jitter), at most 60 s")(
       "encryption", po::value<std::string>()->default_value("prefer"),
@@ -174,6 +178,12 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
   c.timeout_ms = range("timeout", 1, 600'000);
   c.redials = static_cast<uint32_t>(range("redials", 0, 1'000'000));
   c.redial_delay_ms = range("redial-delay", 1, 3'600'000);
+  if (std::string o = vm["dial-order"].as<std::string>(); o == "fair")
+    c.dial_order = DialOrder::kFair;
+  else if (o == "fifo")
+    c.dial_order = DialOrder::kFifo;
+  else
+    fail("dial-order", "must be fair or fifo");
   int64_t workers = vm.count("workers") ? vm["workers"].as<int64_t>()
                                         : std::max<int64_t>(1, std::thread::hardware_concurrency());
   if (workers < 1 || workers > 256) fail("workers", "must be between 1 and 256");

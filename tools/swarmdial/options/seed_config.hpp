@@ -6,6 +6,7 @@
 
 #include "dial_config.hpp"
 #include "dpdk_flags.hpp"
+#include "engine/dial_scheduler.hpp"
 #include "engine/peerwire/mse_handshake.hpp"
 
 namespace swarmdial {
@@ -34,8 +35,9 @@ struct SeedConfig {
   EngineAddressFlags addresses;  // --source, --dpdk, --gateway
   double rate = 1000;
   int64_t timeout_ms = 3000;
-  uint32_t redials = 8;            // consecutive failures re-dialled per peer
-  int64_t redial_delay_ms = 1000;  // first re-dial delay; doubles, capped at 60 s
+  DialOrder dial_order = DialOrder::kFair;  // --dial-order
+  uint32_t redials = 8;                     // consecutive failures re-dialled per peer
+  int64_t redial_delay_ms = 1000;           // first re-dial delay; doubles, capped at 60 s
   uint32_t workers = 1;
   uint32_t max_peers = 1000;
   double inbound_rate = 0;

@@ -206,7 +206,11 @@ nlohmann::json seed_summary(const SeedReport& r) {
                 {{"files_changed", r.result->files_changed},
                  {"pieces_withheld", r.result->pieces_withheld},
                  {"requests_withheld", t.requests_withheld}}},
-               {"redial", redial_json(r.result->redial)}};
+               {"redial", redial_json(r.result->redial)},
+               {"dials",
+                {{"order", r.dial_order == DialOrder::kFair ? "fair" : "fifo"},
+                 {"waiting", r.result->dials_waiting},
+                 {"dropped", r.result->dials_dropped}}}};
   nlohmann::json torrents = nlohmann::json::array();
   for (const auto& tr : r.torrents) torrents.push_back(torrent_json(tr, r.with_trackers));
   s["seed"]["torrents"] = torrents;

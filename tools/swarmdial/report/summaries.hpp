@@ -73,6 +73,7 @@ struct SeedReport {
   SummaryContext ctx;
   std::vector<SeedTorrentReport> torrents;
   EncryptionPolicy encryption = EncryptionPolicy::kPrefer;
+  DialOrder dial_order = DialOrder::kFair;
   const SeedResult* result = nullptr;
   bool with_trackers = false;
 };

@@ -1,0 +1,55 @@
+#include "dial_scheduler.hpp"
+
+namespace swarmdial {
+
+DialScheduler::DialScheduler(uint32_t torrents, DialOrder order, size_t per_torrent_cap)
+    : order_(order), cap_(per_torrent_cap), queues_(torrents), fifo_waiting_(torrents, 0) {}
+
+bool DialScheduler::add(const DialTarget& d) {
+  std::lock_guard lock(mu_);
+  if (d.tag >= queues_.size()) return false;
+  if (order_ == DialOrder::kFifo) {
+    if (fifo_waiting_[d.tag] >= cap_) {
+      ++dropped_;
+      return false;
+    }
+    ++fifo_waiting_[d.tag];
+    arrivals_.push_back(d);
+    return true;
+  }
+  std::deque<DialTarget>& q = queues_[d.tag];
+  if (q.size() >= cap_) {
+    ++dropped_;
+    return false;
+  }
+  // A torrent that had nothing waiting joins the round just before the one
+  // whose turn it is, so it is served last in this round, not first.
+  if (q.empty()) {
+    next_ = active_.empty() ? 0 : next_ % active_.size();
+    active_.insert(active_.begin() + static_cast<std::ptrdiff_t>(next_), d.tag);
+    if (active_.size() > 1) ++next_;
+  }
+  q.push_back(d);
+  return true;
+}
+
+size_t DialScheduler::waiting() const {
+  std::lock_guard lock(mu_);
+  if (order_ == DialOrder::kFifo) return arrivals_.size();
+  size_t n = 0;
+  for (const auto& q : queues_) n += q.size();
+  return n;
+}
+
+size_t DialScheduler::waiting(uint32_t torrent) const {
+  std::lock_guard lock(mu_);
+  if (torrent >= queues_.size()) return 0;
+  return order_ == DialOrder::kFifo ? fifo_waiting_[torrent] : queues_[torrent].size();
+}
+
+uint64_t DialScheduler::dropped() const {
+  std::lock_guard lock(mu_);
+  return dropped_;
+}
+
+}  // namespace swarmdial
