@@ -65,9 +65,14 @@ void SeedTrackers::install(SeedHooks& hooks) {
     if (previous) previous(dials);
     start(dials);
   };
+  // Every torrent's `stopped` is asked for before any is waited for: the
+  // hooks chain, so the requests go out on the way in and the joins
+  // happen on the way out.
   hooks.before_stop = [this, previous = hooks.before_stop](bool forced) {
-    if (announcer_) forced ? announcer_->stop(0) : announcer_->stop();
+    int64_t grace = forced ? 0 : 3'000'000'000;
+    if (announcer_) announcer_->request_stop(grace);
     if (previous) previous(forced);
+    if (announcer_) announcer_->stop(grace);
   };
   hooks.add_metrics = [this, previous = hooks.add_metrics](SeedCounters& s) {
     if (previous) previous(s);

@@ -294,6 +294,12 @@ void TrackerAnnouncer::start() {
 
 void TrackerAnnouncer::stop(int64_t grace_ns) {
   if (!thread_.joinable()) return;
+  request_stop(grace_ns);
+  thread_.join();
+}
+
+void TrackerAnnouncer::request_stop(int64_t grace_ns) {
+  if (!thread_.joinable()) return;
   impl_->grace_ns.store(grace_ns);
   asio::post(impl_->io, [this, grace_ns] {
     impl_->stopping.store(true);
@@ -304,7 +310,6 @@ void TrackerAnnouncer::stop(int64_t grace_ns) {
     for (auto& [k, c] : impl_->http_conns)
       if (c) c->expires_after(std::chrono::nanoseconds(std::max<int64_t>(grace_ns, 1)));
   });
-  thread_.join();
 }
 
 std::vector<TrackerState> TrackerAnnouncer::states() const {

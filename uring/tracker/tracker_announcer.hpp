@@ -46,6 +46,9 @@ class TrackerAnnouncer {
   void start();
   // Sends `stopped` to the tracker in use (at most `grace_ns`), then joins.
   void stop(int64_t grace_ns = 3'000'000'000);
+  // The same without waiting: a node stopping many torrents asks them all
+  // first, then joins each (stop()), so the grace periods overlap.
+  void request_stop(int64_t grace_ns = 3'000'000'000);
   std::vector<TrackerState> states() const;
 
  private:
