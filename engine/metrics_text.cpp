@@ -74,6 +74,14 @@ std::string render_prometheus(const RunView& v, const PeerGauges& peers, const S
                    seed->inbound_rejected_rate);
     fmt::format_to(out, "swarmdial_inbound_total{{result=\"accept_failed_fds\"}} {}\n",
                    seed->inbound_accept_failed_fds);
+    family("swarmdial_torrents", "gauge", "Torrents this process seeds.");
+    fmt::format_to(out, "swarmdial_torrents {}\n", seed->torrents);
+    family("swarmdial_dials_waiting", "gauge",
+           "Peers waiting in the dial scheduler for a turn at the shared budget.");
+    fmt::format_to(out, "swarmdial_dials_waiting {}\n", seed->dials_waiting);
+    family("swarmdial_dials_dropped_total", "counter",
+           "Peers not queued for a dial: their torrent's queue was full.");
+    fmt::format_to(out, "swarmdial_dials_dropped_total {}\n", seed->dials_dropped);
     family("swarmdial_upload_bytes_total", "counter", "Piece bytes sent to peers.");
     fmt::format_to(out, "swarmdial_upload_bytes_total {}\n", seed->upload_bytes);
     family("swarmdial_pieces_served_total", "counter", "Pieces whose last block was sent.");

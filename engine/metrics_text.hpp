@@ -26,6 +26,8 @@ struct SeedCounters {
     uint64_t ok = 0, failed = 0;
   };
   std::vector<Tracker> trackers;
+  uint64_t torrents = 0;                          // seeded by this process
+  uint64_t dials_waiting = 0, dials_dropped = 0;  // the dial scheduler's
 };
 
 // Completions the kernel could not post (CQ overflow) and submissions it

@@ -27,6 +27,7 @@ import struct
 import tempfile
 import threading
 import time
+import urllib.request
 
 import libtorrent as lt
 
@@ -85,6 +86,7 @@ def same(name, dl):
 
 port = free_port()
 out_port = free_port()
+metrics_port = free_port()
 summary = os.path.join(tmp, "s.json")
 # A UDP tracker (BEP 15) that answers connects and announces but never a
 # `stopped`: each torrent's `stopped` waits out its grace period (3 s) at
@@ -122,7 +124,8 @@ seed = start_seed(["--tracker", tracker, "--torrent", torrent_file["alpha"], "--
                    "--torrent", torrent_file["beta"], "--data", os.path.join(flags_dir, "beta.bin"),
                    "--torrents-dir", tdir, "--listen", f"127.0.0.1:{port}",
                    "--peers", f"127.0.0.1:{out_port}", "--half-open", 8, "--redial-delay", 300,
-                   "--workers", 2, "--summary", summary, "--quiet", "--duration", 90])
+                   "--workers", 2, "--summary", summary, "--quiet", "--duration", 90,
+                   "--metrics", f"127.0.0.1:{metrics_port}"])
 try:
     check.that(wait_for_port(port), "swarmdial listens")
     # Outbound: a leecher of gamma, dialled for all four torrents.
@@ -141,6 +144,9 @@ try:
         got = b""
     check.that(got == b"", f"a handshake for an unknown torrent is answered: {got[:20]!r}")
     s.close()
+    page = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+    check.that("\nswarmdial_torrents 4\n" in page and "\nswarmdial_dials_waiting " in page,
+               "metrics: 4 torrents and the dial queue")
     took = {k: l.wait_done(60) for k, l in (("delta", plain), ("beta", enc), ("gamma", out_leecher))}
     for k, t in took.items():
         check.that(t is not None, f"{k}: download incomplete")

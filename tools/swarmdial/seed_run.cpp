@@ -265,6 +265,9 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
       metrics = std::make_unique<MetricsHttpServer>(*cfg.metrics, [&] {
         PoolTotals t = pool.totals();
         SeedCounters s = seed_counters(t, redial.copy());
+        s.torrents = torrents.size();
+        s.dials_waiting = scheduler.waiting();
+        s.dials_dropped = scheduler.dropped();
         if (hooks.add_metrics) hooks.add_metrics(s);
         RingCounters rings = Ring::totals();
         return render_prometheus(shards.snapshot(), {t.peers_outbound, t.peers_inbound}, &s,
