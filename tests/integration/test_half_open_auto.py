@@ -3,9 +3,13 @@ table that drops new flows once it holds TABLE of them, its unanswered SYNs
 kept 2 s (four of our 500 ms timeouts), half the targets black holes.
 
 - A fixed budget of 512 floods the table: the router drops a large share.
-- auto finds the table's ceiling by itself: once converged the router drops
-  under 1% of our SYNs (issue 15's target), while auto keeps dialing at a
-  good share of what the table carries.
+- auto finds the table's ceiling by itself: once converged (20-60 s) the
+  router's drop counter grows by under 1% of our SYNs (issue 15's target),
+  while auto keeps dialing at a good share of what the table carries. The
+  window spans a probe cycle or two: a probe over a ceiling that stands
+  costs a burst of drops (100-130 in a second or two), so a 15 s window
+  that happened to hold one read 1.54% in one CI run and 0.00-0.36% in
+  others; the worst 10 s stretch is printed beside it.
 - The table is halved mid-run (the nftables rule is replaced): auto backs off
   and, from 10 s after the change, the router drops little again: issue 15
   asks 1%; this lab measures 0-1.4% (a probe that finds the new capacity
@@ -60,9 +64,9 @@ with RouterLab(tag, table=600, syn_sent_s=2) as lab:
     time.sleep(2.5)  # the fixed run's entries age out
     summary = f"/tmp/sd_{tag}_auto.json"
     start = time.monotonic()
-    p = dial(lab, ["--half-open", "auto", "--half-open-max", 2048], 70, summary)
-    samples, halved_at = [], 35
-    while p.poll() is None and time.monotonic() - start < 100:
+    p = dial(lab, ["--half-open", "auto", "--half-open-max", 2048], 95, summary)
+    samples, halved_at = [], 60
+    while p.poll() is None and time.monotonic() - start < 130:
         time.sleep(0.5)
         t = time.monotonic() - start
         n, d = lab.counters()
@@ -72,9 +76,10 @@ with RouterLab(tag, table=600, syn_sent_s=2) as lab:
     err = p.communicate(timeout=30)[1]
     check.that(p.returncode == 0, f"auto run exit {p.returncode}: {err[-300:]}")
     converged, n_conv = drops_between(samples, 20, halved_at)
-    recovered, n_rec = drops_between(samples, halved_at + 10, 68)
-    print(f"auto: dropped {converged:.2%} of {n_conv} once converged (20-{halved_at} s), "
-          f"{recovered:.2%} of {n_rec} from 10 s after the table was halved")
+    recovered, n_rec = drops_between(samples, halved_at + 10, 93)
+    worst = max(drops_between(samples, t, t + 10)[0] for t in range(20, halved_at - 9))
+    print(f"auto: dropped {converged:.2%} of {n_conv} once converged (20-{halved_at} s; worst 10 s "
+          f"{worst:.2%}), {recovered:.2%} of {n_rec} from 10 s after the table was halved")
     # The table carries about 600 new flows a second (300 black holes a
     # second, each held 2 s): auto must use a fair share of it, not hide
     # far under it.
@@ -82,7 +87,7 @@ with RouterLab(tag, table=600, syn_sent_s=2) as lab:
     paced = bool(os.environ.get("SWARMDIAL_TEST_SANITIZER"))
     check.that(paced or converged < 0.01,
                f"converged drops {converged:.2%} (fixed 512: {fixed_drops:.1%})")
-    check.that((paced or recovered < 0.025) and n_rec > 0.5 * 300 * (68 - halved_at - 10),
+    check.that((paced or recovered < 0.025) and n_rec > 0.5 * 300 * (93 - halved_at - 10),
                f"drops 10 s after halving: {recovered:.2%} of {n_rec}")
     s = read_json(summary)
     sh = s["shards"][0]
