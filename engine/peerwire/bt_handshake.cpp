@@ -53,6 +53,11 @@ std::array<uint8_t, kBtHandshakeSize> build_bt_handshake(const InfoHash& info_ha
   return out;
 }
 
+bool begins_bt_handshake(std::span<const uint8_t> bytes) {
+  return bytes.size() >= 1 + kProtocol.size() && bytes[0] == kProtocol.size() &&
+         std::memcmp(&bytes[1], kProtocol.data(), kProtocol.size()) == 0;
+}
+
 std::optional<BtHandshake> parse_bt_handshake(std::span<const uint8_t> bytes) {
   if (bytes.size() != kBtHandshakeSize || bytes[0] != kProtocol.size() ||
       std::memcmp(&bytes[1], kProtocol.data(), kProtocol.size()) != 0)

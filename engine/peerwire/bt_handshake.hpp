@@ -29,6 +29,9 @@ struct BtHandshake {
 // nullopt when the bytes are not a BitTorrent handshake (wrong pstrlen or
 // protocol string). Needs exactly kBtHandshakeSize bytes.
 std::optional<BtHandshake> parse_bt_handshake(std::span<const uint8_t> bytes);
+// Whether bytes (20 or more) open with the protocol string, as a
+// handshake's first bytes do.
+bool begins_bt_handshake(std::span<const uint8_t> bytes);
 
 // "-LT2090-..." -> "libtorrent 2.0.9"; "M7-4-3--" -> "BitTorrent 7.4.3";
 // unknown styles -> the printable prefix of the id. At most 23 characters.

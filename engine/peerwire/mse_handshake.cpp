@@ -94,13 +94,6 @@ uint32_t get_be(const uint8_t* p, int bytes) {
   return v;
 }
 
-bool is_plaintext_handshake(std::span<const uint8_t> b) {
-  static constexpr char kProto[] =
-      "\x13"
-      "BitTorrent protocol";
-  return b.size() >= 20 && std::memcmp(b.data(), kProto, 20) == 0;
-}
-
 }  // namespace
 
 std::optional<EncryptionPolicy> parse_encryption_policy(std::string_view s) {
@@ -269,7 +262,7 @@ MseStatus MseHandshake::on_receive(std::span<const uint8_t> in, std::string& out
             return fail(MseFailure::kEncryptedRefused);
           return MseStatus::kMore;
         }
-        if (is_plaintext_handshake(buf_)) {
+        if (begins_bt_handshake(buf_)) {
           if (policy_ == EncryptionPolicy::kRequire) return fail(MseFailure::kPlaintextRefused);
           plaintext_peer_ = true;
           pos_ = 0;

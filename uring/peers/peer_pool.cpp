@@ -31,6 +31,7 @@ constexpr int64_t kTickNs = 1'000'000'000;
 constexpr int64_t kAcceptRetryNs = 20'000'000;
 constexpr int64_t kChokeIntervalNs = 10'000'000'000;
 constexpr uint32_t kNoTorrent = UINT32_MAX;
+constexpr int64_t kPieceEventCheckNs = 10'000'000;  // withheld/restored pieces reach peers within
 // A BitTorrent handshake names its torrent in bytes 28-47.
 constexpr size_t kInfoHashAt = 28, kInfoHashEnd = 48;
 
@@ -95,8 +96,14 @@ class PeerPool::Worker {
     while (!pool_.stop_.load(std::memory_order_relaxed)) {
       for (HandoffQueue* q : inputs_)
         while (auto h = q->try_pop()) add_conn(h->fd, true, h->row.target, h->row.tag);
-      for (uint32_t t = 0; t < pool_.torrents_.size(); ++t)
-        if (pool_.torrents_[t].store->event_count() != piece_events_seen_[t]) tell_piece_events(t);
+      // Every torrent's store is looked at, so not on every pass: a node
+      // seeding thousands would read thousands of counters per completion batch.
+      if (int64_t t0 = mono_ns(); t0 >= next_piece_check_) {
+        next_piece_check_ = t0 + kPieceEventCheckNs;
+        for (uint32_t t = 0; t < pool_.torrents_.size(); ++t)
+          if (pool_.torrents_[t].store->event_count() != piece_events_seen_[t])
+            tell_piece_events(t);
+      }
       flush_sends();
       // Ticks and handoff queues are polled at least every 5 ms.
       wait_and_handle(5'000'000);
@@ -257,7 +264,8 @@ class PeerPool::Worker {
       auto it = pool_.by_hash_.find(ih);
       if (it != pool_.by_hash_.end()) {
         t = it->second;
-      } else if (parse_bt_handshake_prefix(c.sniff)) {
+      } else if (begins_bt_handshake(
+                     {reinterpret_cast<const uint8_t*>(c.sniff.data()), c.sniff.size()})) {
         begin_close(id, Disconnect::kUnknownInfoHash);
         return {};
       } else {
@@ -266,12 +274,6 @@ class PeerPool::Worker {
     }
     start_session(c, t);
     return {reinterpret_cast<const uint8_t*>(c.sniff.data()), c.sniff.size()};
-  }
-
-  static bool parse_bt_handshake_prefix(std::string_view b) {
-    return b.size() >= 20 && b.substr(0, 20) ==
-                                 "\x13"
-                                 "BitTorrent protocol";
   }
 
   void on_accept(int res, uint32_t flags) {
@@ -665,7 +667,8 @@ class PeerPool::Worker {
   std::vector<uint8_t> recv_bufs_;
   int listen_fd_ = -1;
   int64_t accept_rearm_ns_ = 0;
-  std::vector<uint64_t> piece_events_seen_;           // per torrent
+  std::vector<uint64_t> piece_events_seen_;  // per torrent
+  int64_t next_piece_check_ = 0;
   std::vector<PieceStore::PieceEvent> piece_events_;  // a failed multishot accept is re-armed then
   uint16_t bound_port_ = 0;
   std::vector<HandoffQueue*> inputs_;
