@@ -10,7 +10,7 @@ BUILD_PKGS=(
   libfmt-dev nlohmann-json3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   gnuplot-nox libdpdk-dev libmnl-dev libnftables-dev
-  clang clang-14 libclang-rt-14-dev libbpf-dev libsystemd-dev
+  clang clang-14 libclang-rt-14-dev libbpf-dev libsystemd-dev ccache
 )
 TEST_PKGS=(
   iproute2 nftables procps util-linux python3 python3-libtorrent aria2
