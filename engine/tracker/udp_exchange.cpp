@@ -16,6 +16,20 @@ void UdpAnnounceExchange::begin(const AnnounceRequest& r, int64_t now) {
   send_now_ = true;
 }
 
+void UdpAnnounceExchange::adopt_connection_id(uint64_t id, int64_t obtained_at) {
+  if (have_connection_id_ && connection_id_at_ >= obtained_at) return;  // ours is newer
+  connection_id_ = id;
+  connection_id_at_ = obtained_at;
+  have_connection_id_ = true;
+}
+
+bool UdpAnnounceExchange::connection_id(uint64_t& id, int64_t& obtained_at) const {
+  if (!have_connection_id_) return false;
+  id = connection_id_;
+  obtained_at = connection_id_at_;
+  return true;
+}
+
 int64_t UdpAnnounceExchange::next_deadline() const {
   if (state_ != State::kConnecting && state_ != State::kAnnouncing) return INT64_MAX;
   return send_now_ ? 0 : deadline_;

@@ -28,6 +28,12 @@ class UdpAnnounceExchange {
 
   // Starts an announce; a still-valid connection id is reused.
   void begin(const AnnounceRequest& r, int64_t now);
+  // A connection id another exchange got from the same tracker (BEP 15 ties
+  // it to our address, not to a torrent), so a node announcing thousands of
+  // torrents connects once a minute per tracker, not once per torrent.
+  void adopt_connection_id(uint64_t id, int64_t obtained_at);
+  // The id this exchange holds and when it was obtained, if it has one.
+  bool connection_id(uint64_t& id, int64_t& obtained_at) const;
   // The datagram to send now (first send or a retransmission), if any.
   std::optional<std::string> poll(int64_t now);
   // Feeds a datagram from the tracker.

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <deque>
+
+#include "engine/tracker/announce_gate.hpp"
 #include "engine/tracker/http_announce.hpp"
 #include "engine/tracker/tracker_tiers.hpp"
 #include "engine/tracker/tracker_url.hpp"
@@ -199,6 +203,93 @@ TEST(UdpExchange, ConnectsAnnouncesAndReusesTheConnectionIdFor60s) {
   EXPECT_EQ(y.state(), UdpAnnounceExchange::State::kDone);
   y.begin(sample_request(), 61 * kSec);
   EXPECT_EQ(y.poll(61 * kSec)->size(), 16u);
+}
+
+TEST(UdpExchange, AnAdoptedConnectionIdSkipsTheConnectUntilItExpires) {
+  UdpExchangeOptions o;
+  UdpAnnounceExchange first(o, 7);
+  first.begin(sample_request(), 0);
+  auto c = *first.poll(0);
+  first.on_datagram(bytes(be(0, 4) + be(tid_of(c), 4) + be(4242, 8)), 5 * kSec);
+  uint64_t id = 0;
+  int64_t at = 0;
+  ASSERT_TRUE(first.connection_id(id, at));
+  EXPECT_EQ(id, 4242u);
+  EXPECT_EQ(at, 5 * kSec);
+  // Another torrent's exchange to the same tracker announces at once with it.
+  UdpAnnounceExchange second(o, 8);
+  uint64_t none_id;
+  int64_t none_at;
+  EXPECT_FALSE(second.connection_id(none_id, none_at));
+  second.adopt_connection_id(id, at);
+  second.begin(sample_request(), 30 * kSec);
+  auto a = *second.poll(30 * kSec);
+  ASSERT_EQ(a.size(), 98u);
+  EXPECT_EQ(a.substr(0, 8), be(4242, 8));
+  // An older id does not replace a newer one; an expired one means a connect.
+  second.adopt_connection_id(1, 0);
+  ASSERT_TRUE(second.connection_id(id, at));
+  EXPECT_EQ(id, 4242u);
+  UdpAnnounceExchange third(o, 9);
+  third.adopt_connection_id(4242, 5 * kSec);
+  third.begin(sample_request(), 66 * kSec);
+  EXPECT_EQ(third.poll(66 * kSec)->size(), 16u);
+}
+
+TEST(AnnounceGate, CapsPerTrackerAndInTotalAndAdmitsOldestFirst) {
+  AnnounceGate g({.per_tracker = 2, .total = 3, .late_after_ns = 5 * kSec});
+  std::vector<AnnounceGate::Ticket> a, b;
+  for (int i = 0; i < 4; ++i) a.push_back(g.enqueue("udp://a:1", 0));
+  for (int i = 0; i < 2; ++i) b.push_back(g.enqueue("udp://b:1", 0));
+  EXPECT_EQ(g.queued(), 6u);
+  // Two for a (its cap), then b's oldest: the third a does not block b.
+  auto first = g.admit(0);
+  EXPECT_EQ(first, (std::vector<AnnounceGate::Ticket>{a[0], a[1], b[0]}));
+  EXPECT_EQ(g.in_flight(), 3u);
+  EXPECT_EQ(g.in_flight_to("udp://a:1"), 2u);
+  EXPECT_TRUE(g.admitted(a[0]));
+  EXPECT_FALSE(g.admitted(a[2]));
+  EXPECT_TRUE(g.admit(0).empty());  // total cap reached
+  // b finishing frees a total slot, but a is still at its own cap: b[1].
+  g.finish(b[0]);
+  EXPECT_EQ(g.admit(1 * kSec), (std::vector<AnnounceGate::Ticket>{b[1]}));
+  g.finish(a[0]);
+  g.finish(b[1]);
+  // Ten seconds after they were due: both late.
+  EXPECT_EQ(g.admit(10 * kSec), (std::vector<AnnounceGate::Ticket>{a[2]}));
+  g.cancel(a[3]);  // gave up waiting
+  EXPECT_EQ(g.queued(), 0u);
+  g.finish(a[1]);
+  g.finish(a[2]);
+  EXPECT_TRUE(g.admit(11 * kSec).empty());
+  EXPECT_EQ(g.in_flight(), 0u);
+  EXPECT_EQ(g.started(), 5u);
+  EXPECT_EQ(g.late(), 1u);
+  g.finish(a[2]);  // twice is harmless
+  EXPECT_EQ(g.in_flight(), 0u);
+}
+
+TEST(AnnounceGate, ThousandsOfTorrentsOnOneTrackerNeverExceedItsCap) {
+  AnnounceGate g({.per_tracker = 8, .total = 64, .late_after_ns = 5 * kSec});
+  std::deque<AnnounceGate::Ticket> running;
+  for (int i = 0; i < 5000; ++i) g.enqueue(i % 2 ? "http://t:80" : "udp://t:6969", 0);
+  uint64_t max_to_one = 0, max_total = 0, done = 0;
+  for (int64_t t = 0; done < 5000; t += 100'000'000) {  // each announce takes 100 ms
+    while (!running.empty()) {
+      g.finish(running.front());
+      running.pop_front();
+      ++done;
+    }
+    for (auto tk : g.admit(t)) running.push_back(tk);
+    max_to_one =
+        std::max({max_to_one, g.in_flight_to("http://t:80"), g.in_flight_to("udp://t:6969")});
+    max_total = std::max(max_total, g.in_flight());
+  }
+  EXPECT_EQ(max_to_one, 8u);
+  EXPECT_EQ(max_total, 16u);
+  EXPECT_EQ(g.started(), 5000u);
+  // 16 per 100 ms: the last ones start 31 s after they were due.
+  EXPECT_GT(g.late(), 4000u);
 }
 
 TEST(UdpExchange, RetransmitsAfter15Times2ToTheNAndGivesUp) {
