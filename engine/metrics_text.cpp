@@ -82,6 +82,19 @@ std::string render_prometheus(const RunView& v, const PeerGauges& peers, const S
     family("swarmdial_dials_dropped_total", "counter",
            "Peers not queued for a dial: their torrent's queue was full.");
     fmt::format_to(out, "swarmdial_dials_dropped_total {}\n", seed->dials_dropped);
+    if (seed->with_announces) {
+      family(
+          "swarmdial_announces_queued", "gauge",
+          "Tracker announces waiting for a slot (--announce-limit, --announce-limit-per-tracker).");
+      fmt::format_to(out, "swarmdial_announces_queued {}\n", seed->announces_queued);
+      family("swarmdial_announces_in_flight", "gauge", "Tracker announces in flight.");
+      fmt::format_to(out, "swarmdial_announces_in_flight {}\n", seed->announces_in_flight);
+      family("swarmdial_announces_started_total", "counter", "Tracker announces started.");
+      fmt::format_to(out, "swarmdial_announces_started_total {}\n", seed->announces_started);
+      family("swarmdial_announces_late_total", "counter",
+             "Tracker announces that started more than 5 s after they were due.");
+      fmt::format_to(out, "swarmdial_announces_late_total {}\n", seed->announces_late);
+    }
     family("swarmdial_upload_bytes_total", "counter", "Piece bytes sent to peers.");
     fmt::format_to(out, "swarmdial_upload_bytes_total {}\n", seed->upload_bytes);
     family("swarmdial_pieces_served_total", "counter", "Pieces whose last block was sent.");

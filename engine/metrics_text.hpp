@@ -28,6 +28,8 @@ struct SeedCounters {
   std::vector<Tracker> trackers;
   uint64_t torrents = 0;                          // seeded by this process
   uint64_t dials_waiting = 0, dials_dropped = 0;  // the dial scheduler's
+  bool with_announces = false;                    // any tracker: the announce queue's
+  uint64_t announces_queued = 0, announces_in_flight = 0, announces_started = 0, announces_late = 0;
 };
 
 // Completions the kernel could not post (CQ overflow) and submissions it

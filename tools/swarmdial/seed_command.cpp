@@ -39,6 +39,8 @@ struct LoadedTorrent {
 
 struct SeedInput {
   SeedConfig cfg;
+  // Before the torrents: their announcers run on it, and stop before it does.
+  std::unique_ptr<AnnounceService> announces;
   // Held by pointer: a store keeps a reference to its torrent's metainfo.
   std::vector<std::unique_ptr<LoadedTorrent>> torrents;
   // --peers, and --peers-file lines without an info-hash: dialled for every torrent.
@@ -318,14 +320,25 @@ int run_seed_command(const std::vector<std::string>& args) {
     std::fprintf(stderr,
                  "swarmdial seed: --peers-file: %lu peers of torrents not seeded here, left out\n",
                  static_cast<unsigned long>(not_seeded));
+  in.announces = std::make_unique<AnnounceService>(
+      AnnounceLimits{.per_tracker = cfg.announce_limit_per_tracker, .total = cfg.announce_limit});
   for (uint32_t i = 0; i < in.torrents.size(); ++i) {
     LoadedTorrent& t = *in.torrents[i];
-    t.trackers =
-        std::make_unique<SeedTrackers>(cfg, t.meta, t.store->have_count(), peer_id, in.peers, i);
+    t.trackers = std::make_unique<SeedTrackers>(*in.announces, cfg, t.meta, t.store->have_count(),
+                                                peer_id, in.peers, i);
     t.trackers->install(hooks);
     run_torrents.push_back({&t.meta, t.store.get()});
     for (const Endpoint& e : in.peers) dial_list.push_back({e, i});
   }
+  hooks.add_metrics = [&in, previous = hooks.add_metrics](SeedCounters& s) {
+    if (previous) previous(s);
+    AnnounceServiceStats a = in.announces->stats();
+    s.with_announces = !s.trackers.empty();
+    s.announces_queued = a.queued;
+    s.announces_in_flight = a.in_flight;
+    s.announces_started = a.started;
+    s.announces_late = a.late;
+  };
   ServiceNotifier notifier;
   notify_from_hooks(hooks, notifier, "seeding " + what_is_seeded(in),
                     [&in](const SeedTick& t) { return seed_status_line(t) + trackers_suffix(in); });
@@ -349,6 +362,7 @@ int run_seed_command(const std::vector<std::string>& args) {
     report.encryption = cfg.encryption;
     report.dial_order = cfg.dial_order;
     report.result = &result;
+    report.announces = in.announces->stats();
     for (uint32_t i = 0; i < in.torrents.size(); ++i) {
       const LoadedTorrent& t = *in.torrents[i];
       SeedTorrentReport tr;

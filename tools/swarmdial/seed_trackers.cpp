@@ -34,10 +34,11 @@ std::vector<std::vector<std::string>> tracker_tiers(const std::vector<std::strin
 }
 }  // namespace
 
-SeedTrackers::SeedTrackers(const SeedConfig& cfg, const Metainfo& meta, uint32_t pieces_held,
-                           const PeerId& peer_id, const std::vector<Endpoint>& dial_list,
-                           uint32_t tag)
-    : cfg_(cfg),
+SeedTrackers::SeedTrackers(AnnounceService& service, const SeedConfig& cfg, const Metainfo& meta,
+                           uint32_t pieces_held, const PeerId& peer_id,
+                           const std::vector<Endpoint>& dial_list, uint32_t tag)
+    : service_(service),
+      cfg_(cfg),
       meta_(meta),
       pieces_held_(pieces_held),
       tag_(tag),
@@ -101,7 +102,7 @@ void SeedTrackers::start(DialScheduler& dials) {
       if (dials.add({e, tag_})) peers_new_.fetch_add(1, std::memory_order_relaxed);
     }
   };
-  announcer_ = std::make_unique<TrackerAnnouncer>(std::move(ao));
+  announcer_ = std::make_unique<TrackerAnnouncer>(service_, std::move(ao));
   announcer_->start();
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "seed_run.hpp"
+#include "uring/tracker/announce_service.hpp"
 #include "uring/tracker/tracker_announcer.hpp"
 
 namespace swarmdial {
@@ -21,8 +22,11 @@ class SeedTrackers {
   // The tiers come from the --tracker flags ("torrent": the torrent's own
   // announce-list; URLs this build cannot use are skipped with a note).
   // tag: the torrent's index in the run, given to the peers it finds.
-  SeedTrackers(const SeedConfig& cfg, const Metainfo& meta, uint32_t pieces_held,
-               const PeerId& peer_id, const std::vector<Endpoint>& dial_list, uint32_t tag = 0);
+  // service: the node's announce loop, shared by every torrent; it must
+  // outlive this.
+  SeedTrackers(AnnounceService& service, const SeedConfig& cfg, const Metainfo& meta,
+               uint32_t pieces_held, const PeerId& peer_id, const std::vector<Endpoint>& dial_list,
+               uint32_t tag = 0);
   bool any() const { return !tiers_.empty(); }
   // Starts announcing once the run is up; announces `stopped` before it ends.
   // Chains onto what the hooks already do (one of these per torrent).
@@ -37,13 +41,14 @@ class SeedTrackers {
   static Key key(const Endpoint& e);
   void start(DialScheduler& dials);
 
+  AnnounceService& service_;
   const SeedConfig& cfg_;
   const Metainfo& meta_;
   uint32_t pieces_held_;
   uint32_t tag_;
   PeerId peer_id_;
   std::vector<std::vector<std::string>> tiers_;
-  std::set<Key> known_;  // the announcer thread only, once started
+  std::set<Key> known_;  // the announce service's thread only, once started
   uint16_t listen_port_ = 0;
   std::atomic<uint64_t> peers_new_{0};
   std::unique_ptr<TrackerAnnouncer> announcer_;

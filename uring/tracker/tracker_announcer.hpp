@@ -1,18 +1,20 @@
 #pragma once
-// Announces one torrent to its trackers for `seed --tracker`, on its own
-// thread with a Boost.Asio loop: HTTP through Boost.Beast (keep-alive,
-// redirects, limits) and UDP through the sans-I/O BEP 15 exchange. BEP 12
-// tiers with failover and promotion; started, then every interval, then
-// stopped at shutdown. Peers go to a callback on the announcer's thread.
+// Announces one torrent to its trackers for `seed --tracker`, as a coroutine
+// on the node's AnnounceService (one thread for every torrent): HTTP through
+// Boost.Beast (keep-alive, redirects, limits) and UDP through the sans-I/O
+// BEP 15 exchange. BEP 12 tiers with failover and promotion; started, then
+// every interval (a little jittered), then stopped at shutdown. Peers go to
+// a callback on the service's thread.
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "announce_service.hpp"
 #include "engine/tracker/announce.hpp"
 
 namespace swarmdial {
@@ -41,7 +43,8 @@ struct TrackerState {
 
 class TrackerAnnouncer {
  public:
-  explicit TrackerAnnouncer(AnnouncerOptions opts);
+  // The service must outlive the announcer.
+  TrackerAnnouncer(AnnounceService& service, AnnouncerOptions opts);
   ~TrackerAnnouncer();
   void start();
   // Sends `stopped` to the tracker in use (at most `grace_ns`), then joins.
@@ -53,8 +56,9 @@ class TrackerAnnouncer {
 
  private:
   struct Impl;
-  std::unique_ptr<Impl> impl_;
-  std::thread thread_;
+  std::shared_ptr<Impl> impl_;  // shared with the coroutine until it ends
+  bool started_ = false;
+  std::future<void> done_;
 };
 
 }  // namespace swarmdial

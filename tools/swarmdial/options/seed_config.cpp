@@ -46,6 +46,10 @@ po::options_description seed_options() {
       "tracker-timeout", po::value<int64_t>()->default_value(15000),
       "UDP retransmission base (BEP 15: 15 s) and HTTP timeout, ms")(
       "announce-port", po::value<int64_t>(), "port to announce (default: the --listen port)")(
+      "announce-limit", po::value<int64_t>()->default_value(64),
+      "announces in flight at once over all torrents and trackers; the rest wait their turn")(
+      "announce-limit-per-tracker", po::value<int64_t>()->default_value(8),
+      "announces in flight at once to one tracker (host:port)")(
       "redials", po::value<int64_t>()->default_value(8),
       "dial a peer again after it failed to connect or closed before it had everything, "
       "up to N failures in a row (0 = never); a peer that has everything is not re-dialled")(
@@ -130,6 +134,9 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
     }
   }
   c.tracker_timeout_ms = flag_in_range(vm, "tracker-timeout", 100, 3'600'000);
+  c.announce_limit = static_cast<uint32_t>(flag_in_range(vm, "announce-limit", 1, 100'000));
+  c.announce_limit_per_tracker =
+      static_cast<uint32_t>(flag_in_range(vm, "announce-limit-per-tracker", 1, 100'000));
   if (vm.count("announce-port"))
     c.announce_port = static_cast<uint16_t>(flag_in_range(vm, "announce-port", 1, 65535));
   if (vm.count("listen")) {

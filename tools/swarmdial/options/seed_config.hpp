@@ -27,6 +27,8 @@ struct SeedConfig {
   std::vector<std::string> trackers;   // --tracker URL... ("torrent": the torrent's announce-list)
   int64_t tracker_timeout_ms = 15000;  // UDP retransmission base (BEP 15) and HTTP timeout
   uint16_t announce_port = 0;          // 0: the --listen port
+  uint32_t announce_limit = 64;        // announces in flight over the node
+  uint32_t announce_limit_per_tracker = 8;
   Backend backend = Backend::kUring;
   uint32_t shards = 1;
   uint32_t half_open = 64;  // per shard (with --half-open auto: the most it may grow to)

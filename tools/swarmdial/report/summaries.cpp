@@ -236,6 +236,10 @@ nlohmann::json seed_summary(const SeedReport& r) {
     }
     s["trackers"] = trackers_json(all);
     s["tracker_peers_new"] = peers_new;
+    s["announces"] = {{"started", r.announces.started},
+                      {"late", r.announces.late},
+                      {"queued_at_end", r.announces.queued},
+                      {"udp_connects", r.announces.udp_connects}};
   }
   return s;
 }

@@ -76,6 +76,7 @@ struct SeedReport {
   DialOrder dial_order = DialOrder::kFair;
   const SeedResult* result = nullptr;
   bool with_trackers = false;
+  AnnounceServiceStats announces;  // with trackers: the node's announce queue at the end
 };
 nlohmann::json seed_summary(const SeedReport& r);
 
