@@ -24,6 +24,13 @@ if "ASAN_OPTIONS" in env:
 r = subprocess.run([sys.executable, soak, SWARMDIAL, "--minutes", "2", "--out", out],
                    capture_output=True, text=True, timeout=400, env=env)
 print(r.stdout[-3000:], r.stderr[-2000:])
+if r.returncode != 0:
+    # What the seeder itself said (a sanitizer report, an abort's message).
+    try:
+        with open(os.path.join(out, "seed.stderr")) as f:
+            print("seed stderr:", f.read()[-6000:])
+    except OSError:
+        pass
 check.that(r.returncode == 0, f"soak exit {r.returncode}")
 with open(os.path.join(out, "soak.json")) as f:
     rep = json.load(f)
