@@ -326,10 +326,12 @@ int run_seed_command(const std::vector<std::string>& args) {
     LoadedTorrent& t = *in.torrents[i];
     t.trackers = std::make_unique<SeedTrackers>(*in.announces, cfg, t.meta, t.store->have_count(),
                                                 peer_id, in.peers, i);
-    t.trackers->install(hooks);
     run_torrents.push_back({&t.meta, t.store.get()});
     for (const Endpoint& e : in.peers) dial_list.push_back({e, i});
   }
+  std::vector<SeedTrackers*> trackers;
+  for (auto& t : in.torrents) trackers.push_back(t->trackers.get());
+  SeedTrackers::install(trackers, hooks);
   hooks.add_metrics = [&in, previous = hooks.add_metrics](SeedCounters& s) {
     if (previous) previous(s);
     AnnounceServiceStats a = in.announces->stats();

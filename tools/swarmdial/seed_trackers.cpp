@@ -54,30 +54,36 @@ SeedTrackers::Key SeedTrackers::key(const Endpoint& e) {
   return {k, e.port};
 }
 
-void SeedTrackers::install(SeedHooks& hooks) {
-  if (!any()) return;
+// One set of hooks for every torrent, not a chain of one per torrent: a
+// node of 10,000 torrents would otherwise nest 10,000 calls deep on every
+// metrics scrape.
+void SeedTrackers::install(const std::vector<SeedTrackers*>& all, SeedHooks& hooks) {
+  std::vector<SeedTrackers*> used;
+  for (auto* t : all)
+    if (t->any()) used.push_back(t);
+  if (used.empty()) return;
   hooks.dynamic_targets = true;
-  auto previous = hooks.on_listening;
-  hooks.on_listening = [this, previous](uint16_t port) {
-    listen_port_ = port;
+  hooks.on_listening = [used, previous = hooks.on_listening](uint16_t port) {
+    for (auto* t : used) t->listen_port_ = port;
     if (previous) previous(port);
   };
-  hooks.on_started = [this, previous = hooks.on_started](DialScheduler& dials) {
+  hooks.on_started = [used, previous = hooks.on_started](DialScheduler& dials) {
     if (previous) previous(dials);
-    start(dials);
+    for (auto* t : used) t->start(dials);
   };
-  // Every torrent's `stopped` is asked for before any is waited for: the
-  // hooks chain, so the requests go out on the way in and the joins
-  // happen on the way out.
-  hooks.before_stop = [this, previous = hooks.before_stop](bool forced) {
+  // Every torrent's `stopped` is asked for before any is waited for.
+  hooks.before_stop = [used, previous = hooks.before_stop](bool forced) {
     int64_t grace = forced ? 0 : 3'000'000'000;
-    if (announcer_) announcer_->request_stop(grace);
+    for (auto* t : used)
+      if (auto* a = t->live_.load(std::memory_order_acquire)) a->request_stop(grace);
     if (previous) previous(forced);
-    if (announcer_) announcer_->stop(grace);
+    for (auto* t : used)
+      if (auto* a = t->live_.load(std::memory_order_acquire)) a->stop(grace);
   };
-  hooks.add_metrics = [this, previous = hooks.add_metrics](SeedCounters& s) {
+  hooks.add_metrics = [used, previous = hooks.add_metrics](SeedCounters& s) {
     if (previous) previous(s);
-    for (const auto& st : states()) s.trackers.push_back({st.url, st.ok, st.failed});
+    for (auto* t : used)
+      for (const auto& st : t->states()) s.trackers.push_back({st.url, st.ok, st.failed});
   };
 }
 
@@ -104,14 +110,17 @@ void SeedTrackers::start(DialScheduler& dials) {
   };
   announcer_ = std::make_unique<TrackerAnnouncer>(service_, std::move(ao));
   announcer_->start();
+  // The metrics and status threads read it from now on.
+  live_.store(announcer_.get(), std::memory_order_release);
 }
 
 std::vector<TrackerState> SeedTrackers::states() const {
-  return announcer_ ? announcer_->states() : std::vector<TrackerState>{};
+  auto* a = live_.load(std::memory_order_acquire);
+  return a ? a->states() : std::vector<TrackerState>{};
 }
 
 std::string SeedTrackers::status_suffix() const {
-  if (!announcer_) return {};
+  if (!live_.load(std::memory_order_acquire)) return {};
   auto all = states();
   size_t working = 0;
   for (const auto& st : all) working += st.working;

@@ -28,9 +28,9 @@ class SeedTrackers {
                uint32_t pieces_held, const PeerId& peer_id, const std::vector<Endpoint>& dial_list,
                uint32_t tag = 0);
   bool any() const { return !tiers_.empty(); }
-  // Starts announcing once the run is up; announces `stopped` before it ends.
-  // Chains onto what the hooks already do (one of these per torrent).
-  void install(SeedHooks& hooks);
+  // Starts every torrent's announcing once the run is up; announces
+  // `stopped` before it ends. Chains onto what the hooks already do.
+  static void install(const std::vector<SeedTrackers*>& all, SeedHooks& hooks);
   // " trackers 1/2 ok, 40 peers", for the status line.
   std::string status_suffix() const;
   std::vector<TrackerState> states() const;
@@ -51,7 +51,8 @@ class SeedTrackers {
   std::set<Key> known_;  // the announce service's thread only, once started
   uint16_t listen_port_ = 0;
   std::atomic<uint64_t> peers_new_{0};
-  std::unique_ptr<TrackerAnnouncer> announcer_;
+  std::unique_ptr<TrackerAnnouncer> announcer_;   // set once by start(), on the main thread
+  std::atomic<TrackerAnnouncer*> live_{nullptr};  // announcer_, for the other threads
 };
 
 }  // namespace swarmdial
