@@ -47,22 +47,24 @@ uint32_t RedialPlanner::failures(const DialTarget& peer) const {
   return it == failures_.end() ? 0 : it->second;
 }
 
-void RedialPlanner::on_connect_failed(const DialTarget& peer, Outcome outcome, int64_t now_ns) {
+RedialDecision RedialPlanner::on_connect_failed(const DialTarget& peer, Outcome outcome,
+                                                int64_t now_ns) {
   RedialCause cause = RedialCause::kConnectError;
-  if (outcome == Outcome::kEstablished) return;
+  if (outcome == Outcome::kEstablished) return RedialDecision::kNone;
   if (outcome == Outcome::kRefused) cause = RedialCause::kRefused;
   if (outcome == Outcome::kTimeout) cause = RedialCause::kTimeout;
   if (outcome == Outcome::kUnreachable) cause = RedialCause::kUnreachable;
-  schedule(peer, cause, now_ns);
+  return schedule(peer, cause, now_ns);
 }
 
-void RedialPlanner::on_session_end(const DialTarget& peer, const SessionEnd& end, int64_t now_ns) {
+RedialDecision RedialPlanner::on_session_end(const DialTarget& peer, const SessionEnd& end,
+                                             int64_t now_ns) {
   // Both sides seeds: nothing to serve, and dialling it again would only be
   // turned away once more (the session ends in kBothSeeds).
   if (end.peer_complete || end.reason == Disconnect::kBothSeeds) {
     ++counts_.complete;
     failures_.erase(peer);
-    return;
+    return RedialDecision::kComplete;
   }
   // A session that carried piece data was worth having: the peer starts over.
   if (end.bytes_up > 0) failures_.erase(peer);
@@ -86,9 +88,10 @@ void RedialPlanner::on_session_end(const DialTarget& peer, const SessionEnd& end
       // not bad luck; such a peer is not invited back. Shutdown is ours.
       ++counts_.not_redialled;
       failures_.erase(peer);
-      return;
+      return end.reason == Disconnect::kShutdown ? RedialDecision::kShutdown
+                                                 : RedialDecision::kNotInvited;
   }
-  schedule(peer, cause, now_ns);
+  return schedule(peer, cause, now_ns);
 }
 
 int64_t RedialPlanner::delay_ns(uint32_t failures) {
@@ -102,18 +105,19 @@ int64_t RedialPlanner::delay_ns(uint32_t failures) {
   return std::max<int64_t>(1, d + jitter(rng_));
 }
 
-void RedialPlanner::schedule(const DialTarget& peer, RedialCause cause, int64_t now_ns) {
+RedialDecision RedialPlanner::schedule(const DialTarget& peer, RedialCause cause, int64_t now_ns) {
   uint32_t& fails = failures_[peer];
   ++fails;
   size_t c = static_cast<size_t>(cause);
   if (fails > policy_.max_redials) {
     ++counts_.given_up[c];
     failures_.erase(peer);
-    return;
+    return RedialDecision::kGiveUp;
   }
   ++counts_.redials[c];
   due_.push({now_ns + delay_ns(fails), peer});
   counts_.pending = due_.size();
+  return RedialDecision::kRedial;
 }
 
 }  // namespace swarmdial

@@ -50,6 +50,16 @@ struct SessionEnd {
   uint64_t bytes_up = 0;       // piece bytes we sent it in this session
 };
 
+// What the planner made of a failure or an ended session.
+enum class RedialDecision : uint8_t {
+  kRedial,      // dialled again after its backoff
+  kGiveUp,      // failed too often in a row
+  kNotInvited,  // it misbehaved (a protocol violation)
+  kComplete,    // it has every piece: nothing to serve
+  kShutdown,    // ended by our own shutdown
+  kNone,        // established: nothing to decide
+};
+
 struct RedialCounts {
   static constexpr size_t kCauses = static_cast<size_t>(RedialCause::kCount);
   std::array<uint64_t, kCauses> redials{};   // re-dials scheduled, by cause
@@ -65,8 +75,8 @@ class RedialPlanner {
  public:
   explicit RedialPlanner(RedialPolicy policy);
 
-  void on_connect_failed(const DialTarget& peer, Outcome outcome, int64_t now_ns);
-  void on_session_end(const DialTarget& peer, const SessionEnd& end, int64_t now_ns);
+  RedialDecision on_connect_failed(const DialTarget& peer, Outcome outcome, int64_t now_ns);
+  RedialDecision on_session_end(const DialTarget& peer, const SessionEnd& end, int64_t now_ns);
 
   // Hands every peer whose backoff has passed to dial(peer), earliest first.
   // dial returns false when it cannot take the peer now (a full queue); the
@@ -99,7 +109,7 @@ class RedialPlanner {
     size_t operator()(const DialTarget& d) const { return dial_target_hash(d); }
   };
 
-  void schedule(const DialTarget& peer, RedialCause cause, int64_t now_ns);
+  RedialDecision schedule(const DialTarget& peer, RedialCause cause, int64_t now_ns);
   int64_t delay_ns(uint32_t failures);
 
   RedialPolicy policy_;

@@ -1,0 +1,129 @@
+// The seeder's book of peers, driven by the re-dial planner's real decisions
+// and a scripted clock: sources merge, states move with each dial and
+// session, counts stay per torrent, given-up peers are forgotten on time
+// and a later list brings them back.
+#include "engine/peer_book.hpp"
+
+#include <gtest/gtest.h>
+
+namespace swarmdial {
+namespace {
+
+constexpr int64_t kSec = 1'000'000'000;
+
+DialTarget peer(uint8_t last, uint32_t torrent = 0) {
+  Endpoint e;
+  e.ip.bytes = {127, 0, 0, last};
+  e.port = 6881;
+  return {e, torrent};
+}
+
+size_t in(const PeerBook& b, uint32_t torrent, PeerBookState s) {
+  return b.counts(torrent).by_state[static_cast<size_t>(s)];
+}
+
+TEST(PeerBook, ANewPeerIsDialledOnceAndItsSourcesMerge) {
+  PeerBook b({}, 1);
+  EXPECT_TRUE(b.listed(peer(2), PeerSource::kFile, 0));
+  EXPECT_FALSE(b.listed(peer(2), PeerSource::kTracker, 5 * kSec));  // known: refreshed only
+  const PeerRecord* r = b.find(peer(2));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->sources,
+            static_cast<uint8_t>(PeerSource::kFile) | static_cast<uint8_t>(PeerSource::kTracker));
+  EXPECT_EQ(r->last_listed_ns, 5 * kSec);
+  EXPECT_EQ(r->state, PeerBookState::kQueued);
+  EXPECT_FALSE(r->dialled);
+  EXPECT_EQ(b.counts(0).total(), 1u);
+}
+
+TEST(PeerBook, StatesFollowThePlannersDecisions) {
+  RedialPlanner planner({.max_redials = 2, .first_delay_ns = kSec, .max_delay_ns = 4 * kSec});
+  PeerBook b({}, 1);
+  DialTarget p = peer(3);
+  ASSERT_TRUE(b.listed(p, PeerSource::kTracker, 0));
+
+  // Refused: backoff, then its re-dial is queued.
+  b.on_dial_result(p, Outcome::kRefused, planner.on_connect_failed(p, Outcome::kRefused, 0), 0);
+  EXPECT_EQ(b.find(p)->state, PeerBookState::kBackoff);
+  EXPECT_EQ(b.find(p)->fails, 1u);
+  EXPECT_EQ(b.find(p)->last_outcome, Outcome::kRefused);
+  size_t handed = planner.take_due(10 * kSec, [&](const DialTarget& d) {
+    b.on_redial(d, 10 * kSec);
+    return true;
+  });
+  EXPECT_EQ(handed, 1u);
+  EXPECT_EQ(b.find(p)->state, PeerBookState::kQueued);
+
+  // Established: connected, and the failures in a row start over.
+  b.on_dial_result(p, Outcome::kEstablished, RedialDecision::kNone, 11 * kSec);
+  EXPECT_EQ(b.find(p)->state, PeerBookState::kConnected);
+  EXPECT_EQ(b.find(p)->fails, 0u);
+  EXPECT_EQ(b.find(p)->attempts, 2u);
+  EXPECT_EQ(in(b, 0, PeerBookState::kConnected), 1u);
+
+  // It leaves holding every piece: a seed, done, never dialled again.
+  SessionEnd end{.reason = Disconnect::kBothSeeds, .peer_complete = true};
+  b.on_session_end(p, true, planner.on_session_end(p, end, 20 * kSec), 20 * kSec);
+  EXPECT_EQ(b.find(p)->state, PeerBookState::kDone);
+  EXPECT_TRUE(b.find(p)->seed);
+  EXPECT_EQ(b.counts(0).seeds, 1u);
+  EXPECT_EQ(in(b, 0, PeerBookState::kConnected), 0u);
+  EXPECT_EQ(b.counts(0).total(), 1u);
+}
+
+TEST(PeerBook, AMisbehavingPeerIsGivenUpAndShutdownIsNot) {
+  RedialPlanner planner({.max_redials = 8});
+  PeerBook b({}, 1);
+  DialTarget bad = peer(4), fine = peer(5);
+  b.listed(bad, PeerSource::kTracker, 0);
+  b.listed(fine, PeerSource::kTracker, 0);
+  b.on_dial_result(bad, Outcome::kEstablished, RedialDecision::kNone, 0);
+  b.on_dial_result(fine, Outcome::kEstablished, RedialDecision::kNone, 0);
+  b.on_session_end(bad, false,
+                   planner.on_session_end(bad, {.reason = Disconnect::kRequestFlood}, kSec), kSec);
+  b.on_session_end(fine, false,
+                   planner.on_session_end(fine, {.reason = Disconnect::kShutdown}, kSec), kSec);
+  EXPECT_EQ(b.find(bad)->state, PeerBookState::kGivenUp);
+  EXPECT_EQ(b.find(fine)->state, PeerBookState::kDone);
+}
+
+TEST(PeerBook, GivenUpPeersAreForgottenOnTimeAndALaterListBringsThemBack) {
+  RedialPlanner planner({.max_redials = 1, .first_delay_ns = kSec, .max_delay_ns = kSec});
+  PeerBook b({.forget_after_ns = 60 * kSec}, 2);
+  DialTarget dead = peer(6, 1);
+  b.listed(dead, PeerSource::kTracker, 0);
+  b.on_dial_result(dead, Outcome::kTimeout, planner.on_connect_failed(dead, Outcome::kTimeout, 0),
+                   0);
+  planner.take_due(2 * kSec, [&](const DialTarget& d) {
+    b.on_redial(d, 2 * kSec);
+    return true;
+  });
+  RedialDecision d = planner.on_connect_failed(dead, Outcome::kTimeout, 5 * kSec);
+  ASSERT_EQ(d, RedialDecision::kGiveUp);
+  b.on_dial_result(dead, Outcome::kTimeout, d, 5 * kSec);
+  EXPECT_EQ(in(b, 1, PeerBookState::kGivenUp), 1u);
+  EXPECT_EQ(in(b, 0, PeerBookState::kGivenUp), 0u);  // the other torrent's counts
+
+  // The tracker's next list names it again: refreshed, not dialled.
+  EXPECT_FALSE(b.listed(dead, PeerSource::kTracker, 30 * kSec));
+  EXPECT_EQ(b.forget(64 * kSec), 0u);  // 59 s after giving up
+  EXPECT_EQ(b.forget(65 * kSec), 1u);
+  EXPECT_EQ(b.find(dead), nullptr);
+  EXPECT_EQ(b.counts(1).forgotten, 1u);
+  EXPECT_EQ(b.counts(1).total(), 0u);
+  // Forgotten: a later list is news again.
+  EXPECT_TRUE(b.listed(dead, PeerSource::kTracker, 70 * kSec));
+  EXPECT_EQ(b.find(dead)->fails, 0u);
+}
+
+TEST(PeerBook, AFullBookTakesNoMorePeersAndSaysSo) {
+  PeerBook b({.max_peers = 2}, 1);
+  EXPECT_TRUE(b.listed(peer(1), PeerSource::kFlag, 0));
+  EXPECT_TRUE(b.listed(peer(2), PeerSource::kFlag, 0));
+  EXPECT_FALSE(b.listed(peer(3), PeerSource::kFlag, 0));
+  EXPECT_EQ(b.size(), 2u);
+  EXPECT_EQ(b.counts(0).refused_full, 1u);
+}
+
+}  // namespace
+}  // namespace swarmdial
