@@ -95,6 +95,19 @@ std::string render_prometheus(const RunView& v, const PeerGauges& peers, const S
              "Tracker announces that started more than 5 s after they were due.");
       fmt::format_to(out, "swarmdial_announces_late_total {}\n", seed->announces_late);
     }
+    if (seed->with_peer_book) {
+      family("swarmdial_peer_book_peers", "gauge",
+             "Peers the node knows to dial (every torrent), by state.");
+      for (size_t i = 0; i < seed->peer_book.by_state.size(); ++i)
+        fmt::format_to(out, "swarmdial_peer_book_peers{{state=\"{}\"}} {}\n",
+                       peer_book_state_name(static_cast<PeerBookState>(i)),
+                       seed->peer_book.by_state[i]);
+      family("swarmdial_peer_book_seeds", "gauge", "Known peers that said they have every piece.");
+      fmt::format_to(out, "swarmdial_peer_book_seeds {}\n", seed->peer_book.seeds);
+      family("swarmdial_peer_book_forgotten_total", "counter",
+             "Peers given up and then dropped from the book.");
+      fmt::format_to(out, "swarmdial_peer_book_forgotten_total {}\n", seed->peer_book.forgotten);
+    }
     family("swarmdial_upload_bytes_total", "counter", "Piece bytes sent to peers.");
     fmt::format_to(out, "swarmdial_upload_bytes_total {}\n", seed->upload_bytes);
     family("swarmdial_pieces_served_total", "counter", "Pieces whose last block was sent.");

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "peer_book.hpp"
 #include "run_stats.hpp"
 
 namespace swarmdial {
@@ -30,6 +31,8 @@ struct SeedCounters {
   uint64_t dials_waiting = 0, dials_dropped = 0;  // the dial scheduler's
   bool with_announces = false;                    // any tracker: the announce queue's
   uint64_t announces_queued = 0, announces_in_flight = 0, announces_started = 0, announces_late = 0;
+  bool with_peer_book = false;  // the run's book of peers to dial, over every torrent
+  PeerBookCounts peer_book;
 };
 
 // Completions the kernel could not post (CQ overflow) and submissions it

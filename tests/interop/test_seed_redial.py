@@ -6,7 +6,8 @@ up after --redials failures in a row:
   the same address and port: the leecher completes, byte-identical, only
   because swarmdial dialled it again (peer_closed, maybe also refused);
 - a peer where nothing listens: refused 1 + N re-dials, then given up,
-  shown in the summary, the status line and the Prometheus page.
+  shown in the summary, the status line and the Prometheus page, and in
+  the peer book's counts by state there too.
 Run with Debian's /usr/bin/python3 (libtorrent)."""
 import os
 import signal
@@ -58,6 +59,10 @@ try:
     check.that(s["outcomes"]["established"] >= 2, f"dialled twice at least: {s['outcomes']}")
     check.that(s["seed"]["bytes_up"] >= sum(sizes.values()), f"bytes_up {s['seed']['bytes_up']}")
     check.that(r["given_up"] == 0, f"nobody given up: {r}")
+    book = s["seed"]["peer_book"]
+    check.that(book["known"] == 1 and book["given_up"] == 0,
+               f"the peer book holds the one peer, not given up: {book}")
+    check.that(s["seed"]["torrents"][0]["peer_book"] == book, "per-torrent book = the node's")
     del leecher
 
     # 2. Nothing listens: 1 + 3 attempts, then given up; summary, status, metrics.
@@ -81,6 +86,9 @@ try:
     check.that('swarmdial_peers_given_up_total{cause="refused"} 1' in page,
                "metrics show the peer given up")
     check.that('swarmdial_redials_total{cause="refused"} 3' in page, "metrics show 3 re-dials")
+    check.that('swarmdial_peer_book_peers{state="given_up"} 1' in page and
+               'swarmdial_peer_book_peers{state="backoff"} 0' in page,
+               "metrics show the peer book's given-up peer")
     time.sleep(1.2)  # one more status line
     seed.send_signal(signal.SIGTERM)
     rc = seed.wait(timeout=20)
@@ -92,6 +100,11 @@ try:
     check.that(r["redials"] == 3 and r["given_up"] == 1 and r["given_up_by_cause"] == {"refused": 1},
                f"summary redial {r}")
     check.that("redials 3 given up 1" in err, f"status line shows re-dials: {err[-300:]}")
+    book = s["seed"]["peer_book"]
+    check.that(book["known"] == 1 and book["given_up"] == 1 and book["queued"] == 0,
+               f"summary peer book: {book}")
+    check.that("book 1 (queued 0 conn 0 backoff 0 gone 1)" in err,
+               f"status line shows the peer book: {err[-300:]}")
 finally:
     for p in procs:
         if p.poll() is None:

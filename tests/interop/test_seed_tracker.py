@@ -60,6 +60,10 @@ def run_on(tracker, name, kind, leecher_url, seed_urls):
     used = trackers[seed_urls[-1]]
     check.that(used["announces_ok"] >= 2, f"{name}: started + stopped announced: {used}")
     check.that(s["tracker_peers_new"] == 1, f"{name}: one new peer from the tracker: {s['tracker_peers_new']}")
+    # The tracker's peer went through the peer book (each re-announce lists
+    # it again: refreshed, not dialled again).
+    book = s["seed"]["peer_book"]
+    check.that(book["known"] == 1 and book["given_up"] == 0, f"{name}: peer book {book}")
     # Once, and again only as a counted re-dial (libtorrent may close one of
     # two connections to the same peer when it also dials our listener).
     est, redials = s["outcomes"]["established"], s["seed"]["redial"]["redials"]

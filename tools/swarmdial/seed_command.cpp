@@ -309,12 +309,15 @@ int run_seed_command(const std::vector<std::string>& args) {
   for (uint32_t i = 0; i < in.torrents.size(); ++i)
     index.emplace(in.torrents[i]->meta.info_hash, i);
   uint64_t not_seeded = 0;
+  std::vector<PeerSource> dial_sources;
   for (const ListedPeer& p : in.listed) {
     auto it = index.find(*p.torrent);
-    if (it == index.end())
+    if (it == index.end()) {
       ++not_seeded;
-    else
+    } else {
       dial_list.push_back({p.peer, it->second});
+      dial_sources.push_back(PeerSource::kFile);
+    }
   }
   if (not_seeded)
     std::fprintf(stderr,
@@ -327,7 +330,11 @@ int run_seed_command(const std::vector<std::string>& args) {
     t.trackers = std::make_unique<SeedTrackers>(*in.announces, cfg, t.meta, t.store->have_count(),
                                                 peer_id, in.peers, i);
     run_torrents.push_back({&t.meta, t.store.get()});
-    for (const Endpoint& e : in.peers) dial_list.push_back({e, i});
+    // in.peers: the --peers flag's, then the file's lines for every torrent.
+    for (size_t k = 0; k < in.peers.size(); ++k) {
+      dial_list.push_back({in.peers[k], i});
+      dial_sources.push_back(k < cfg.peers.size() ? PeerSource::kFlag : PeerSource::kFile);
+    }
   }
   std::vector<SeedTrackers*> trackers;
   for (auto& t : in.torrents) trackers.push_back(t->trackers.get());
@@ -345,7 +352,8 @@ int run_seed_command(const std::vector<std::string>& args) {
   notify_from_hooks(hooks, notifier, "seeding " + what_is_seeded(in),
                     [&in](const SeedTick& t) { return seed_status_line(t) + trackers_suffix(in); });
   SeedResult result;
-  if (int rc = run_seeding(cfg, run_torrents, peer_id, dial_list, {stop, abort}, hooks, result);
+  if (int rc = run_seeding(cfg, run_torrents, peer_id, dial_list, {stop, abort}, hooks, result,
+                           &dial_sources);
       rc != 0)
     return rc;
   // Files rehashed or withheld while seeding are in the state for the next start.
@@ -377,6 +385,7 @@ int run_seed_command(const std::vector<std::string>& args) {
       tr.totals = i < result.torrents.size() ? result.torrents[i] : TorrentTotals{};
       tr.trackers = t.trackers->states();
       tr.tracker_peers_new = t.trackers->peers_new();
+      if (i < result.peer_book.size()) tr.peer_book = result.peer_book[i];
       report.with_trackers |= t.trackers->any();
       report.torrents.push_back(std::move(tr));
     }

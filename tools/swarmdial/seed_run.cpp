@@ -82,47 +82,78 @@ PoolOptions pool_options(const SeedConfig& cfg) {
   return po;
 }
 
-// Dial outcomes and ended sessions feed the re-dial planner; due re-dials
-// join the dial scheduler (as tracker peers do), which hands dials to the
-// shards' feed fairly across torrents, and so to the budget. The metrics
-// thread reads a copy of the counts.
+// Dial outcomes and ended sessions feed the re-dial planner and the peer
+// book; due re-dials and peers new to the book (a tracker's) join the dial
+// scheduler, which hands dials to the shards' feed fairly across torrents,
+// and so to the budget. The metrics thread reads a copy of the counts.
 class RedialLoop {
  public:
   RedialLoop(const SeedConfig& cfg, ShardGroup& shards, PeerPool& pool, DialScheduler& dials,
-             const SeedHooks& hooks)
+             const SeedHooks& hooks, uint32_t torrents)
       : shards_(shards),
         pool_(pool),
         dials_(dials),
         hooks_(hooks),
         planner_(policy(cfg)),
+        book_({}, torrents),
         max_queued_(shard_queue_length(cfg, shards)) {}
+
+  // The peers the run starts with (already given to the shards or the
+  // scheduler).
+  void book_listed(const std::vector<DialTarget>& list, const std::vector<PeerSource>* sources,
+                   int64_t now) {
+    for (size_t i = 0; i < list.size(); ++i)
+      book_.listed(list[i], sources && i < sources->size() ? (*sources)[i] : PeerSource::kFlag,
+                   now);
+  }
 
   void drain_rows(int64_t now) {
     for (auto* q : shards_.row_queues())
       while (auto row = q->try_pop()) {
-        if (row->outcome != Outcome::kEstablished)
-          planner_.on_connect_failed({row->target, row->tag}, row->outcome, now);
+        DialTarget d{row->target, row->tag};
+        book_.on_dial_result(d, row->outcome, planner_.on_connect_failed(d, row->outcome, now),
+                             now);
         if (hooks_.on_row) hooks_.on_row(*row);
       }
   }
 
   void step(int64_t now) {
     drain_rows(now);
-    while (auto e = pool_.pop_ended()) planner_.on_session_end({e->peer, e->torrent}, e->end, now);
+    while (auto e = pool_.pop_ended()) {
+      DialTarget d{e->peer, e->torrent};
+      book_.on_session_end(d, e->end.peer_complete, planner_.on_session_end(d, e->end, now), now);
+    }
+    for (const DialTarget& d : inbox_.take())
+      if (book_.listed(d, PeerSource::kTracker, now)) dials_.add(d);
+    if (now - last_forget_ >= 1'000'000'000) {
+      book_.forget(now);
+      last_forget_ = now;
+    }
     if (shards_.size() > 0) {
-      planner_.take_due(now, [&](const DialTarget& d) { return dials_.add(d); });
+      planner_.take_due(now, [&](const DialTarget& d) {
+        if (!dials_.add(d)) return false;
+        book_.on_redial(d, now);
+        return true;
+      });
       dials_.drain([&](const DialTarget& d) {
         return shards_.feed().push_if_room(d.target, d.tag, max_queued_);
       });
     }
     std::lock_guard lock(copy_mu_);
     copy_ = planner_.counts();
+    book_copy_ = book_.totals();
   }
 
+  PeerInbox& inbox() { return inbox_; }
   const RedialCounts& counts() const { return planner_.counts(); }
+  const PeerBook& book() const { return book_; }
   RedialCounts copy() const {
     std::lock_guard lock(copy_mu_);
     return copy_;
+  }
+  PeerBookCounts book_copy() const {
+    std::lock_guard lock(copy_mu_);
+    return book_copy_;
   }
 
  private:
@@ -147,9 +178,13 @@ class RedialLoop {
   DialScheduler& dials_;
   const SeedHooks& hooks_;
   RedialPlanner planner_;
+  PeerBook book_;
+  PeerInbox inbox_;
   size_t max_queued_;
+  int64_t last_forget_ = 0;
   mutable std::mutex copy_mu_;
   RedialCounts copy_;
+  PeerBookCounts book_copy_;
 };
 
 // Once a second, looks for data files that changed under us (truncated,
@@ -190,6 +225,7 @@ void serve(const SeedConfig& cfg, const SeedHooks& hooks, RunFlags flags, int64_
     tick.view = shards.snapshot();
     tick.pool = pool.totals();
     tick.redial = redial.counts();
+    tick.peer_book = redial.book().totals();
     if (now - last >= 1'000'000'000) {
       uint64_t est = tick.view.outcomes[static_cast<int>(Outcome::kEstablished)];
       tick.up_rate = static_cast<double>(tick.pool.bytes_up - last_up) / ((now - last) / 1e9);
@@ -207,7 +243,8 @@ void serve(const SeedConfig& cfg, const SeedHooks& hooks, RunFlags flags, int64_
 
 int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
                 const PeerId& peer_id, const std::vector<DialTarget>& dial_list, RunFlags flags,
-                const SeedHooks& hooks, SeedResult& result) {
+                const SeedHooks& hooks, SeedResult& result,
+                const std::vector<PeerSource>* dial_sources) {
   // The backend comes first: with dpdk the pool's listener binds to the
   // engine's addresses, which the exception path creates, and the shards'
   // loops carry every packet of every peer, inbound ones too, so they run
@@ -258,13 +295,16 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
     return 1;
   }
   if (cfg.listen && hooks.on_listening) hooks.on_listening(pool.listen_port());
-  RedialLoop redial(cfg, shards, pool, scheduler, hooks);
+  RedialLoop redial(cfg, shards, pool, scheduler, hooks, static_cast<uint32_t>(torrents.size()));
+  redial.book_listed(dial_list, dial_sources, start);
   std::unique_ptr<MetricsHttpServer> metrics;
   if (cfg.metrics) {
     try {
       metrics = std::make_unique<MetricsHttpServer>(*cfg.metrics, [&] {
         PoolTotals t = pool.totals();
         SeedCounters s = seed_counters(t, redial.copy());
+        s.with_peer_book = true;
+        s.peer_book = redial.book_copy();
         s.torrents = torrents.size();
         s.dials_waiting = scheduler.waiting();
         s.dials_dropped = scheduler.dropped();
@@ -279,7 +319,7 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
     }
   }
   shards.start();
-  if (hooks.on_started) hooks.on_started(scheduler);
+  if (hooks.on_started) hooks.on_started(redial.inbox());
   std::atomic<uint64_t> files_changed{0};
   std::thread watcher([&] { watch_stores(torrents, flags.stop, files_changed); });
   serve(cfg, hooks, flags, start, shards, pool, redial);
@@ -304,6 +344,8 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
   result.dials_waiting = scheduler.waiting();
   result.dials_dropped = scheduler.dropped();
   result.redial = redial.counts();
+  for (uint32_t i = 0; i < torrents.size(); ++i)
+    result.peer_book.push_back(redial.book().counts(i));
   result.files_changed = files_changed.load();
   result.pieces_withheld = 0;
   for (const auto& t : torrents) result.pieces_withheld += t.store->withheld_count();

@@ -5,14 +5,17 @@
 // both drive it; they differ only in what they print and write.
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/dial_scheduler.hpp"
 #include "engine/dial_target.hpp"
 #include "engine/endpoint.hpp"
 #include "engine/metrics_text.hpp"
+#include "engine/peer_book.hpp"
 #include "engine/peerwire/metainfo.hpp"
 #include "engine/redial_planner.hpp"
 #include "engine/run_flags.hpp"
@@ -33,13 +36,34 @@ struct SeedTick {
   RunView view;
   PoolTotals pool;
   RedialCounts redial;
+  PeerBookCounts peer_book;  // over every torrent
+};
+
+// Peers heard of while the run goes (a tracker's reply), from any thread;
+// the run loop takes them every 10 ms into its peer book, which decides
+// whether each is news to dial. A mutex: it is per tracker reply, not per
+// packet.
+class PeerInbox {
+ public:
+  void push(const DialTarget& d) {
+    std::lock_guard lock(mu_);
+    peers_.push_back(d);
+  }
+  std::vector<DialTarget> take() {
+    std::lock_guard lock(mu_);
+    return std::exchange(peers_, {});
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<DialTarget> peers_;
 };
 
 struct SeedHooks {
   bool dynamic_targets = false;  // shards keep running for targets pushed to the feed
   // The pool is serving, the shards are running; peers found later (a
   // tracker's) are added to the scheduler.
-  std::function<void(DialScheduler&)> on_started;
+  std::function<void(PeerInbox&)> on_started;
   // Before the pool and the shards stop, e.g. announce `stopped` while still
   // serving; forced (a forced exit): end what uses the run at once, no goodbyes.
   std::function<void(bool forced)> before_stop;
@@ -61,6 +85,7 @@ struct SeedResult {
   PoolTotals pool;
   std::vector<TorrentTotals> torrents;  // in the run's order
   RedialCounts redial;
+  std::vector<PeerBookCounts> peer_book;  // per torrent, in the run's order
   double duration_s = 0;
   uint64_t files_changed = 0;    // data files that changed on disk while seeding
   uint32_t pieces_withheld = 0;  // at the end: changed and not verified again
@@ -74,8 +99,10 @@ struct SeedResult {
 // metrics endpoint could not be opened).
 // dial_list: peers to dial, each for the torrent its tag names (an index
 // into torrents).
+// dial_sources: where each of dial_list came from (none: all from flags).
 int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
                 const PeerId& peer_id, const std::vector<DialTarget>& dial_list, RunFlags flags,
-                const SeedHooks& hooks, SeedResult& result);
+                const SeedHooks& hooks, SeedResult& result,
+                const std::vector<PeerSource>* dial_sources = nullptr);
 
 }  // namespace swarmdial

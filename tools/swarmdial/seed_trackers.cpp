@@ -67,9 +67,9 @@ void SeedTrackers::install(const std::vector<SeedTrackers*>& all, SeedHooks& hoo
     for (auto* t : used) t->listen_port_ = port;
     if (previous) previous(port);
   };
-  hooks.on_started = [used, previous = hooks.on_started](DialScheduler& dials) {
-    if (previous) previous(dials);
-    for (auto* t : used) t->start(dials);
+  hooks.on_started = [used, previous = hooks.on_started](PeerInbox& inbox) {
+    if (previous) previous(inbox);
+    for (auto* t : used) t->start(inbox);
   };
   // Every torrent's `stopped` is asked for before any is waited for.
   hooks.before_stop = [used, previous = hooks.before_stop](bool forced) {
@@ -87,7 +87,7 @@ void SeedTrackers::install(const std::vector<SeedTrackers*>& all, SeedHooks& hoo
   };
 }
 
-void SeedTrackers::start(DialScheduler& dials) {
+void SeedTrackers::start(PeerInbox& inbox) {
   std::random_device rd;
   AnnouncerOptions ao;
   ao.tiers = tiers_;
@@ -101,11 +101,13 @@ void SeedTrackers::start(DialScheduler& dials) {
   ao.udp_base_timeout_ns = cfg_.tracker_timeout_ms * 1'000'000;
   ao.http_timeout_ns = cfg_.tracker_timeout_ms * 1'000'000;
   ao.retry_base_ns = cfg_.tracker_timeout_ms * 1'000'000;
-  ao.on_peers = [this, &dials](const std::vector<Endpoint>& peers) {
+  ao.on_peers = [this, &inbox](const std::vector<Endpoint>& peers) {
     for (const auto& e : peers) {
       if (cfg_.listen && e.port == listen_port_ && e.ip == cfg_.listen->ip) continue;  // us
-      if (!known_.insert(key(e)).second) continue;
-      if (dials.add({e, tag_})) peers_new_.fetch_add(1, std::memory_order_relaxed);
+      // Every listed peer goes to the run's peer book, known or not: a
+      // list refreshes what the book has, and brings back a peer it forgot.
+      inbox.push({e, tag_});
+      if (known_.insert(key(e)).second) peers_new_.fetch_add(1, std::memory_order_relaxed);
     }
   };
   announcer_ = std::make_unique<TrackerAnnouncer>(service_, std::move(ao));

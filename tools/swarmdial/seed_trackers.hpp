@@ -39,7 +39,7 @@ class SeedTrackers {
  private:
   using Key = std::pair<std::array<uint8_t, 17>, uint16_t>;
   static Key key(const Endpoint& e);
-  void start(DialScheduler& dials);
+  void start(PeerInbox& inbox);
 
   AnnounceService& service_;
   const SeedConfig& cfg_;
@@ -48,7 +48,7 @@ class SeedTrackers {
   uint32_t tag_;
   PeerId peer_id_;
   std::vector<std::vector<std::string>> tiers_;
-  std::set<Key> known_;  // the announce service's thread only, once started
+  std::set<Key> known_;  // for peers_new; the announce service's thread only, once started
   uint16_t listen_port_ = 0;
   std::atomic<uint64_t> peers_new_{0};
   std::unique_ptr<TrackerAnnouncer> announcer_;   // set once by start(), on the main thread

@@ -42,8 +42,8 @@ void notify_from_hooks(SeedHooks& hooks, ServiceNotifier& notifier, std::string 
                        std::function<std::string(const SeedTick&)> status_line) {
   if (!notifier.active() && !notifier.watchdog_us()) return;
   hooks.on_started = [&notifier, ready = std::move(ready_status),
-                      next = std::move(hooks.on_started)](DialScheduler& dials) {
-    if (next) next(dials);
+                      next = std::move(hooks.on_started)](PeerInbox& inbox) {
+    if (next) next(inbox);
     notifier.ready(ready);
   };
   hooks.every_second = [&notifier, line = std::move(status_line),

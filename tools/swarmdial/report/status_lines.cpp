@@ -58,6 +58,13 @@ std::string seed_status_line(const SeedTick& t) {
   if (t.redial.redials_total() || t.redial.given_up_total())
     line += fmt::format(" redials {} given up {}", count(t.redial.redials_total()),
                         count(t.redial.given_up_total()));
+  // The book of peers to dial, when there is one: its size and where they are.
+  if (uint64_t known = t.peer_book.total()) {
+    auto in = [&](PeerBookState s) { return count(t.peer_book.by_state[static_cast<size_t>(s)]); };
+    line += fmt::format(" book {} (queued {} conn {} backoff {} gone {})", count(known),
+                        in(PeerBookState::kQueued), in(PeerBookState::kConnected),
+                        in(PeerBookState::kBackoff), in(PeerBookState::kGivenUp));
+  }
   return line;
 }
 

@@ -162,6 +162,19 @@ nlohmann::json trackers_json(const std::vector<TrackerState>& states) {
   return tr;
 }
 
+// The book of peers to dial: its size by state, the seeds among them and
+// how many it forgot.
+nlohmann::json peer_book_json(const PeerBookCounts& c) {
+  nlohmann::json j = nlohmann::json::object();
+  for (size_t i = 0; i < c.by_state.size(); ++i)
+    j[std::string(peer_book_state_name(static_cast<PeerBookState>(i)))] = c.by_state[i];
+  j["known"] = c.total();
+  j["seeds"] = c.seeds;
+  j["forgotten"] = c.forgotten;
+  j["refused_full"] = c.refused_full;
+  return j;
+}
+
 nlohmann::json torrent_json(const SeedTorrentReport& t, bool with_trackers) {
   const Metainfo& meta = *t.meta;
   nlohmann::json j = {{"name", meta.name},
@@ -173,7 +186,8 @@ nlohmann::json torrent_json(const SeedTorrentReport& t, bool with_trackers) {
                       {"corrupt_pieces", t.corrupt_pieces},
                       {"peers_served", t.totals.peers_served},
                       {"bytes_up", t.totals.bytes_up},
-                      {"pieces_served", t.totals.pieces_served}};
+                      {"pieces_served", t.totals.pieces_served},
+                      {"peer_book", peer_book_json(t.peer_book)}};
   if (t.resume) j["resume"] = resume_json(*t.resume);
   if (with_trackers) {
     j["trackers"] = trackers_json(t.trackers);
@@ -211,6 +225,14 @@ nlohmann::json seed_summary(const SeedReport& r) {
                 {{"order", r.dial_order == DialOrder::kFair ? "fair" : "fifo"},
                  {"waiting", r.result->dials_waiting},
                  {"dropped", r.result->dials_dropped}}}};
+  PeerBookCounts book;
+  for (const auto& tr : r.torrents) {
+    for (size_t i = 0; i < book.by_state.size(); ++i) book.by_state[i] += tr.peer_book.by_state[i];
+    book.seeds += tr.peer_book.seeds;
+    book.forgotten += tr.peer_book.forgotten;
+    book.refused_full += tr.peer_book.refused_full;
+  }
+  s["seed"]["peer_book"] = peer_book_json(book);
   nlohmann::json torrents = nlohmann::json::array();
   for (const auto& tr : r.torrents) torrents.push_back(torrent_json(tr, r.with_trackers));
   s["seed"]["torrents"] = torrents;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/peer_book.hpp"
 #include "engine/peerwire/metainfo.hpp"
 #include "engine/redial_planner.hpp"
 #include "engine/run_stats.hpp"
@@ -64,6 +65,7 @@ struct SeedTorrentReport {
   TorrentTotals totals;
   std::vector<TrackerState> trackers;
   uint64_t tracker_peers_new = 0;
+  PeerBookCounts peer_book;  // its peers to dial, at the end
 };
 
 // `seed`'s summary: the run's totals, and each torrent's own. With one
