@@ -123,8 +123,10 @@ class SlowUdp(SlowTracker):
 
     def reply_later(self, data, addr):
         time.sleep(self.delay)
-        self.sock.sendto(data, addr)
+        # Counted out before the reply leaves: the next announce it lets in
+        # may arrive before this thread runs again.
         self.leave()
+        self.sock.sendto(data, addr)
 
     def serve(self):
         while not self.done.is_set():
