@@ -185,7 +185,11 @@ class Transmission:
                               capture_output=True, text=True, timeout=20).stdout
 
     def progress(self):
-        out = self.remote("-t", "1", "-i")
+        return self.progress_of(1)
+
+    def progress_of(self, tid):
+        """Of the torrent with this id (1 for the first added, 2 next...)."""
+        out = self.remote("-t", str(tid), "-i")
         for line in out.splitlines():
             line = line.strip()
             if line.startswith("Percent Done:"):
