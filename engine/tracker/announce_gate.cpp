@@ -7,8 +7,16 @@ namespace swarmdial {
 AnnounceGate::Ticket AnnounceGate::enqueue(const std::string& tracker, int64_t due_ns) {
   Ticket t = next_++;
   trackers_[tracker].waiting.push_back({t, due_ns});
+  waiting_.insert(t);
   ++queued_;
   return t;
+}
+
+// Drops the cancelled waiters at the head of a tracker's queue, so that its
+// head is a live one (or it is empty).
+void AnnounceGate::skip_cancelled(Tracker& tr) {
+  while (!tr.waiting.empty() && !waiting_.contains(tr.waiting.front().ticket))
+    tr.waiting.pop_front();
 }
 
 std::vector<AnnounceGate::Ticket> AnnounceGate::admit(int64_t now_ns) {
@@ -19,7 +27,8 @@ std::vector<AnnounceGate::Ticket> AnnounceGate::admit(int64_t now_ns) {
   while (in_flight_total_ < limits_.total) {
     decltype(trackers_)::iterator pick = trackers_.end();
     for (auto it = trackers_.begin(); it != trackers_.end(); ++it) {
-      const Tracker& tr = it->second;
+      Tracker& tr = it->second;
+      skip_cancelled(tr);
       if (tr.waiting.empty() || tr.in_flight >= limits_.per_tracker) continue;
       if (pick == trackers_.end() ||
           tr.waiting.front().ticket < pick->second.waiting.front().ticket)
@@ -28,6 +37,7 @@ std::vector<AnnounceGate::Ticket> AnnounceGate::admit(int64_t now_ns) {
     if (pick == trackers_.end()) break;
     Waiter w = pick->second.waiting.front();
     pick->second.waiting.pop_front();
+    waiting_.erase(w.ticket);
     ++pick->second.in_flight;
     --queued_;
     ++in_flight_total_;
@@ -45,22 +55,18 @@ void AnnounceGate::finish(Ticket t) {
   auto tr = trackers_.find(it->second);
   if (tr != trackers_.end()) {
     --tr->second.in_flight;
+    skip_cancelled(tr->second);
     if (tr->second.in_flight == 0 && tr->second.waiting.empty()) trackers_.erase(tr);
   }
   --in_flight_total_;
   running_.erase(it);
 }
 
+// O(1): thousands of queued announces give up together at shutdown, so the
+// queue is not searched; admit() drops a cancelled waiter when it reaches
+// the head, and finish() a tracker's queue once nothing live is in it.
 void AnnounceGate::cancel(Ticket t) {
-  for (auto it = trackers_.begin(); it != trackers_.end(); ++it) {
-    auto& q = it->second.waiting;
-    auto w = std::find_if(q.begin(), q.end(), [t](const Waiter& x) { return x.ticket == t; });
-    if (w == q.end()) continue;
-    q.erase(w);
-    --queued_;
-    if (q.empty() && it->second.in_flight == 0) trackers_.erase(it);
-    return;
-  }
+  if (waiting_.erase(t)) --queued_;
 }
 
 bool AnnounceGate::admitted(Ticket t) const {

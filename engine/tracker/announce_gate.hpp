@@ -9,6 +9,7 @@
 #include <deque>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace swarmdial {
@@ -57,6 +58,8 @@ class AnnounceGate {
   // a queue per tracker keeps admit() at one pass over the trackers.
   std::unordered_map<std::string, Tracker> trackers_;
   std::unordered_map<Ticket, std::string> running_;  // ticket -> its tracker
+  std::unordered_set<Ticket> waiting_;               // queued and not cancelled
+  void skip_cancelled(Tracker& tr);
   uint64_t queued_ = 0, in_flight_total_ = 0, started_ = 0, late_ = 0;
 };
 

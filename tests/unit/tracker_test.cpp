@@ -269,6 +269,27 @@ TEST(AnnounceGate, CapsPerTrackerAndInTotalAndAdmitsOldestFirst) {
   EXPECT_EQ(g.in_flight(), 0u);
 }
 
+TEST(AnnounceGate, CancelledWaitersAreSkippedAndNeverAdmitted) {
+  AnnounceGate g({.per_tracker = 1, .total = 1, .late_after_ns = 5 * kSec});
+  AnnounceGate::Ticket busy = g.enqueue("udp://a:1", 0);
+  ASSERT_EQ(g.admit(0), (std::vector<AnnounceGate::Ticket>{busy}));
+  std::vector<AnnounceGate::Ticket> waiting;
+  for (int i = 0; i < 10000; ++i) waiting.push_back(g.enqueue("udp://a:1", 0));
+  // Shutdown: all but the last give up; the queue count follows at once.
+  for (int i = 0; i + 1 < 10000; ++i) g.cancel(waiting[i]);
+  EXPECT_EQ(g.queued(), 1u);
+  g.cancel(waiting[0]);  // twice is harmless
+  EXPECT_EQ(g.queued(), 1u);
+  g.finish(busy);
+  EXPECT_EQ(g.admit(kSec), (std::vector<AnnounceGate::Ticket>{waiting.back()}));
+  EXPECT_FALSE(g.admitted(waiting[0]));
+  EXPECT_EQ(g.queued(), 0u);
+  EXPECT_EQ(g.started(), 2u);
+  g.finish(waiting.back());
+  EXPECT_TRUE(g.admit(2 * kSec).empty());
+  EXPECT_EQ(g.in_flight(), 0u);
+}
+
 TEST(AnnounceGate, ThousandsOfTorrentsOnOneTrackerNeverExceedItsCap) {
   AnnounceGate g({.per_tracker = 8, .total = 64, .late_after_ns = 5 * kSec});
   std::deque<AnnounceGate::Ticket> running;
