@@ -15,7 +15,7 @@ BUILD_PKGS=(
 TEST_PKGS=(
   iproute2 nftables procps util-linux python3 python3-libtorrent aria2
   opentracker nodejs ethtool zmap masscan prometheus python3-yaml systemd
-  transmission-daemon transmission-cli
+  transmission-daemon transmission-cli qbittorrent-nox
 )
 
 # --build: what compiling and `swarmdial demo` (gnuplot for its chart) need. --tests (default): also what the test

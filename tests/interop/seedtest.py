@@ -212,3 +212,98 @@ class Transmission:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+class QBittorrent:
+    """qbittorrent-nox (Debian's package) with its own profile directory,
+    driven through its Web API on loopback (no login from localhost). DHT,
+    LSD, PeX, UPnP and uTP are off, so it talks only to the peers it is told
+    of or that dial it. encryption: 0 prefer, 1 require, 2 off (its own
+    numbering). Ended by PID."""
+
+    def __init__(self, download_dir, encryption=0):
+        import tempfile
+        import urllib.request
+        self._urllib = urllib.request
+        self.dir = tempfile.mkdtemp(prefix="sd_qb_")
+        self.peer_port, self.web_port = free_port(), free_port()
+        conf_dir = os.path.join(self.dir, "qBittorrent", "config")
+        os.makedirs(conf_dir)
+        os.makedirs(download_dir, exist_ok=True)
+        with open(os.path.join(conf_dir, "qBittorrent.conf"), "w") as f:
+            f.write("[LegalNotice]\nAccepted=true\n\n"
+                    "[BitTorrent]\n"
+                    f"Session\\Port={self.peer_port}\nSession\\DHTEnabled=false\n"
+                    "Session\\LSDEnabled=false\nSession\\PeXEnabled=false\n"
+                    f"Session\\Encryption={encryption}\nSession\\BTProtocol=TCP\n"
+                    "Session\\QueueingSystemEnabled=false\n"
+                    f"Session\\DefaultSavePath={download_dir}\n"
+                    "Session\\AnonymousModeEnabled=false\n\n"
+                    "[Preferences]\n"
+                    f"WebUI\\Port={self.web_port}\nWebUI\\Address=127.0.0.1\n"
+                    "WebUI\\LocalHostAuth=false\nWebUI\\CSRFProtection=false\n"
+                    "WebUI\\HostHeaderValidation=false\nConnection\\UPnP=false\n"
+                    "General\\Locale=en\n")
+        self.proc = subprocess.Popen(["qbittorrent-nox", f"--profile={self.dir}"],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if not wait_for_port(self.web_port, timeout=20):
+            self.close()
+            raise RuntimeError("qbittorrent-nox did not open its Web API port")
+
+    def _call(self, path, fields=None, files=None):
+        url = f"http://127.0.0.1:{self.web_port}/api/v2/{path}"
+        data, headers = None, {}
+        if files:
+            boundary = "sdqbboundary" + os.urandom(8).hex()
+            parts = []
+            for k, v in (fields or {}).items():
+                parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"'
+                             f"\r\n\r\n{v}\r\n".encode())
+            for k, (name, body) in files.items():
+                parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"; '
+                             f'filename="{name}"\r\nContent-Type: application/x-bittorrent'
+                             "\r\n\r\n".encode() + body + b"\r\n")
+            data = b"".join(parts) + f"--{boundary}--\r\n".encode()
+            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
+        elif fields is not None:
+            import urllib.parse
+            data = urllib.parse.urlencode(fields).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        req = self._urllib.Request(url, data=data, headers=headers)
+        with self._urllib.urlopen(req, timeout=10) as r:
+            return r.read()
+
+    def add(self, torrent, info_hash):
+        with open(torrent, "rb") as f:
+            body = f.read()
+        self._call("torrents/add", {"paused": "false"},
+                   {"torrents": (os.path.basename(torrent), body)})
+        deadline = time.time() + 15
+        while time.time() < deadline and self.info(info_hash) is None:
+            time.sleep(0.2)
+        if self.info(info_hash) is None:
+            raise RuntimeError(f"qbittorrent-nox did not add {torrent}")
+
+    def info(self, info_hash):
+        import json
+        rows = json.loads(self._call(f"torrents/info?hashes={info_hash}"))
+        return rows[0] if rows else None
+
+    def progress(self, info_hash):
+        row = self.info(info_hash)
+        return row["progress"] if row else 0.0
+
+    def add_peer(self, info_hash, port):
+        """qBittorrent dials 127.0.0.1:port for this torrent."""
+        self._call("torrents/addPeers", {"hashes": info_hash, "peers": f"127.0.0.1:{port}"})
+
+    def close(self):
+        import shutil
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -6,9 +6,12 @@ the same time by three kinds of real client, every download byte-identical:
   process, and a second transmission-daemon with encryption required
   (settings "encryption": 2) a third; swarmdial dials them (outbound),
   told by --peers-file lines that name each peer's torrent;
+- qbittorrent-nox (Debian's) downloads two more, both directions: one it
+  dials itself (told of us through its Web API, addPeers), one swarmdial
+  dials from a --peers-file line;
 - the summary has bytes and peers for exactly the torrents downloaded, and
-  the peer book holds the three dialled peers, none given up;
-- the other 44 torrents served nobody, and nothing was cut off as an
+  the peer book holds the four dialled peers, none given up;
+- the other 42 torrents served nobody, and nothing was cut off as an
   unknown torrent.
 Run with Debian's /usr/bin/python3 (libtorrent)."""
 import filecmp
@@ -20,8 +23,8 @@ import time
 
 import libtorrent as lt
 
-from seedtest import (Check, Leecher, Transmission, free_port, read_json, start_seed,
-                      wait_for_port)
+from seedtest import (Check, Leecher, QBittorrent, Transmission, free_port, read_json,
+                      start_seed, wait_for_port)
 
 N = 50
 check = Check("seed fifty torrents")
@@ -68,11 +71,18 @@ try:
     tr_enc_dl = os.path.join(tmp, "dl_tr_enc")
     tr_enc = Transmission(torrent(12), tr_enc_dl, {"encryption": 2})
     clients.append(tr_enc)
+    # qBittorrent: t20 it dials itself (below, once we listen), t30 we dial.
+    qb_dl = os.path.join(tmp, "dl_qb")
+    qb = QBittorrent(qb_dl)
+    clients.append(qb)
+    qb.add(torrent(20), hashes[20])
+    qb.add(torrent(30), hashes[30])
     peers_file = os.path.join(tmp, "peers.txt")
     with open(peers_file, "w") as f:
         f.write(f"127.0.0.1:{tr.peer_port} {hashes[10]}\n"
                 f"127.0.0.1:{tr.peer_port} {hashes[11]}\n"
-                f"127.0.0.1:{tr_enc.peer_port} {hashes[12]}  # encryption required\n")
+                f"127.0.0.1:{tr_enc.peer_port} {hashes[12]}  # encryption required\n"
+                f"127.0.0.1:{qb.peer_port} {hashes[30]}\n")
 
     port = free_port()
     summary = os.path.join(tmp, "summary.json")
@@ -89,13 +99,17 @@ try:
         lee = Leecher(torrent(i), dl, enc=enc)
         lee.connect(port)
         leechers[i] = (lee, dl)
+    qb.add_peer(hashes[20], port)
 
     deadline = time.time() + 90
-    pending = {("lt", i) for i in leechers} | {("tr", 1), ("tr", 2), ("tr_enc", 1)}
+    pending = ({("lt", i) for i in leechers} | {("tr", 1), ("tr", 2), ("tr_enc", 1)}
+               | {("qb", 20), ("qb", 30)})
     while pending and time.time() < deadline:
         for kind, i in list(pending):
             if kind == "lt":
                 done = leechers[i][0].handle.status().is_seeding
+            elif kind == "qb":
+                done = qb.progress(hashes[i]) >= 1.0
             else:
                 done = (tr if kind == "tr" else tr_enc).progress_of(i) >= 1.0
             if done:
@@ -107,6 +121,8 @@ try:
     check.that(same(names[10], tr_dl) and same(names[11], tr_dl),
                "transmission's two downloads differ")
     check.that(same(names[12], tr_enc_dl), "the encrypted transmission's download differs")
+    check.that(same(names[20], qb_dl) and same(names[30], qb_dl),
+               "qbittorrent's two downloads differ")
 
     seed.send_signal(signal.SIGTERM)
     rc = seed.wait(timeout=30)
@@ -116,7 +132,7 @@ try:
     by_name = {t["name"]: t for t in s["torrents"]}
     check.that(len(by_name) == N, f"{len(by_name)} torrents in the summary")
     served = {n for n, t in by_name.items() if t["peers_served"] > 0}
-    wanted = {names[i] for i in (0, 25, 49, 10, 11, 12)}
+    wanted = {names[i] for i in (0, 25, 49, 10, 11, 12, 20, 30)}
     check.that(served == wanted, f"served {sorted(served)}, expected {sorted(wanted)}")
     for n in wanted:
         total = sum(files[n].values())
@@ -124,8 +140,8 @@ try:
     check.that(s["peers_encrypted"] >= 2, f"the two encrypted peers: {s['peers_encrypted']}")
     check.that(s["disconnects"].get("unknown_info_hash", 0) == 0, f"disconnects {s['disconnects']}")
     book = s["peer_book"]
-    check.that(book["known"] == 3 and book["given_up"] == 0, f"peer book {book}")
-    print(f"fifty torrents: 6 downloads by 3 kinds of client, {s['bytes_up']} bytes up, "
+    check.that(book["known"] == 4 and book["given_up"] == 0, f"peer book {book}")
+    print(f"fifty torrents: 8 downloads by libtorrent, transmission and qbittorrent, {s['bytes_up']} bytes up, "
           f"{s['peers_encrypted']} peers encrypted, peer book {book}")
 finally:
     for p in procs:
