@@ -243,6 +243,7 @@ class QBittorrent:
                     f"WebUI\\Port={self.web_port}\nWebUI\\Address=127.0.0.1\n"
                     "WebUI\\LocalHostAuth=false\nWebUI\\CSRFProtection=false\n"
                     "WebUI\\HostHeaderValidation=false\nConnection\\UPnP=false\n"
+                    "Connection\\ResolvePeerCountries=false\n"
                     "General\\Locale=en\n")
         self.proc = subprocess.Popen(["qbittorrent-nox", f"--profile={self.dir}"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
