@@ -115,6 +115,9 @@ def one_run(lab, name, b, run):
     bulk_kbit = (lab.bulk_received() - bulk0) * 8 / 1000 / max(1e-9, time.monotonic() - start)
     n, d = lab.counters()
     samples.append((time.monotonic() - start, n, d))
+    if os.environ.get("BHA_TRACE"):  # the router's counters every half second: where drops fell
+        with open(os.path.join(os.environ["BHA_TRACE"], f"{name}_{b}_{run}.router"), "w") as f:
+            f.writelines(f"{t:.1f} new {n} dropped {d}\n" for t, n, d in samples)
     budget_by_s = []
     for line in err.splitlines():
         m = STATUS.match(line)
