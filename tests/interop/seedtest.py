@@ -146,6 +146,17 @@ def unchoked_peer(port, info_hash, timeout=5):
 from sdtest import Check, read_json  # noqa: E402,F401
 
 
+def end_process(proc):
+    """Ends a client we started, by its PID: SIGTERM, then SIGKILL after 10 s."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class Transmission:
     """transmission-daemon (Debian's package) in the foreground, with its own
     config directory, on loopback only, downloading one torrent; settings
@@ -205,13 +216,7 @@ class Transmission:
         return None
 
     def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_process(self.proc)
 
 
 class QBittorrent:
@@ -300,11 +305,5 @@ class QBittorrent:
 
     def close(self):
         import shutil
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        end_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -78,6 +78,14 @@ def port_open(port):
         return False
 
 
+def wait_listening(port, proc, what):
+    deadline = time.monotonic() + 30
+    while not port_open(port):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise RuntimeError(f"{what} did not open its port {port}")
+        time.sleep(0.1)
+
+
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
@@ -160,11 +168,7 @@ class QBittorrent:
                     "Connection\\ResolvePeerCountries=false\n")
         self.proc = subprocess.Popen(["qbittorrent-nox", f"--profile={self.dir}"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while not port_open(self.web):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("qbittorrent-nox did not open its Web API")
-            time.sleep(0.1)
+        wait_listening(self.web, self.proc, "qbittorrent-nox")
         for _, path, _ in torrents:  # one request per torrent, as a user's script would
             with open(path, "rb") as f:
                 self.api("torrents/add", files={"torrents": (os.path.basename(path), f.read())},
@@ -214,11 +218,7 @@ class Transmission:
             json.dump(conf, f)
         self.proc = subprocess.Popen(["transmission-daemon", "-f", "-g", self.dir],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while not port_open(self.rpc):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise RuntimeError("transmission-daemon did not open its RPC port")
-            time.sleep(0.1)
+        wait_listening(self.rpc, self.proc, "transmission-daemon")
         for _, path, _ in torrents:
             self.remote("-a", path, "-w", data)
 
