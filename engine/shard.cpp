@@ -316,6 +316,7 @@ void Shard::hand_off(const Handoff& h) {
     if (abort_.load(std::memory_order_relaxed)) return;
     std::this_thread::yield();
   }
+  handoff_->ring();
   stats_.handed_off.add();
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "thread_name.hpp"
+
 namespace swarmdial {
 
 ShardGroup::ShardGroup(ShardPlan plan, DialerFactory factory, RunFlags flags, int64_t start_ns)
@@ -62,7 +64,10 @@ ShardGroup::~ShardGroup() {
 
 void ShardGroup::start() {
   for (uint32_t i = 0; i < shards_.size(); ++i)
-    threads_.emplace_back([this, i] { errors_[i] = shards_[i]->run(); });
+    threads_.emplace_back([this, i] {
+      name_this_thread("sd-shard", i);
+      errors_[i] = shards_[i]->run();
+    });
 }
 
 bool ShardGroup::dialing_done() const {

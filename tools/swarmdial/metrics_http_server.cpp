@@ -1,5 +1,7 @@
 #include "metrics_http_server.hpp"
 
+#include "engine/thread_name.hpp"
+
 // clang-format off
 #include <utility>  // Boost 1.74's asio uses std::exchange without including this
 // clang-format on
@@ -116,7 +118,10 @@ MetricsHttpServer::MetricsHttpServer(const Endpoint& listen, Render render)
     throw std::runtime_error("--metrics " + format_endpoint(listen) +
                              ": cannot listen: " + ec.message());
   impl_->accept();
-  impl_->thread = std::thread([this] { impl_->io.run(); });
+  impl_->thread = std::thread([this] {
+    name_this_thread("sd-metrics");
+    impl_->io.run();
+  });
 }
 
 MetricsHttpServer::~MetricsHttpServer() {

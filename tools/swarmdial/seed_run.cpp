@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <iostream>
 #include <mutex>
 #include <random>
@@ -11,6 +12,7 @@
 #include "engine/metrics_text.hpp"
 #include "engine/mono_clock.hpp"
 #include "engine/shard_group.hpp"
+#include "engine/thread_name.hpp"
 #include "metrics_http_server.hpp"
 #include "open_backend.hpp"
 #include "report/summaries.hpp"
@@ -107,24 +109,32 @@ class RedialLoop {
                    now);
   }
 
-  void drain_rows(int64_t now) {
+  // How many rows it took.
+  size_t drain_rows(int64_t now) {
+    size_t n = 0;
     for (auto* q : shards_.row_queues())
       while (auto row = q->try_pop()) {
+        ++n;
         DialTarget d{row->target, row->tag};
         book_.on_dial_result(d, row->outcome, planner_.on_connect_failed(d, row->outcome, now),
                              now);
         if (hooks_.on_row) hooks_.on_row(*row);
       }
+    return n;
   }
 
-  void step(int64_t now) {
-    drain_rows(now);
+  // True when anything moved or waits to: the loop then keeps its short tick.
+  bool step(int64_t now) {
+    bool moved = drain_rows(now) > 0;
     while (auto e = pool_.pop_ended()) {
+      moved = true;
       DialTarget d{e->peer, e->torrent};
       book_.on_session_end(d, e->end.peer_complete, planner_.on_session_end(d, e->end, now), now);
     }
-    for (const DialTarget& d : inbox_.take())
+    for (const DialTarget& d : inbox_.take()) {
+      moved = true;
       if (book_.listed(d, PeerSource::kTracker, now)) dials_.add(d);
+    }
     if (now - last_forget_ >= 1'000'000'000) {
       book_.forget(now);
       last_forget_ = now;
@@ -133,6 +143,7 @@ class RedialLoop {
       planner_.take_due(now, [&](const DialTarget& d) {
         if (!dials_.add(d)) return false;
         book_.on_redial(d, now);
+        moved = true;
         return true;
       });
       dials_.drain([&](const DialTarget& d) {
@@ -142,6 +153,7 @@ class RedialLoop {
     std::lock_guard lock(copy_mu_);
     copy_ = planner_.counts();
     book_copy_ = book_.totals();
+    return moved || dials_.waiting() > 0;
   }
 
   PeerInbox& inbox() { return inbox_; }
@@ -190,12 +202,29 @@ class RedialLoop {
 // Once a second, looks for data files that changed under us (truncated,
 // rewritten, replaced) and says what the store withheld and verified again.
 // Its own thread: rehashing a big file must not stall the status or stops.
-void watch_stores(const std::vector<SeedTorrent>& torrents, const std::atomic<bool>& stop,
+// The run tells it to stop through `stop` (it sleeps between looks, and an
+// idle node should not wake to poll a flag).
+struct StopNotice {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  void notify() {
+    {
+      std::lock_guard lock(mu);
+      stopping = true;
+    }
+    cv.notify_all();
+  }
+  // False once a stop was noticed; true after `d` without one.
+  bool sleep_for(std::chrono::milliseconds d) {
+    std::unique_lock lock(mu);
+    return !cv.wait_for(lock, d, [&] { return stopping; });
+  }
+};
+
+void watch_stores(const std::vector<SeedTorrent>& torrents, StopNotice& stop,
                   std::atomic<uint64_t>& files_changed) {
-  while (!stop.load()) {
-    for (int i = 0; i < 20 && !stop.load(); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (stop.load()) break;
+  while (stop.sleep_for(std::chrono::milliseconds(1000))) {
     for (const auto& t : torrents)
       for (const auto& c : t.store->recheck()) {
         files_changed.fetch_add(1);
@@ -209,20 +238,25 @@ void watch_stores(const std::vector<SeedTorrent>& torrents, const std::atomic<bo
   }
 }
 
-// Runs until a stop, the deadline or hooks.done; ticks every 10 ms (the
-// dial scheduler hands dials to the shards on each).
+// Runs until a stop, the deadline or hooks.done; ticks every 10 ms while
+// anything moves (the dial scheduler hands dials to the shards on each,
+// rows and ended sessions are taken), every 100 ms once nothing has for
+// 100 ms (an idle node should not wake a hundred times a second; a stop,
+// a tracker's peers or a re-dial wait at most that long).
 void serve(const SeedConfig& cfg, const SeedHooks& hooks, RunFlags flags, int64_t start,
            ShardGroup& shards, PeerPool& pool, RedialLoop& redial) {
   int64_t deadline = cfg.duration_s > 0 ? start + static_cast<int64_t>(cfg.duration_s * 1e9) : 0;
   int64_t last = start;
   uint64_t last_up = 0, last_est = 0;
   SeedTick tick;
+  int idle_ticks = 0;
   while (!flags.stop.load() && (deadline == 0 || mono_ns() < deadline)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(idle_ticks >= 10 ? 100 : 10));
     int64_t now = mono_ns();
-    redial.step(now);
+    bool moved = redial.step(now);
     tick.t_s = (now - start) / 1e9;
     tick.view = shards.snapshot();
+    idle_ticks = moved || tick.view.half_open > 0 ? 0 : idle_ticks + 1;
     tick.pool = pool.totals();
     tick.redial = redial.counts();
     tick.peer_book = redial.book().totals();
@@ -321,13 +355,18 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
   shards.start();
   if (hooks.on_started) hooks.on_started(redial.inbox());
   std::atomic<uint64_t> files_changed{0};
-  std::thread watcher([&] { watch_stores(torrents, flags.stop, files_changed); });
+  StopNotice stop_watching;
+  std::thread watcher([&] {
+    name_this_thread("sd-files");
+    watch_stores(torrents, stop_watching, files_changed);
+  });
   serve(cfg, hooks, flags, start, shards, pool, redial);
 
   // Always called: the announcer adds to the scheduler, which goes away
   // with the run.
   if (hooks.before_stop) hooks.before_stop(flags.abort.load());
   flags.stop.store(true);
+  stop_watching.notify();
   watcher.join();
   // The pool closes its peers first: with dpdk their last segments still
   // travel through the shards' loops, which stop forwarding only after.

@@ -6,15 +6,23 @@
 #include <cstdio>
 
 #include "engine/mono_clock.hpp"
+#include "engine/thread_name.hpp"
 
 namespace swarmdial {
 
 namespace {
+// Sent by the destructor to the watcher thread alone, so an idle process
+// need not wake every few milliseconds to learn that it should quit.
+int wake_signal() {
+  return SIGRTMIN + 1;
+}
+
 sigset_t watched() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, wake_signal());
   return set;
 }
 }  // namespace
@@ -27,16 +35,23 @@ void SignalWatcher::block_signals() {
 
 SignalWatcher::SignalWatcher(std::atomic<bool>& stop, std::atomic<bool>& abort)
     : stop_(stop), abort_(abort) {
-  thread_ = std::thread([this] { watch(); });
+  // The watcher inherits this mask: the wake signal must never be delivered.
+  sigset_t set = watched();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  thread_ = std::thread([this] {
+    name_this_thread("sd-signals");
+    watch();
+  });
 }
 
 void SignalWatcher::watch() {
   sigset_t set = watched();
-  timespec tick{0, 50'000'000};
   int64_t first_at = 0;
   int64_t forced_at = 0;
   int forced_sig = 0;
   while (!quit_.load()) {
+    // Once an exit is forced, its grace is watched closely.
+    timespec tick{forced_at ? 0 : 1, forced_at ? 50'000'000 : 0};
     int sig = sigtimedwait(&set, nullptr, &tick);
     int64_t now = mono_ns();
     if (forced_at && now - forced_at > kForcedGraceNs) {
@@ -46,7 +61,7 @@ void SignalWatcher::watch() {
       [[maybe_unused]] ssize_t w = ::write(STDERR_FILENO, msg, sizeof msg - 1);
       _exit(128 + forced_sig);
     }
-    if (sig < 0) continue;
+    if (sig < 0 || sig == wake_signal()) continue;
     if (!fired_.exchange(true)) {
       first_at = now;
       stop_.store(true);
@@ -62,6 +77,7 @@ void SignalWatcher::watch() {
 
 SignalWatcher::~SignalWatcher() {
   quit_.store(true);
+  pthread_kill(thread_.native_handle(), wake_signal());
   thread_.join();
 }
 

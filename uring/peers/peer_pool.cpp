@@ -14,13 +14,14 @@
 
 #include "engine/mono_clock.hpp"
 #include "engine/peerwire/choker.hpp"
+#include "engine/thread_name.hpp"
 #include "send_buffer.hpp"
 #include "uring/ring.hpp"
 
 namespace swarmdial {
 
 namespace {
-enum Op : uint8_t { kAccept = 1, kRecv, kSend };
+enum Op : uint8_t { kAccept = 1, kRecv, kSend, kDoorbell };
 constexpr uint32_t kBufGroup = 1;
 constexpr uint32_t kRecvBufs = 256;
 constexpr uint32_t kRecvBufSize = 16 * 1024;
@@ -31,7 +32,14 @@ constexpr int64_t kTickNs = 1'000'000'000;
 constexpr int64_t kAcceptRetryNs = 20'000'000;
 constexpr int64_t kChokeIntervalNs = 10'000'000'000;
 constexpr uint32_t kNoTorrent = UINT32_MAX;
-constexpr int64_t kPieceEventCheckNs = 10'000'000;  // withheld/restored pieces reach peers within
+// Withheld/restored pieces reach peers within this: the store's watcher
+// looks at the files once a second, so a shorter look here gains little
+// and wakes an idle worker more often.
+constexpr int64_t kPieceEventCheckNs = 1'000'000'000;
+// The longest a worker sleeps: its timers and the doorbell end a wait
+// sooner. While sends wait for upload tokens it looks every 5 ms.
+constexpr int64_t kMaxWaitNs = 1'000'000'000;
+constexpr int64_t kPacedWaitNs = 5'000'000;
 // A BitTorrent handshake names its torrent in bytes 28-47.
 constexpr size_t kInfoHashAt = 28, kInfoHashEnd = 48;
 
@@ -42,7 +50,8 @@ uint64_t tag(uint32_t conn, uint32_t gen, Op op) {
 
 class PeerPool::Worker {
  public:
-  Worker(PeerPool& pool, uint32_t index) : pool_(pool), index_(index), stats_(pool.stats_[index]) {
+  Worker(PeerPool& pool, uint32_t index)
+      : pool_(pool), index_(index), stats_(pool.stats_[index]), bell_(*pool.bells_[index]) {
     uint32_t w = pool.opts_.workers;
     choker_ = std::make_unique<Choker>(std::max(1u, pool.opts_.unchoke_slots / w));
     for (size_t i = index; i < pool.inputs_.size(); i += w) inputs_.push_back(pool.inputs_[i]);
@@ -85,6 +94,7 @@ class PeerPool::Worker {
                             static_cast<int>(i));
     io_uring_buf_ring_advance(buf_ring_, kRecvBufs);
     if (listen) open_listener(*listen, port_override);
+    arm_doorbell();
   }
 
   uint16_t bound_port() const { return bound_port_; }
@@ -105,8 +115,14 @@ class PeerPool::Worker {
             tell_piece_events(t);
       }
       flush_sends();
-      // Ticks and handoff queues are polled at least every 5 ms.
-      wait_and_handle(5'000'000);
+      int64_t wait = idle_wait_ns(std::min(next_tick, next_choke));
+      if (wait > 0) {
+        // The last look before sleeping comes after the doorbell says so.
+        bell_.going_to_sleep();
+        if (pool_.stop_.load() || has_handoffs()) wait = 0;
+      }
+      wait_and_handle(wait);
+      bell_.awake();
       int64_t now = mono_ns();
       if (accept_rearm_ns_ && now >= accept_rearm_ns_) {
         accept_rearm_ns_ = 0;
@@ -312,6 +328,10 @@ class PeerPool::Worker {
   void on_cqe(uint64_t ud, int res, uint32_t flags) {
     Op op = static_cast<Op>(ud & 0xff);
     if (op == kAccept) return on_accept(res, flags);
+    if (op == kDoorbell) {
+      if (!pool_.stop_.load(std::memory_order_relaxed)) arm_doorbell();
+      return;
+    }
     uint32_t id = static_cast<uint32_t>(ud >> 32);
     uint32_t gen = static_cast<uint32_t>((ud >> 8) & 0xffffff);
     if (id >= conns_.size()) return;
@@ -470,7 +490,10 @@ class PeerPool::Worker {
     const Metainfo& meta = store.meta();
     for (uint32_t n = 0; n < kBlocksPerSend; ++n) {
       if (c.session->queued_requests() == 0 || c.session->am_choking()) break;
-      if (pool_.upload_pacer_ && !pool_.upload_pacer_->try_take(now)) break;
+      if (pool_.upload_pacer_ && !pool_.upload_pacer_->try_take(now)) {
+        upload_starved_ = true;
+        break;
+      }
       auto r = c.session->pop_request();
       if (!r) break;
       if (store.withheld(r->piece)) {
@@ -535,6 +558,7 @@ class PeerPool::Worker {
   }
 
   void flush_sends() {
+    upload_starved_ = false;
     int64_t now = mono_ns();
     for (uint32_t id : live_) fill_and_send(id, now);
   }
@@ -636,6 +660,28 @@ class PeerPool::Worker {
     }
   }
 
+  // How long the loop may sleep: until its next timer, the shards ring for
+  // a handoff and stop() rings too. Sends that ran out of upload tokens are
+  // retried every 5 ms (the pacer refills continuously, nobody rings).
+  int64_t idle_wait_ns(int64_t next_timer) const {
+    int64_t until = std::min(next_timer, next_piece_check_);
+    if (accept_rearm_ns_) until = std::min(until, accept_rearm_ns_);
+    int64_t wait = std::clamp<int64_t>(until - mono_ns(), 0, kMaxWaitNs);
+    return upload_starved_ ? std::min(wait, kPacedWaitNs) : wait;
+  }
+
+  bool has_handoffs() const {
+    for (const HandoffQueue* q : inputs_)
+      if (!q->empty()) return true;
+    return false;
+  }
+
+  void arm_doorbell() {
+    io_uring_sqe* e = sqe();
+    io_uring_prep_read(e, bell_.fd(), &bell_count_, sizeof bell_count_, 0);
+    io_uring_sqe_set_data64(e, tag(UINT32_MAX, 0, kDoorbell));
+  }
+
   // Submits what is queued, waits up to wait_ns for a completion, and
   // handles every completion that is in.
   void wait_and_handle(int64_t wait_ns) {
@@ -672,6 +718,9 @@ class PeerPool::Worker {
   std::vector<PieceStore::PieceEvent> piece_events_;  // a failed multishot accept is re-armed then
   uint16_t bound_port_ = 0;
   std::vector<HandoffQueue*> inputs_;
+  EventfdDoorbell& bell_;
+  uint64_t bell_count_ = 0;      // the armed eventfd read's buffer
+  bool upload_starved_ = false;  // a send stopped for want of upload tokens
   std::vector<std::unique_ptr<Conn>> conns_;
   std::vector<uint32_t> free_ids_;
   std::vector<uint32_t> live_;
@@ -702,6 +751,10 @@ PeerPool::PeerPool(PoolOptions opts, std::vector<PoolTorrent> torrents,
   for (auto& s : stats_) s.torrents = std::vector<TorrentCounters>(torrents_.size());
   opts_.workers = std::max(1u, opts_.workers);
   for (uint32_t i = 0; i < opts_.workers; ++i)
+    bells_.push_back(std::make_unique<EventfdDoorbell>());
+  for (size_t i = 0; i < inputs_.size(); ++i)
+    inputs_[i]->set_doorbell(bells_[i % opts_.workers].get());
+  for (uint32_t i = 0; i < opts_.workers; ++i)
     ended_.push_back(std::make_unique<SpscQueue<OutboundEnd>>(kEndedQueueSize));
   if (opts_.inbound_rate > 0)
     inbound_pacer_ = std::make_unique<SharedPacer>(opts_.inbound_rate, 4, mono_ns());
@@ -712,6 +765,7 @@ PeerPool::PeerPool(PoolOptions opts, std::vector<PoolTorrent> torrents,
 
 PeerPool::~PeerPool() {
   stop();
+  for (HandoffQueue* q : inputs_) q->set_doorbell(nullptr);
 }
 
 void PeerPool::start() {
@@ -721,11 +775,16 @@ void PeerPool::start() {
     workers_.back()->setup(opts_.listen, listen_port_);
     if (i == 0 && opts_.listen) listen_port_ = workers_.back()->bound_port();
   }
-  for (auto& w : workers_) threads_.emplace_back([&w] { w->run(); });
+  for (uint32_t i = 0; i < workers_.size(); ++i)
+    threads_.emplace_back([w = workers_[i].get(), i] {
+      name_this_thread("sd-peers", i);
+      w->run();
+    });
 }
 
 void PeerPool::stop() {
   stop_.store(true);
+  for (auto& b : bells_) b->ring();
   for (auto& t : threads_) t.join();
   threads_.clear();
   workers_.clear();

@@ -23,6 +23,7 @@
 #include "engine/relaxed_counter.hpp"
 #include "engine/shared_pacer.hpp"
 #include "engine/spsc_queue.hpp"
+#include "eventfd_doorbell.hpp"
 #include "piece_store.hpp"
 
 namespace swarmdial {
@@ -119,6 +120,10 @@ class PeerPool {
   std::unordered_map<InfoHash, uint32_t, InfoHashHasher> by_hash_;  // read-only once built
   std::unique_ptr<MseSkeys> skeys_;
   std::vector<HandoffQueue*> inputs_;
+  // One per worker, rung by the shards feeding it and by stop(). Owned
+  // here, not by the workers: a shard may still hand a flow off (and
+  // ring) after the workers are gone, until the run joins the shards.
+  std::vector<std::unique_ptr<EventfdDoorbell>> bells_;
   std::vector<WorkerStats> stats_;
   static constexpr size_t kEndedQueueSize = 1 << 14;
   std::vector<std::unique_ptr<SpscQueue<OutboundEnd>>> ended_;  // one per worker

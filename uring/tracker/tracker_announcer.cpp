@@ -15,6 +15,7 @@
 
 #include "announce_service.hpp"
 #include "engine/mono_clock.hpp"
+#include "engine/thread_name.hpp"
 #include "engine/tracker/http_announce.hpp"
 #include "engine/tracker/tracker_tiers.hpp"
 #include "engine/tracker/udp_exchange.hpp"
@@ -125,7 +126,10 @@ struct AnnounceService::Impl {
 };
 
 AnnounceService::AnnounceService(AnnounceLimits limits) : impl_(std::make_unique<Impl>(limits)) {
-  thread_ = std::thread([this] { impl_->io.run(); });
+  thread_ = std::thread([this] {
+    name_this_thread("sd-announce");
+    impl_->io.run();
+  });
 }
 
 AnnounceService::~AnnounceService() {
