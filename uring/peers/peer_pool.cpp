@@ -61,6 +61,7 @@ class PeerPool::Worker {
     if (listen_fd_ >= 0) ::close(listen_fd_);
     ring_.reset();  // before the buffer ring it registered
     if (buf_ring_) munmap(buf_ring_, ring_bytes_);
+    if (recv_bufs_) munmap(recv_bufs_, kRecvBytes);
   }
 
   // Runs on the caller's thread before the worker thread starts.
@@ -87,7 +88,12 @@ class PeerPool::Worker {
     int rc = io_uring_register_buf_ring(ring_->get(), &reg, 0);
     if (rc < 0) throw std::runtime_error(std::string("provided buffer ring: ") + strerror(-rc));
     io_uring_buf_ring_init(buf_ring_);
-    recv_bufs_.resize(size_t{kRecvBufs} * kRecvBufSize);
+    // Mapped, not zero-filled: a page counts in RSS only once the kernel
+    // has received into it, so an idle worker does not hold 4 MiB.
+    void* bufs =
+        mmap(nullptr, kRecvBytes, PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (bufs == MAP_FAILED) throw std::runtime_error("mmap of the receive buffers failed");
+    recv_bufs_ = static_cast<uint8_t*>(bufs);
     for (uint32_t i = 0; i < kRecvBufs; ++i)
       io_uring_buf_ring_add(buf_ring_, &recv_bufs_[size_t{i} * kRecvBufSize], kRecvBufSize,
                             static_cast<uint16_t>(i), io_uring_buf_ring_mask(kRecvBufs),
@@ -710,7 +716,8 @@ class PeerPool::Worker {
   std::unique_ptr<Ring> ring_;  // set up in setup(): a worker exists before its ring
   io_uring_buf_ring* buf_ring_ = nullptr;
   size_t ring_bytes_ = 0;
-  std::vector<uint8_t> recv_bufs_;
+  static constexpr size_t kRecvBytes = size_t{kRecvBufs} * kRecvBufSize;
+  uint8_t* recv_bufs_ = nullptr;
   int listen_fd_ = -1;
   int64_t accept_rearm_ns_ = 0;
   std::vector<uint64_t> piece_events_seen_;  // per torrent
