@@ -1,6 +1,9 @@
 #include "signal_watcher.hpp"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -11,18 +14,11 @@
 namespace swarmdial {
 
 namespace {
-// Sent by the destructor to the watcher thread alone, so an idle process
-// need not wake every few milliseconds to learn that it should quit.
-int wake_signal() {
-  return SIGRTMIN + 1;
-}
-
 sigset_t watched() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
-  sigaddset(&set, wake_signal());
   return set;
 }
 }  // namespace
@@ -35,24 +31,40 @@ void SignalWatcher::block_signals() {
 
 SignalWatcher::SignalWatcher(std::atomic<bool>& stop, std::atomic<bool>& abort)
     : stop_(stop), abort_(abort) {
-  // The watcher inherits this mask: the wake signal must never be delivered.
   sigset_t set = watched();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  // The watcher sleeps on a signalfd and is woken to quit through an eventfd,
+  // not a signal of its own: DPDK's TAP driver claims a free real-time signal,
+  // and a watcher waiting on one could swallow the driver's Rx notifications.
+  signal_fd_ = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   thread_ = std::thread([this] {
     name_this_thread("sd-signals");
     watch();
   });
 }
 
+int SignalWatcher::next_signal(int timeout_ms) {
+  if (signal_fd_ < 0 || wake_fd_ < 0) {
+    // No descriptors (fd limit at start-up): fall back to a short timed wait.
+    sigset_t set = watched();
+    timespec tick{0, 50'000'000};
+    return sigtimedwait(&set, nullptr, &tick);
+  }
+  pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+  if (::poll(fds, 2, timeout_ms) <= 0) return -1;
+  signalfd_siginfo info{};
+  if (::read(signal_fd_, &info, sizeof info) != sizeof info) return -1;
+  return static_cast<int>(info.ssi_signo);
+}
+
 void SignalWatcher::watch() {
-  sigset_t set = watched();
   int64_t first_at = 0;
   int64_t forced_at = 0;
   int forced_sig = 0;
   while (!quit_.load()) {
     // Once an exit is forced, its grace is watched closely.
-    timespec tick{forced_at ? 0 : 1, forced_at ? 50'000'000 : 0};
-    int sig = sigtimedwait(&set, nullptr, &tick);
+    int sig = next_signal(forced_at ? 50 : 1000);
     int64_t now = mono_ns();
     if (forced_at && now - forced_at > kForcedGraceNs) {
       // Only a write that cannot complete (a stalled pipe or disk) gets here.
@@ -61,7 +73,7 @@ void SignalWatcher::watch() {
       [[maybe_unused]] ssize_t w = ::write(STDERR_FILENO, msg, sizeof msg - 1);
       _exit(128 + forced_sig);
     }
-    if (sig < 0 || sig == wake_signal()) continue;
+    if (sig < 0) continue;
     if (!fired_.exchange(true)) {
       first_at = now;
       stop_.store(true);
@@ -77,8 +89,13 @@ void SignalWatcher::watch() {
 
 SignalWatcher::~SignalWatcher() {
   quit_.store(true);
-  pthread_kill(thread_.native_handle(), wake_signal());
+  if (wake_fd_ >= 0) {
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t w = ::write(wake_fd_, &one, sizeof one);
+  }
   thread_.join();
+  if (signal_fd_ >= 0) ::close(signal_fd_);
+  if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
 }  // namespace swarmdial

@@ -1,6 +1,6 @@
 #pragma once
 // SIGINT/SIGTERM handling without async-signal hazards: the signals are
-// blocked in every thread and a watcher thread takes them with sigtimedwait.
+// blocked in every thread and a watcher thread reads them from a signalfd.
 //
 // The first signal asks for a graceful stop. GNU `timeout`, systemd and
 // container runtimes often deliver SIGTERM twice at once (to the child, then
@@ -32,12 +32,16 @@ class SignalWatcher {
 
  private:
   void watch();
+  // The next SIGINT/SIGTERM, or -1 after timeout_ms or a wake-up.
+  int next_signal(int timeout_ms);
 
   std::atomic<bool>& stop_;
   std::atomic<bool>& abort_;
   std::atomic<bool> fired_{false};
   std::atomic<bool> forced_{false};
   std::atomic<bool> quit_{false};
+  int signal_fd_ = -1;
+  int wake_fd_ = -1;
   std::thread thread_;
 };
 
