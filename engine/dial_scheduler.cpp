@@ -1,5 +1,8 @@
 #include "dial_scheduler.hpp"
 
+#include <algorithm>
+#include <utility>
+
 namespace swarmdial {
 
 DialScheduler::DialScheduler(uint32_t torrents, DialOrder order, size_t per_torrent_cap)
@@ -31,6 +34,23 @@ bool DialScheduler::add(const DialTarget& d) {
   }
   q.push_back(d);
   return true;
+}
+
+size_t DialScheduler::clear(uint32_t torrent) {
+  std::lock_guard lock(mu_);
+  if (torrent >= queues_.size()) return 0;
+  if (order_ == DialOrder::kFifo) {
+    size_t n = std::erase_if(arrivals_, [&](const DialTarget& d) { return d.tag == torrent; });
+    fifo_waiting_[torrent] = 0;
+    return n;
+  }
+  size_t n = std::exchange(queues_[torrent], {}).size();
+  if (auto it = std::find(active_.begin(), active_.end(), torrent); it != active_.end()) {
+    size_t at = static_cast<size_t>(it - active_.begin());
+    active_.erase(it);
+    if (at < next_) --next_;  // the turn stays with the torrent that had it
+  }
+  return n;
 }
 
 size_t DialScheduler::waiting() const {

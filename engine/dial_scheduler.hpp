@@ -71,6 +71,10 @@ class DialScheduler {
     return n;
   }
 
+  // The torrent is no longer seeded: what it had waiting is dropped (not
+  // counted as dropped for a full queue). Returns how many.
+  size_t clear(uint32_t torrent);
+
   size_t waiting() const;
   size_t waiting(uint32_t torrent) const;
   uint64_t dropped() const;

@@ -76,6 +76,14 @@ std::string render_prometheus(const RunView& v, const PeerGauges& peers, const S
                    seed->inbound_accept_failed_fds);
     family("swarmdial_torrents", "gauge", "Torrents this process seeds.");
     fmt::format_to(out, "swarmdial_torrents {}\n", seed->torrents);
+    if (seed->with_torrent_changes) {
+      family("swarmdial_torrents_added_total", "counter",
+             "Torrents that started seeding while the process ran (--torrents-dir).");
+      fmt::format_to(out, "swarmdial_torrents_added_total {}\n", seed->torrents_added);
+      family("swarmdial_torrents_removed_total", "counter",
+             "Torrents that stopped seeding while the process ran (--torrents-dir).");
+      fmt::format_to(out, "swarmdial_torrents_removed_total {}\n", seed->torrents_removed);
+    }
     family("swarmdial_dials_waiting", "gauge",
            "Peers waiting in the dial scheduler for a turn at the shared budget.");
     fmt::format_to(out, "swarmdial_dials_waiting {}\n", seed->dials_waiting);

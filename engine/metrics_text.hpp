@@ -27,7 +27,9 @@ struct SeedCounters {
     uint64_t ok = 0, failed = 0;
   };
   std::vector<Tracker> trackers;
-  uint64_t torrents = 0;                          // seeded by this process
+  uint64_t torrents = 0;              // seeded by this process
+  bool with_torrent_changes = false;  // --torrents-dir is watched
+  uint64_t torrents_added = 0, torrents_removed = 0;
   uint64_t dials_waiting = 0, dials_dropped = 0;  // the dial scheduler's
   bool with_announces = false;                    // any tracker: the announce queue's
   uint64_t announces_queued = 0, announces_in_flight = 0, announces_started = 0, announces_late = 0;

@@ -1,5 +1,7 @@
 #include "peer_book.hpp"
 
+#include <utility>
+
 namespace swarmdial {
 
 std::string_view peer_book_state_name(PeerBookState s) {
@@ -113,6 +115,13 @@ void PeerBook::on_session_end(const DialTarget& peer, bool peer_complete, Redial
 
 void PeerBook::on_redial(const DialTarget& peer, int64_t now_ns) {
   if (PeerRecord* r = touch(peer)) move(peer, *r, PeerBookState::kQueued, now_ns);
+}
+
+PeerBookCounts PeerBook::drop_torrent(uint32_t torrent) {
+  if (torrent >= counts_.size()) return {};
+  // Its given-up entries stay queued: without a record behind them they are skipped.
+  std::erase_if(peers_, [&](const auto& kv) { return kv.first.tag == torrent; });
+  return std::exchange(counts_[torrent], {});
 }
 
 size_t PeerBook::forget(int64_t now_ns) {

@@ -74,6 +74,9 @@ class PeerBook {
   void on_redial(const DialTarget& peer, int64_t now_ns);
   // Drops peers given up more than forget_after ago; returns how many.
   size_t forget(int64_t now_ns);
+  // The torrent is no longer seeded: drops every peer of it and returns its
+  // counts as they were (the torrent's final figures).
+  PeerBookCounts drop_torrent(uint32_t torrent);
 
   const PeerRecord* find(const DialTarget& peer) const;
   const PeerBookCounts& counts(uint32_t torrent) const { return counts_.at(torrent); }

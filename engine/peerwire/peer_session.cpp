@@ -53,6 +53,8 @@ std::string_view disconnect_name(Disconnect d) {
       return "encrypted_refused";
     case Disconnect::kBadEncryption:
       return "bad_encryption";
+    case Disconnect::kTorrentRemoved:
+      return "torrent_removed";
     case Disconnect::kCount:
       break;
   }

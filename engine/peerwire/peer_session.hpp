@@ -39,6 +39,7 @@ enum class Disconnect : uint8_t {
   kPlaintextRefused,  // --encryption require, and the peer spoke plaintext
   kEncryptedRefused,  // --encryption off, and the peer began an MSE handshake
   kBadEncryption,     // an MSE handshake that failed (no sync, bad VC, no common method)
+  kTorrentRemoved,    // its torrent stopped being seeded while the run went on
   kCount
 };
 std::string_view disconnect_name(Disconnect d);
@@ -99,6 +100,7 @@ class PeerSession {
   void on_piece_restored(uint32_t piece, std::string& out);
 
   bool handshake_done() const { return handshake_done_; }
+  const SessionConfig& config() const { return cfg_; }
   bool peer_interested() const { return peer_interested_; }
   bool am_choking() const { return am_choking_; }
   bool peer_fast() const { return peer_fast_; }

@@ -84,6 +84,81 @@ PoolOptions pool_options(const SeedConfig& cfg) {
   return po;
 }
 
+}  // namespace
+
+TorrentSlots::TorrentSlots(uint32_t slots, const std::vector<SeedTorrent>& first,
+                           int64_t quarantine_ns)
+    : quarantine_ns_(quarantine_ns),
+      state_(std::max<size_t>(slots, first.size()), State::kFree),
+      freed_at_(state_.size(), INT64_MIN / 2),
+      stores_(state_.size(), nullptr),
+      removed_(state_.size()) {
+  for (size_t i = 0; i < first.size(); ++i) {
+    state_[i] = State::kSeeded;
+    stores_[i] = first[i].store;
+  }
+}
+
+std::optional<uint32_t> TorrentSlots::reserve(int64_t now_ns) {
+  std::lock_guard lock(mu_);
+  if (ended_) return std::nullopt;
+  for (uint32_t i = 0; i < state_.size(); ++i)
+    if (state_[i] == State::kFree && now_ns - freed_at_[i] >= quarantine_ns_) {
+      state_[i] = State::kReserved;
+      return i;
+    }
+  return std::nullopt;
+}
+
+void TorrentSlots::unreserve(uint32_t slot, int64_t now_ns) {
+  std::lock_guard lock(mu_);
+  if (slot < state_.size() && state_[slot] == State::kReserved) state_[slot] = State::kFree;
+  (void)now_ns;  // never used: no quarantine needed
+}
+
+void TorrentSlots::add(uint32_t slot, SeedTorrent t, std::vector<DialTarget> dials,
+                       std::vector<PeerSource> sources) {
+  std::lock_guard lock(mu_);
+  if (slot >= state_.size() || state_[slot] != State::kReserved) return;
+  state_[slot] = State::kSeeded;
+  stores_[slot] = t.store;
+  for (auto& d : dials) d.tag = slot;
+  requests_.push_back({true, slot, t, std::move(dials), std::move(sources)});
+}
+
+std::optional<RemovedTorrent> TorrentSlots::remove(uint32_t slot) {
+  std::unique_lock lock(mu_);
+  if (slot >= state_.size() || state_[slot] != State::kSeeded || ended_) return std::nullopt;
+  state_[slot] = State::kRemoving;
+  stores_[slot] = nullptr;
+  requests_.push_back({false, slot, {}, {}, {}});
+  cv_.wait(lock, [&] { return ended_ || state_[slot] == State::kRemoved; });
+  return std::exchange(removed_[slot], std::nullopt);
+}
+
+void TorrentSlots::release(uint32_t slot, int64_t now_ns) {
+  std::lock_guard lock(mu_);
+  if (slot >= state_.size() || state_[slot] != State::kRemoved) return;
+  state_[slot] = State::kFree;
+  freed_at_[slot] = now_ns;
+}
+
+std::vector<PieceStore*> TorrentSlots::stores() const {
+  std::lock_guard lock(mu_);
+  std::vector<PieceStore*> out;
+  for (PieceStore* s : stores_)
+    if (s) out.push_back(s);
+  return out;
+}
+
+uint32_t TorrentSlots::seeded() const {
+  std::lock_guard lock(mu_);
+  return static_cast<uint32_t>(std::count(state_.begin(), state_.end(), State::kSeeded) +
+                               std::count(state_.begin(), state_.end(), State::kRemoving));
+}
+
+namespace {
+
 // Dial outcomes and ended sessions feed the re-dial planner and the peer
 // book; due re-dials and peers new to the book (a tracker's) join the dial
 // scheduler, which hands dials to the shards' feed fairly across torrents,
@@ -98,7 +173,17 @@ class RedialLoop {
         hooks_(hooks),
         planner_(policy(cfg)),
         book_({}, torrents),
+        seeded_(torrents, 0),
         max_queued_(shard_queue_length(cfg, shards)) {}
+
+  void seed(uint32_t slot) { seeded_.at(slot) = 1; }
+  // The torrent is no longer seeded: its dials are dropped, waiting or due,
+  // and its peers leave the book. Returns its book's final counts.
+  PeerBookCounts unseed(uint32_t slot) {
+    seeded_.at(slot) = 0;
+    dials_.clear(slot);
+    return book_.drop_torrent(slot);
+  }
 
   // The peers the run starts with (already given to the shards or the
   // scheduler).
@@ -133,7 +218,8 @@ class RedialLoop {
     }
     for (const DialTarget& d : inbox_.take()) {
       moved = true;
-      if (book_.listed(d, PeerSource::kTracker, now)) dials_.add(d);
+      if (d.tag < seeded_.size() && seeded_[d.tag] && book_.listed(d, PeerSource::kTracker, now))
+        dials_.add(d);
     }
     if (now - last_forget_ >= 1'000'000'000) {
       book_.forget(now);
@@ -141,6 +227,7 @@ class RedialLoop {
     }
     if (shards_.size() > 0) {
       planner_.take_due(now, [&](const DialTarget& d) {
+        if (!seeded_[d.tag]) return true;  // its torrent went: the re-dial goes too
         if (!dials_.add(d)) return false;
         book_.on_redial(d, now);
         moved = true;
@@ -191,6 +278,7 @@ class RedialLoop {
   const SeedHooks& hooks_;
   RedialPlanner planner_;
   PeerBook book_;
+  std::vector<uint8_t> seeded_;  // by slot
   PeerInbox inbox_;
   size_t max_queued_;
   int64_t last_forget_ = 0;
@@ -198,6 +286,79 @@ class RedialLoop {
   RedialCounts copy_;
   PeerBookCounts book_copy_;
 };
+
+}  // namespace
+
+// Carries out TorrentSlots' requests on the run loop, which owns the peer
+// book and the re-dial planner; the pool publishes each change to its
+// workers, and a removal is done once every worker has let go.
+class SlotKeeper {
+ public:
+  SlotKeeper(TorrentSlots& slots, PeerPool& pool, RedialLoop& redial, DialScheduler& dials,
+             const PeerId& id)
+      : slots_(slots), pool_(pool), redial_(redial), dials_(dials), id_(id) {}
+
+  // True while anything is under way (the loop then keeps its short tick).
+  bool step(int64_t now) {
+    std::vector<TorrentSlots::Request> requests;
+    {
+      std::lock_guard lock(slots_.mu_);
+      requests.swap(slots_.requests_);
+    }
+    for (auto& r : requests) {
+      if (r.add) {
+        pool_.add_torrent(
+            r.slot, {r.torrent.store, session_config(*r.torrent.meta, *r.torrent.store, id_)});
+        redial_.seed(r.slot);
+        redial_.book_listed(r.dials, &r.sources, now);
+        for (const DialTarget& d : r.dials) dials_.add(d);
+      } else {
+        PeerBookCounts book = redial_.unseed(r.slot);
+        leaving_.push_back({r.slot, pool_.remove_torrent(r.slot), book});
+      }
+    }
+    for (size_t i = 0; i < leaving_.size();) {
+      Leaving& l = leaving_[i];
+      if (!pool_.removed(l.ticket)) {
+        ++i;
+        continue;
+      }
+      RemovedTorrent done{pool_.torrent_totals()[l.slot], l.book};
+      {
+        std::lock_guard lock(slots_.mu_);
+        slots_.removed_[l.slot] = done;
+        slots_.state_[l.slot] = TorrentSlots::State::kRemoved;
+      }
+      slots_.cv_.notify_all();
+      leaving_.erase(leaving_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+    return !requests.empty() || !leaving_.empty();
+  }
+
+  // The run is over: nobody waits for a removal any more.
+  void end() {
+    {
+      std::lock_guard lock(slots_.mu_);
+      slots_.ended_ = true;
+    }
+    slots_.cv_.notify_all();
+  }
+
+ private:
+  struct Leaving {
+    uint32_t slot;
+    uint64_t ticket;
+    PeerBookCounts book;
+  };
+  TorrentSlots& slots_;
+  PeerPool& pool_;
+  RedialLoop& redial_;
+  DialScheduler& dials_;
+  const PeerId& id_;
+  std::vector<Leaving> leaving_;
+};
+
+namespace {
 
 // Once a second, looks for data files that changed under us (truncated,
 // rewritten, replaced) and says what the store withheld and verified again.
@@ -222,11 +383,11 @@ struct StopNotice {
   }
 };
 
-void watch_stores(const std::vector<SeedTorrent>& torrents, StopNotice& stop,
+void watch_stores(TorrentSlots& slots, const SeedHooks& hooks, StopNotice& stop,
                   std::atomic<uint64_t>& files_changed) {
   while (stop.sleep_for(std::chrono::milliseconds(1000))) {
-    for (const auto& t : torrents)
-      for (const auto& c : t.store->recheck()) {
+    for (PieceStore* store : slots.stores())
+      for (const auto& c : store->recheck()) {
         files_changed.fetch_add(1);
         std::string size = c.new_size < 0 ? "gone" : std::to_string(c.new_size) + " bytes";
         std::fprintf(stderr,
@@ -235,6 +396,7 @@ void watch_stores(const std::vector<SeedTorrent>& torrents, StopNotice& stop,
                      c.path.c_str(), static_cast<long long>(c.old_size), size.c_str(),
                      c.first_piece, c.last_piece, c.verified_again, c.still_withheld);
       }
+    if (hooks.on_files_look) hooks.on_files_look(slots);
   }
 }
 
@@ -244,7 +406,7 @@ void watch_stores(const std::vector<SeedTorrent>& torrents, StopNotice& stop,
 // 100 ms (an idle node should not wake a hundred times a second; a stop,
 // a tracker's peers or a re-dial wait at most that long).
 void serve(const SeedConfig& cfg, const SeedHooks& hooks, RunFlags flags, int64_t start,
-           ShardGroup& shards, PeerPool& pool, RedialLoop& redial) {
+           ShardGroup& shards, PeerPool& pool, RedialLoop& redial, SlotKeeper& keeper) {
   int64_t deadline = cfg.duration_s > 0 ? start + static_cast<int64_t>(cfg.duration_s * 1e9) : 0;
   int64_t last = start;
   uint64_t last_up = 0, last_est = 0;
@@ -254,6 +416,7 @@ void serve(const SeedConfig& cfg, const SeedHooks& hooks, RunFlags flags, int64_
     std::this_thread::sleep_for(std::chrono::milliseconds(idle_ticks >= 10 ? 100 : 10));
     int64_t now = mono_ns();
     bool moved = redial.step(now);
+    moved |= keeper.step(now);
     tick.t_s = (now - start) / 1e9;
     tick.view = shards.snapshot();
     idle_ticks = moved || tick.view.half_open > 0 ? 0 : idle_ticks + 1;
@@ -291,12 +454,16 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
     return 2;
   }
   bool dials = !dial_list.empty() || hooks.dynamic_targets || cfg.backend == Backend::kDpdk;
+  // A slot freed is given out again once a dial of its torrent cannot be on
+  // its way any more: in a shard's feed, in flight, or due for a re-dial
+  // (dropped when due).
+  TorrentSlots slots(cfg.max_torrents, torrents, 2 * cfg.timeout_ms * 1'000'000 + 10'000'000'000);
   // One torrent's peers are the shards' own list; many torrents' go through
   // the dial scheduler, each with its torrent's tag, to share the budget.
-  DialScheduler scheduler(static_cast<uint32_t>(torrents.size()), cfg.dial_order);
+  DialScheduler scheduler(slots.size(), cfg.dial_order);
   std::vector<Endpoint> listed;
   for (const DialTarget& d : dial_list) {
-    if (torrents.size() == 1)
+    if (slots.size() == 1)
       listed.push_back(d.target);
     else
       scheduler.add(d);
@@ -321,7 +488,9 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
   std::vector<PoolTorrent> served;
   for (const SeedTorrent& t : torrents)
     served.push_back({t.store, session_config(*t.meta, *t.store, peer_id)});
-  PeerPool pool(pool_options(cfg), std::move(served), shards.handoff_queues());
+  PoolOptions po = pool_options(cfg);
+  po.torrent_slots = slots.size();
+  PeerPool pool(po, std::move(served), shards.handoff_queues());
   try {
     pool.start();
   } catch (const std::exception& e) {
@@ -329,8 +498,10 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
     return 1;
   }
   if (cfg.listen && hooks.on_listening) hooks.on_listening(pool.listen_port());
-  RedialLoop redial(cfg, shards, pool, scheduler, hooks, static_cast<uint32_t>(torrents.size()));
+  RedialLoop redial(cfg, shards, pool, scheduler, hooks, slots.size());
+  for (uint32_t i = 0; i < torrents.size(); ++i) redial.seed(i);
   redial.book_listed(dial_list, dial_sources, start);
+  SlotKeeper keeper(slots, pool, redial, scheduler, peer_id);
   std::unique_ptr<MetricsHttpServer> metrics;
   if (cfg.metrics) {
     try {
@@ -339,7 +510,7 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
         SeedCounters s = seed_counters(t, redial.copy());
         s.with_peer_book = true;
         s.peer_book = redial.book_copy();
-        s.torrents = torrents.size();
+        s.torrents = slots.seeded();
         s.dials_waiting = scheduler.waiting();
         s.dials_dropped = scheduler.dropped();
         if (hooks.add_metrics) hooks.add_metrics(s);
@@ -358,14 +529,16 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
   StopNotice stop_watching;
   std::thread watcher([&] {
     name_this_thread("sd-files");
-    watch_stores(torrents, stop_watching, files_changed);
+    watch_stores(slots, hooks, stop_watching, files_changed);
   });
-  serve(cfg, hooks, flags, start, shards, pool, redial);
+  serve(cfg, hooks, flags, start, shards, pool, redial, keeper);
 
   // Always called: the announcer adds to the scheduler, which goes away
   // with the run.
   if (hooks.before_stop) hooks.before_stop(flags.abort.load());
   flags.stop.store(true);
+  // A removal the file watcher waits for will not come now.
+  keeper.end();
   stop_watching.notify();
   watcher.join();
   // The pool closes its peers first: with dpdk their last segments still
@@ -383,11 +556,10 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
   result.dials_waiting = scheduler.waiting();
   result.dials_dropped = scheduler.dropped();
   result.redial = redial.counts();
-  for (uint32_t i = 0; i < torrents.size(); ++i)
-    result.peer_book.push_back(redial.book().counts(i));
+  for (uint32_t i = 0; i < slots.size(); ++i) result.peer_book.push_back(redial.book().counts(i));
   result.files_changed = files_changed.load();
   result.pieces_withheld = 0;
-  for (const auto& t : torrents) result.pieces_withheld += t.store->withheld_count();
+  for (const PieceStore* store : slots.stores()) result.pieces_withheld += store->withheld_count();
   if (auto after = read_listen_counters(); after && listen_before && cfg.listen)
     result.kernel_listen = ListenCounters{after->syncookies_sent - listen_before->syncookies_sent,
                                           after->listen_overflows - listen_before->listen_overflows,

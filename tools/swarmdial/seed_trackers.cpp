@@ -57,34 +57,47 @@ SeedTrackers::Key SeedTrackers::key(const Endpoint& e) {
 // One set of hooks for every torrent, not a chain of one per torrent: a
 // node of 10,000 torrents would otherwise nest 10,000 calls deep on every
 // metrics scrape.
-void SeedTrackers::install(const std::vector<SeedTrackers*>& all, SeedHooks& hooks) {
-  std::vector<SeedTrackers*> used;
-  for (auto* t : all)
-    if (t->any()) used.push_back(t);
-  if (used.empty()) return;
-  hooks.dynamic_targets = true;
+void SeedTrackers::install(std::function<std::vector<SeedTrackers*>()> all, SeedHooks& hooks) {
+  auto used = [all] {
+    std::vector<SeedTrackers*> out;
+    for (auto* t : all())
+      if (t->any()) out.push_back(t);
+    return out;
+  };
+  if (!used().empty()) hooks.dynamic_targets = true;
   hooks.on_listening = [used, previous = hooks.on_listening](uint16_t port) {
-    for (auto* t : used) t->listen_port_ = port;
+    for (auto* t : used()) t->listen_port_ = port;
     if (previous) previous(port);
   };
   hooks.on_started = [used, previous = hooks.on_started](PeerInbox& inbox) {
     if (previous) previous(inbox);
-    for (auto* t : used) t->start(inbox);
+    for (auto* t : used()) t->start(inbox);
   };
   // Every torrent's `stopped` is asked for before any is waited for.
   hooks.before_stop = [used, previous = hooks.before_stop](bool forced) {
     int64_t grace = forced ? 0 : 3'000'000'000;
-    for (auto* t : used)
+    std::vector<SeedTrackers*> now = used();
+    for (auto* t : now)
       if (auto* a = t->live_.load(std::memory_order_acquire)) a->request_stop(grace);
     if (previous) previous(forced);
-    for (auto* t : used)
+    for (auto* t : now)
       if (auto* a = t->live_.load(std::memory_order_acquire)) a->stop(grace);
   };
   hooks.add_metrics = [used, previous = hooks.add_metrics](SeedCounters& s) {
     if (previous) previous(s);
-    for (auto* t : used)
+    for (auto* t : used())
       for (const auto& st : t->states()) s.trackers.push_back({st.url, st.ok, st.failed});
   };
+}
+
+void SeedTrackers::start_late(PeerInbox& inbox, uint16_t listen_port) {
+  if (!any()) return;
+  listen_port_ = listen_port;
+  start(inbox);
+}
+
+void SeedTrackers::stop_now(int64_t grace_ns) {
+  if (auto* a = live_.load(std::memory_order_acquire)) a->stop(grace_ns);
 }
 
 void SeedTrackers::start(PeerInbox& inbox) {

@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -30,7 +31,13 @@ class SeedTrackers {
   bool any() const { return !tiers_.empty(); }
   // Starts every torrent's announcing once the run is up; announces
   // `stopped` before it ends. Chains onto what the hooks already do.
-  static void install(const std::vector<SeedTrackers*>& all, SeedHooks& hooks);
+  // all(): the torrents' trackers seeded now (torrents come and go).
+  static void install(std::function<std::vector<SeedTrackers*>()> all, SeedHooks& hooks);
+  // A torrent added while the run goes announces from now on.
+  void start_late(PeerInbox& inbox, uint16_t listen_port);
+  // A torrent removed while the run goes: `stopped` to each tracker that
+  // has it, within the grace.
+  void stop_now(int64_t grace_ns);
   // " trackers 1/2 ok, 40 peers", for the status line.
   std::string status_suffix() const;
   std::vector<TrackerState> states() const;

@@ -14,23 +14,29 @@
 namespace swarmdial {
 
 namespace {
+// Set before any thread starts, read after.
+bool g_reload = false;
+
 sigset_t watched() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  if (g_reload) sigaddset(&set, SIGHUP);
   return set;
 }
 }  // namespace
 
-void SignalWatcher::block_signals() {
+void SignalWatcher::block_signals(bool reload) {
+  g_reload = reload;
   sigset_t set = watched();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a closed stdout or peer is an error return, not a death
 }
 
-SignalWatcher::SignalWatcher(std::atomic<bool>& stop, std::atomic<bool>& abort)
-    : stop_(stop), abort_(abort) {
+SignalWatcher::SignalWatcher(std::atomic<bool>& stop, std::atomic<bool>& abort,
+                             std::atomic<bool>* reload)
+    : stop_(stop), abort_(abort), reload_(reload) {
   sigset_t set = watched();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // The watcher sleeps on a signalfd and is woken to quit through an eventfd,
@@ -74,6 +80,10 @@ void SignalWatcher::watch() {
       _exit(128 + forced_sig);
     }
     if (sig < 0) continue;
+    if (sig == SIGHUP) {
+      if (reload_) reload_->store(true);
+      continue;
+    }
     if (!fired_.exchange(true)) {
       first_at = now;
       stop_.store(true);

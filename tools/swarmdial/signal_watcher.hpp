@@ -22,9 +22,12 @@ class SignalWatcher {
   static constexpr int64_t kForcedGraceNs = 5'000'000'000;
 
   // Call before any other thread starts, so they inherit the blocked mask.
-  static void block_signals();
+  // reload: SIGHUP is taken too (a daemon's "read your configuration
+  // again"), and sets the watcher's `reload` flag instead of ending the run.
+  static void block_signals(bool reload = false);
 
-  SignalWatcher(std::atomic<bool>& stop, std::atomic<bool>& abort);
+  SignalWatcher(std::atomic<bool>& stop, std::atomic<bool>& abort,
+                std::atomic<bool>* reload = nullptr);
   // The command is done writing: a forced exit no longer needs to step in.
   ~SignalWatcher();
   bool fired() const { return fired_.load(); }
@@ -37,6 +40,7 @@ class SignalWatcher {
 
   std::atomic<bool>& stop_;
   std::atomic<bool>& abort_;
+  std::atomic<bool>* reload_;
   std::atomic<bool> fired_{false};
   std::atomic<bool> forced_{false};
   std::atomic<bool> quit_{false};

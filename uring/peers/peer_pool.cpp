@@ -55,7 +55,8 @@ class PeerPool::Worker {
     uint32_t w = pool.opts_.workers;
     choker_ = std::make_unique<Choker>(std::max(1u, pool.opts_.unchoke_slots / w));
     for (size_t i = index; i < pool.inputs_.size(); i += w) inputs_.push_back(pool.inputs_[i]);
-    piece_events_seen_.assign(pool.torrents_.size(), 0);
+    piece_events_seen_.assign(pool.slots(), 0);
+    view_ = pool.view();
   }
   ~Worker() {
     if (listen_fd_ >= 0) ::close(listen_fd_);
@@ -110,14 +111,17 @@ class PeerPool::Worker {
     int64_t next_choke = mono_ns() + kChokeIntervalNs;
     if (listen_fd_ >= 0) arm_accept();
     while (!pool_.stop_.load(std::memory_order_relaxed)) {
+      if (pool_.version_.load(std::memory_order_acquire) != view_->version) take_new_view();
+      if (!leaving_.empty()) finish_leaving();
       for (HandoffQueue* q : inputs_)
         while (auto h = q->try_pop()) add_conn(h->fd, true, h->row.target, h->row.tag);
       // Every torrent's store is looked at, so not on every pass: a node
       // seeding thousands would read thousands of counters per completion batch.
       if (int64_t t0 = mono_ns(); t0 >= next_piece_check_) {
         next_piece_check_ = t0 + kPieceEventCheckNs;
-        for (uint32_t t = 0; t < pool_.torrents_.size(); ++t)
-          if (pool_.torrents_[t].store->event_count() != piece_events_seen_[t])
+        for (uint32_t t = 0; t < view_->slots.size(); ++t)
+          if (const PoolTorrent* pt = view_->slots[t];
+              pt && pt->store->event_count() != piece_events_seen_[t])
             tell_piece_events(t);
       }
       flush_sends();
@@ -163,6 +167,9 @@ class PeerPool::Worker {
     // (MSE's SKEY, or its BitTorrent handshake); the session starts then.
     uint32_t torrent = kNoTorrent;
     std::string sniff;  // inbound: the handshake's first bytes, until they name a torrent
+    // Inbound MSE: the view whose SKEY table the handshake reads, kept
+    // while it runs even if a torrent comes or goes meanwhile.
+    std::shared_ptr<const PoolTorrentView> mse_view;
     std::unique_ptr<PeerSession> session;
     // MSE/PE: the handshake while it runs (nothing of the session goes out
     // meanwhile), then the RC4 streams when it chose them.
@@ -218,8 +225,13 @@ class PeerPool::Worker {
   }
 
   void add_conn(int fd, bool outbound, const Endpoint& peer = {}, uint32_t torrent = kNoTorrent) {
-    if (outbound && torrent >= pool_.torrents_.size()) {  // not ours: a dial nobody asked for
-      stats_.disconnects[static_cast<size_t>(Disconnect::kUnknownInfoHash)].add();
+    if (outbound && (torrent >= view_->slots.size() || !view_->slots[torrent])) {
+      // Not ours: a dial nobody asked for, or for a torrent removed since.
+      stats_
+          .disconnects[static_cast<size_t>(torrent < view_->slots.size()
+                                               ? Disconnect::kTorrentRemoved
+                                               : Disconnect::kUnknownInfoHash)]
+          .add();
       ::close(fd);
       return;
     }
@@ -243,7 +255,8 @@ class PeerPool::Worker {
     if (!outbound) {
       // Every inbound peer goes through it: a plaintext handshake passes at
       // once, unless encryption is required.
-      c.mse = std::make_unique<MseHandshake>(MseHandshake::inbound(enc, *pool_.skeys_));
+      c.mse_view = view_;
+      c.mse = std::make_unique<MseHandshake>(MseHandshake::inbound(enc, *view_->skeys));
     } else {
       start_session(c, torrent);
     }
@@ -251,7 +264,7 @@ class PeerPool::Worker {
                      (enc == EncryptionPolicy::kPrefer && other_method_.count({peer, torrent})))) {
       // Our BitTorrent handshake rides with step 3 as the initial payload.
       c.mse = std::make_unique<MseHandshake>(
-          MseHandshake::outbound(enc, pool_.torrents_[torrent].session.info_hash, c.ctrl));
+          MseHandshake::outbound(enc, view_->slots[torrent]->session.info_hash, c.ctrl));
       c.ctrl.clear();
       c.mse->start(c.mse_out);
     }
@@ -266,7 +279,7 @@ class PeerPool::Worker {
   void start_session(Conn& c, uint32_t torrent) {
     c.torrent = torrent;
     c.session =
-        std::make_unique<PeerSession>(pool_.torrents_[torrent].session, c.outbound, c.connected_ns);
+        std::make_unique<PeerSession>(view_->slots[torrent]->session, c.outbound, c.connected_ns);
     c.session->start(c.ctrl);
   }
 
@@ -283,15 +296,18 @@ class PeerPool::Worker {
     if (t == kNoTorrent) {
       InfoHash ih;
       std::memcpy(ih.data(), c.sniff.data() + kInfoHashAt, ih.size());
-      auto it = pool_.by_hash_.find(ih);
-      if (it != pool_.by_hash_.end()) {
+      auto it = view_->by_hash.find(ih);
+      if (it != view_->by_hash.end()) {
         t = it->second;
       } else if (begins_bt_handshake(
                      {reinterpret_cast<const uint8_t*>(c.sniff.data()), c.sniff.size()})) {
         begin_close(id, Disconnect::kUnknownInfoHash);
         return {};
+      } else if (view_->first != kNoTorrent) {
+        t = view_->first;  // not a BitTorrent handshake: a session names the fault
       } else {
-        t = 0;  // not a BitTorrent handshake: a session names the fault
+        begin_close(id, Disconnect::kBadHandshake);  // nothing is served at all now
+        return {};
       }
     }
     start_session(c, t);
@@ -421,7 +437,14 @@ class PeerPool::Worker {
       c.rc4_send = c.mse->take_send();
       c.rc4_recv = c.mse->take_recv();
     }
-    if (!c.outbound && c.mse->encrypted()) c.torrent = pool_.by_hash_.at(c.mse->skey());
+    if (!c.outbound && c.mse->encrypted()) {
+      auto it = view_->by_hash.find(c.mse->skey());
+      if (it == view_->by_hash.end()) {  // removed while the handshake ran
+        begin_close(id, Disconnect::kTorrentRemoved);
+        return {};
+      }
+      c.torrent = it->second;
+    }
     std::span<const uint8_t> payload = c.mse->payload();
     if (payload.empty()) c.mse.reset();
     return payload;  // the handshake object holds it until the session has read it
@@ -492,7 +515,7 @@ class PeerPool::Worker {
     size_t encrypt_from = c.send.size();
     c.send.append(c.ctrl.data(), c.ctrl.size());
     c.ctrl.clear();
-    const PieceStore& store = *pool_.torrents_[c.torrent].store;
+    const PieceStore& store = *view_->slots[c.torrent]->store;
     const Metainfo& meta = store.meta();
     for (uint32_t n = 0; n < kBlocksPerSend; ++n) {
       if (c.session->queued_requests() == 0 || c.session->am_choking()) break;
@@ -550,7 +573,7 @@ class PeerPool::Worker {
   void tell_piece_events(uint32_t t) {
     piece_events_.clear();
     piece_events_seen_[t] =
-        pool_.torrents_[t].store->events_since(piece_events_seen_[t], piece_events_);
+        view_->slots[t]->store->events_since(piece_events_seen_[t], piece_events_);
     for (uint32_t id : live_) {
       Conn& c = *conns_[id];
       if (c.closing || c.torrent != t || !c.session) continue;
@@ -608,7 +631,7 @@ class PeerPool::Worker {
     e.peer = c.peer;
     e.torrent = c.torrent;
     e.end.reason = reason;
-    const SessionConfig& sc = pool_.torrents_[c.torrent].session;
+    const SessionConfig& sc = c.session->config();
     e.end.peer_complete = c.session->peer_have_count() == sc.num_pieces ||
                           (sc.have_count == sc.num_pieces && c.session->peer_lost_interest());
     e.end.bytes_up = c.session->bytes_uploaded();
@@ -625,6 +648,7 @@ class PeerPool::Worker {
     pool_.connected_.fetch_sub(1, std::memory_order_relaxed);
     c.session.reset();
     c.mse.reset();
+    c.mse_view.reset();
     c.rc4_send = Rc4Stream{};
     c.rc4_recv = Rc4Stream{};
     c.send.release();
@@ -639,7 +663,7 @@ class PeerPool::Worker {
       Conn& c = *conns_[id];
       if (c.closing) continue;
       if (!c.session) {  // an inbound peer that has not named its torrent yet
-        if (now - c.connected_ns > pool_.torrents_[0].session.handshake_timeout_ns)
+        if (now - c.connected_ns > SessionConfig{}.handshake_timeout_ns)
           begin_close(id, Disconnect::kHandshakeTimeout);
         continue;
       }
@@ -702,6 +726,36 @@ class PeerPool::Worker {
     io_uring_cq_advance(ring_->get(), seen);
   }
 
+  // A torrent came or went. The peers of one that went are closed; the
+  // pool hears that this worker is done with it once they are all freed.
+  void take_new_view() {
+    std::shared_ptr<const PoolTorrentView> next = pool_.view();
+    for (uint32_t t = 0; t < next->slots.size(); ++t) {
+      const PoolTorrent* was = t < view_->slots.size() ? view_->slots[t] : nullptr;
+      if (was == next->slots[t]) continue;
+      piece_events_seen_[t] = 0;
+      if (was) leaving_.push_back(t);
+    }
+    view_ = std::move(next);
+    for (uint32_t id : std::vector<uint32_t>(live_)) {
+      Conn& c = *conns_[id];
+      if (c.torrent != kNoTorrent &&
+          std::find(leaving_.begin(), leaving_.end(), c.torrent) != leaving_.end())
+        begin_close(id, Disconnect::kTorrentRemoved);
+    }
+    finish_leaving();
+  }
+
+  void finish_leaving() {
+    for (uint32_t id : live_) {
+      uint32_t t = conns_[id]->torrent;
+      if (t != kNoTorrent && std::find(leaving_.begin(), leaving_.end(), t) != leaving_.end())
+        return;  // still closing
+    }
+    leaving_.clear();
+    pool_.acked_[index_].store(view_->version, std::memory_order_release);
+  }
+
   void shutdown_all() {
     for (uint32_t id : std::vector<uint32_t>(live_)) begin_close(id, Disconnect::kShutdown);
     int64_t deadline = mono_ns() + 2'000'000'000;
@@ -720,7 +774,9 @@ class PeerPool::Worker {
   uint8_t* recv_bufs_ = nullptr;
   int listen_fd_ = -1;
   int64_t accept_rearm_ns_ = 0;
-  std::vector<uint64_t> piece_events_seen_;  // per torrent
+  std::shared_ptr<const PoolTorrentView> view_;
+  std::vector<uint32_t> leaving_;            // slots removed whose peers are still closing
+  std::vector<uint64_t> piece_events_seen_;  // per slot
   int64_t next_piece_check_ = 0;
   std::vector<PieceStore::PieceEvent> piece_events_;  // a failed multishot accept is re-armed then
   uint16_t bound_port_ = 0;
@@ -745,17 +801,20 @@ class PeerPool::Worker {
 PeerPool::PeerPool(PoolOptions opts, std::vector<PoolTorrent> torrents,
                    std::vector<HandoffQueue*> outbound_inputs)
     : opts_(std::move(opts)),
-      torrents_(std::move(torrents)),
       inputs_(std::move(outbound_inputs)),
       stats_(std::max(1u, opts_.workers)) {
-  if (torrents_.empty()) throw std::invalid_argument("PeerPool: no torrent to serve");
-  std::vector<InfoHash> hashes;
-  for (uint32_t i = 0; i < torrents_.size(); ++i) {
-    by_hash_.emplace(torrents_[i].session.info_hash, i);
-    hashes.push_back(torrents_[i].session.info_hash);
+  if (torrents.empty() && opts_.torrent_slots == 0)
+    throw std::invalid_argument("PeerPool: no torrent to serve, and no room for one");
+  uint32_t slots = std::max<uint32_t>(opts_.torrent_slots, static_cast<uint32_t>(torrents.size()));
+  owned_.resize(slots);
+  for (uint32_t i = 0; i < torrents.size(); ++i)
+    owned_[i] = std::make_unique<PoolTorrent>(std::move(torrents[i]));
+  for (auto& s : stats_) s.torrents = std::vector<TorrentCounters>(slots);
+  acked_ = std::make_unique<std::atomic<uint64_t>[]>(std::max(1u, opts_.workers));
+  {
+    std::lock_guard lock(view_mu_);
+    publish();
   }
-  skeys_ = std::make_unique<MseSkeys>(hashes);
-  for (auto& s : stats_) s.torrents = std::vector<TorrentCounters>(torrents_.size());
   opts_.workers = std::max(1u, opts_.workers);
   for (uint32_t i = 0; i < opts_.workers; ++i)
     bells_.push_back(std::make_unique<EventfdDoorbell>());
@@ -773,6 +832,60 @@ PeerPool::PeerPool(PoolOptions opts, std::vector<PoolTorrent> torrents,
 PeerPool::~PeerPool() {
   stop();
   for (HandoffQueue* q : inputs_) q->set_doorbell(nullptr);
+}
+
+void PeerPool::publish() {
+  auto v = std::make_shared<PoolTorrentView>();
+  v->version = version_.load(std::memory_order_relaxed) + 1;
+  v->slots.resize(owned_.size());
+  std::vector<InfoHash> hashes;
+  for (uint32_t i = 0; i < owned_.size(); ++i) {
+    if (!owned_[i]) continue;
+    v->slots[i] = owned_[i].get();
+    v->by_hash.emplace(owned_[i]->session.info_hash, i);
+    hashes.push_back(owned_[i]->session.info_hash);
+    if (v->first == UINT32_MAX) v->first = i;
+  }
+  v->skeys = std::make_unique<MseSkeys>(hashes);
+  view_ = std::move(v);
+  version_.store(view_->version, std::memory_order_release);
+  for (auto& b : bells_) b->ring();  // a sleeping worker takes it now
+}
+
+std::shared_ptr<const PoolTorrentView> PeerPool::view() const {
+  std::lock_guard lock(view_mu_);
+  return view_;
+}
+
+void PeerPool::add_torrent(uint32_t slot, PoolTorrent t) {
+  std::lock_guard lock(view_mu_);
+  if (slot >= owned_.size() || owned_[slot])
+    throw std::invalid_argument("PeerPool: slot " + std::to_string(slot) + " is not free");
+  // No worker counts for a slot that is free (its peers were all freed).
+  for (auto& s : stats_) {
+    s.torrents[slot].peers_served.set(0);
+    s.torrents[slot].bytes_up.set(0);
+    s.torrents[slot].pieces_served.set(0);
+  }
+  owned_[slot] = std::make_unique<PoolTorrent>(std::move(t));
+  publish();
+}
+
+uint64_t PeerPool::remove_torrent(uint32_t slot) {
+  std::lock_guard lock(view_mu_);
+  if (slot >= owned_.size() || !owned_[slot]) return 0;
+  retired_.emplace_back(version_.load() + 1, std::move(owned_[slot]));
+  publish();
+  return view_->version;
+}
+
+bool PeerPool::removed(uint64_t ticket) {
+  uint64_t all = UINT64_MAX;  // not started, or stopped: no worker holds anything
+  for (uint32_t i = 0; i < threads_.size(); ++i)
+    all = std::min(all, acked_[i].load(std::memory_order_acquire));
+  std::lock_guard lock(view_mu_);
+  std::erase_if(retired_, [&](const auto& r) { return r.first <= all; });
+  return ticket <= all;
 }
 
 void PeerPool::start() {
@@ -820,7 +933,7 @@ PoolTotals PeerPool::totals() const {
 }
 
 std::vector<TorrentTotals> PeerPool::torrent_totals() const {
-  std::vector<TorrentTotals> t(torrents_.size());
+  std::vector<TorrentTotals> t(owned_.size());
   for (const auto& s : stats_)
     for (size_t i = 0; i < t.size(); ++i) {
       t[i].peers_served += s.torrents[i].peers_served.get();

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <unordered_map>
@@ -48,6 +49,9 @@ struct PoolOptions {
   // not (off). Outbound: always under require; under prefer plaintext first
   // and MSE after a peer turned a handshake away (see README).
   EncryptionPolicy encryption = EncryptionPolicy::kPrefer;
+  // Torrents the pool can hold at once (slots); 0 = the ones it starts with.
+  // More room lets torrents be added while it runs.
+  uint32_t torrent_slots = 0;
 };
 
 // Per torrent, written by one worker each.
@@ -78,10 +82,21 @@ struct OutboundEnd {
 };
 
 // One torrent the pool serves. Outbound flows name theirs by the dial's tag
-// (the index here); inbound peers by the info-hash they ask for.
+// (its slot); inbound peers by the info-hash they ask for.
 struct PoolTorrent {
   const PieceStore* store = nullptr;
   SessionConfig session;
+};
+
+// What the workers serve, published whole when a torrent comes or goes
+// (read-copy-update): a worker takes the new view between two loop passes,
+// so the hot path reads a plain table with no lock.
+struct PoolTorrentView {
+  uint64_t version = 0;
+  std::vector<const PoolTorrent*> slots;  // null: no torrent there
+  std::unordered_map<InfoHash, uint32_t, InfoHashHasher> by_hash;
+  std::unique_ptr<MseSkeys> skeys;
+  uint32_t first = UINT32_MAX;  // a served slot, for a peer whose handshake names none
 };
 
 struct TorrentTotals {
@@ -105,6 +120,17 @@ class PeerPool {
 
   // Binds the listeners and starts the workers; throws std::runtime_error.
   void start();
+  // Serves a torrent in a free slot from the workers' next pass; its
+  // counters start at zero. The store must outlive its removal.
+  void add_torrent(uint32_t slot, PoolTorrent t);
+  // Stops serving a slot: each worker closes its peers (counted as
+  // torrent_removed). Returns a ticket for removed().
+  uint64_t remove_torrent(uint32_t slot);
+  // True once no worker holds anything of what was removed by that ticket:
+  // its store may go and its slot be used again. The thread that starts and
+  // stops the pool calls it.
+  bool removed(uint64_t ticket);
+  uint32_t slots() const { return static_cast<uint32_t>(owned_.size()); }
   // Closes every connection and joins the workers.
   void stop();
   PoolTotals totals() const;
@@ -116,9 +142,17 @@ class PeerPool {
  private:
   class Worker;
   PoolOptions opts_;
-  std::vector<PoolTorrent> torrents_;
-  std::unordered_map<InfoHash, uint32_t, InfoHashHasher> by_hash_;  // read-only once built
-  std::unique_ptr<MseSkeys> skeys_;
+  void publish();  // under view_mu_
+  std::shared_ptr<const PoolTorrentView> view() const;
+
+  std::vector<std::unique_ptr<PoolTorrent>> owned_;  // by slot; under view_mu_
+  // Removed, until every worker has let go of them.
+  std::vector<std::pair<uint64_t, std::unique_ptr<PoolTorrent>>> retired_;
+  mutable std::mutex view_mu_;
+  std::shared_ptr<const PoolTorrentView> view_;  // under view_mu_
+  std::atomic<uint64_t> version_{0};             // view_->version, for the workers to poll
+  // Per worker: the newest view it took whose removals it has finished.
+  std::unique_ptr<std::atomic<uint64_t>[]> acked_;
   std::vector<HandoffQueue*> inputs_;
   // One per worker, rung by the shards feeding it and by stop(). Owned
   // here, not by the workers: a shard may still hand a flow off (and

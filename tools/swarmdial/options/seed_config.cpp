@@ -33,6 +33,12 @@ po::options_description seed_options() {
       "the torrent's name (its file, or its directory of files) and DATA_ROOT is --data-root or "
       "DIR; a torrent that cannot be loaded or has no data there is named and skipped")(
       "data-root", po::value<std::string>(), "where --torrents-dir's data is (default: DIR)")(
+      "max-torrents", po::value<int64_t>(),
+      "torrents seeded at once at most (default: those given; with --torrents-dir, twice "
+      "those found and at least 1024). DIR is watched while the run goes: a *.torrent put "
+      "there starts seeding (its data checked first), one removed stops (its peers closed, "
+      "`stopped` announced), one rewritten is seeded as what it now holds; SIGHUP reads DIR "
+      "again, files skipped before too")(
       "state-dir", po::value<std::string>(),
       "fast resume: keep what was verified here (one file per torrent, with its files' sizes "
       "and mtimes); a restart hashes only the pieces of files that changed");
@@ -119,6 +125,8 @@ std::optional<SeedConfig> parse_seed_args(const std::vector<std::string>& args,
     c.data_root = vm["data-root"].as<std::string>();
     if (c.data_root.empty()) fail("data-root", "is empty");
   }
+  if (vm.count("max-torrents"))
+    c.max_torrents = static_cast<uint32_t>(flag_in_range(vm, "max-torrents", 1, 1'000'000));
   if (files.empty() && c.torrents_dir.empty())
     throw UsageError("--torrent FILE (with --data PATH) or --torrents-dir DIR is required");
   if (files.size() != data.size())

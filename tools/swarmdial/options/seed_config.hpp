@@ -21,6 +21,7 @@ struct SeedConfig {
   std::vector<TorrentSource> torrents;  // --torrent T --data D, paired in order
   std::string torrents_dir;             // --torrents-dir: every *.torrent in it
   std::string data_root;                // --data-root: where their data is (default: beside them)
+  uint32_t max_torrents = 0;            // --max-torrents: seeded at once; 0 = see --help
   std::optional<Endpoint> listen;
   std::vector<Endpoint> peers;         // --peers A:P,...
   std::string peers_file;              // --peers-file F

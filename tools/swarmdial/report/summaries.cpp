@@ -189,6 +189,8 @@ nlohmann::json torrent_json(const SeedTorrentReport& t, bool with_trackers) {
                       {"pieces_served", t.totals.pieces_served},
                       {"peer_book", peer_book_json(t.peer_book)}};
   if (t.resume) j["resume"] = resume_json(*t.resume);
+  if (t.added_at_s) j["added_at_s"] = *t.added_at_s;
+  if (t.removed_at_s) j["removed_at_s"] = *t.removed_at_s;
   if (with_trackers) {
     j["trackers"] = trackers_json(t.trackers);
     j["tracker_peers_new"] = t.tracker_peers_new;
@@ -236,6 +238,8 @@ nlohmann::json seed_summary(const SeedReport& r) {
   nlohmann::json torrents = nlohmann::json::array();
   for (const auto& tr : r.torrents) torrents.push_back(torrent_json(tr, r.with_trackers));
   s["seed"]["torrents"] = torrents;
+  if (r.watching)
+    s["seed"]["torrents_dir"] = {{"added", r.torrents_added}, {"removed", r.torrents_removed}};
   if (r.torrents.size() == 1) {
     const SeedTorrentReport& one = r.torrents[0];
     s["seed"]["torrent"] = one.meta->name;

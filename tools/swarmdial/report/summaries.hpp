@@ -66,6 +66,9 @@ struct SeedTorrentReport {
   std::vector<TrackerState> trackers;
   uint64_t tracker_peers_new = 0;
   PeerBookCounts peer_book;  // its peers to dial, at the end
+  // Seconds since the start: added while the run went (--torrents-dir),
+  // removed before it ended.
+  std::optional<double> added_at_s, removed_at_s;
 };
 
 // `seed`'s summary: the run's totals, and each torrent's own. With one
@@ -79,6 +82,8 @@ struct SeedReport {
   const SeedResult* result = nullptr;
   bool with_trackers = false;
   AnnounceServiceStats announces;  // with trackers: the node's announce queue at the end
+  bool watching = false;           // --torrents-dir was watched
+  uint64_t torrents_added = 0, torrents_removed = 0;
 };
 nlohmann::json seed_summary(const SeedReport& r);
 
