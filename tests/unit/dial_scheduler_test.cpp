@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -100,6 +101,41 @@ TEST(DialScheduler, AFullTorrentQueueDropsAndCounts) {
   EXPECT_FALSE(s.add(peer(5, 0)));  // no such torrent
   EXPECT_EQ(s.waiting(0), 10u);
   EXPECT_EQ(s.dropped(), 5u);
+}
+
+// A torrent that stops being seeded leaves the round at once: what it had
+// waiting is gone (not counted as dropped for a full queue), and the turn
+// order of the others does not skip anyone.
+TEST(DialScheduler, AClearedTorrentLeavesTheRound) {
+  for (DialOrder order : {DialOrder::kFair, DialOrder::kFifo}) {
+    DialScheduler s(3, order);
+    for (uint32_t i = 0; i < 3; ++i)
+      for (uint32_t t = 0; t < 3; ++t) s.add(peer(t, i));
+    std::vector<uint32_t> got;
+    size_t room = 1;
+    auto take = [&](const DialTarget& d) {
+      if (room == 0) return false;
+      --room;
+      got.push_back(d.tag);
+      return true;
+    };
+    s.drain(take);  // torrent 0's first
+    EXPECT_EQ(s.clear(1), 3u);
+    EXPECT_EQ(s.waiting(1), 0u);
+    EXPECT_EQ(s.waiting(), 5u);
+    room = 10;
+    s.drain(take);
+    EXPECT_EQ(got.size(), 6u);
+    EXPECT_EQ(std::count(got.begin(), got.end(), 1u), 0);
+    if (order == DialOrder::kFair) {
+      EXPECT_EQ(got, (std::vector<uint32_t>{0, 2, 0, 2, 0, 2}));
+    }
+    EXPECT_EQ(s.dropped(), 0u);
+    EXPECT_EQ(s.clear(1), 0u);
+    EXPECT_EQ(s.clear(7), 0u);       // no such torrent
+    EXPECT_TRUE(s.add(peer(1, 9)));  // the slot can be used again
+    EXPECT_EQ(s.waiting(1), 1u);
+  }
 }
 
 }  // namespace

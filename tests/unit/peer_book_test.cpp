@@ -125,5 +125,28 @@ TEST(PeerBook, AFullBookTakesNoMorePeersAndSaysSo) {
   EXPECT_EQ(b.counts(0).refused_full, 1u);
 }
 
+// A torrent that stops being seeded takes its peers with it, and only its
+// own: its counts come back as its final figures, the others' stay, and a
+// given-up entry of it that falls due later is skipped.
+TEST(PeerBook, DroppingATorrentForgetsOnlyItsPeers) {
+  PeerBook b({.forget_after_ns = 10 * kSec}, 2);
+  EXPECT_TRUE(b.listed(peer(2, 0), PeerSource::kFile, 0));
+  EXPECT_TRUE(b.listed(peer(3, 0), PeerSource::kTracker, 0));
+  EXPECT_TRUE(b.listed(peer(2, 1), PeerSource::kFile, 0));
+  b.on_dial_result(peer(3, 0), Outcome::kRefused, RedialDecision::kGiveUp, kSec);
+  PeerBookCounts gone = b.drop_torrent(0);
+  EXPECT_EQ(gone.total(), 2u);
+  EXPECT_EQ(gone.by_state[static_cast<size_t>(PeerBookState::kGivenUp)], 1u);
+  EXPECT_EQ(b.counts(0).total(), 0u);
+  EXPECT_EQ(b.counts(1).total(), 1u);
+  EXPECT_EQ(b.find(peer(2, 0)), nullptr);
+  ASSERT_NE(b.find(peer(2, 1)), nullptr);
+  EXPECT_EQ(b.size(), 1u);
+  EXPECT_EQ(b.forget(20 * kSec), 0u);  // its given-up entry has no record behind it
+  EXPECT_EQ(b.counts(0).forgotten, 0u);
+  EXPECT_TRUE(b.listed(peer(2, 0), PeerSource::kTracker, 21 * kSec));  // new again
+  EXPECT_EQ(b.drop_torrent(5).total(), 0u);                            // no such torrent
+}
+
 }  // namespace
 }  // namespace swarmdial
