@@ -137,7 +137,12 @@ try:
         except OSError:
             accepted = False
         check.that(accepted, "the listener accepts once READY=1 is sent")
-    time.sleep(4.5)
+    time.sleep(2.0)
+    # `systemctl reload` (ExecReload): SIGHUP rereads, it does not stop the service.
+    check.that("ExecReload=/bin/kill -HUP $MAINPID" in open(UNIT).read(), "the unit reloads by SIGHUP")
+    p.send_signal(signal.SIGHUP)
+    time.sleep(2.5)
+    check.that(p.poll() is None, f"SIGHUP ended the service: exit {p.poll()}")
     p.send_signal(signal.SIGTERM)
     rc = p.wait(timeout=40)
     time.sleep(0.3)
