@@ -11,20 +11,23 @@ opentracker (Debian's) and python3-libtorrent leechers:
 - a .torrent rewritten with another torrent is seeded as what it now holds;
 - the metrics gauge swarmdial_torrents and the counters follow, and at
   SIGTERM the summary has every torrent that was seeded, the removed ones
-  with when they went, and --state-dir holds each added one's state.
+  with when they went, and --state-dir holds each added one's state;
+- --max-torrents under what the directory holds is exit 2; at what it
+  holds, one more .torrent is named and skipped (no slot).
 Loopback only. Run with Debian's /usr/bin/python3 (libtorrent)."""
 import filecmp
 import os
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 import time
 import urllib.request
 
 import libtorrent as lt
 
-from seedtest import (Check, Leecher, bt_handshake, free_port, read_json, start_seed,
+from seedtest import (SWARMDIAL, Check, Leecher, bt_handshake, free_port, read_json, start_seed,
                       unchoked_peer, wait_for_port)
 from trackertest import OpenTracker
 
@@ -110,7 +113,7 @@ hashes["t3"] = make("t3", staging)         # its data comes later
 hashes["t4"] = make("t4", tdir)            # takes t0.torrent's place
 
 tracker = OpenTracker(list(hashes.values()))
-seed = None
+seed = full = None
 try:
     port, mport = free_port(), free_port()
     summary = os.path.join(tmp, "summary.json")
@@ -183,12 +186,30 @@ try:
     check.that(s["disconnects"].get("torrent_removed", 0) >= 1, f"disconnects {s['disconnects']}")
     check.that(s["disconnects"].get("unknown_info_hash", 0) >= 2, f"disconnects {s['disconnects']}")
     wait_until("every `stopped` reached opentracker", lambda: tracker.stats()["seeds"] == 0, 10)
+
+    # --max-torrents: fewer than the directory holds is a usage error; as
+    # many leaves no slot for one more, which is named and skipped.
+    few = subprocess.run([SWARMDIAL, "seed", "--torrents-dir", tdir, "--listen", "127.0.0.1:0",
+                          "--max-torrents", "2"], capture_output=True, text=True, timeout=30)
+    check.that(few.returncode == 2 and "--max-torrents 2" in few.stderr,
+               f"--max-torrents 2 for 3 torrents: exit {few.returncode} {few.stderr!r}")
+    full = start_seed(["--torrents-dir", tdir, "--listen", "127.0.0.1:0", "--max-torrents", 3,
+                       "--quiet", "--duration", 30])
+    time.sleep(2)
+    shutil.copy(os.path.join(staging, "t1.torrent"), tdir)
+    time.sleep(2.5)
+    full.send_signal(signal.SIGTERM)
+    full_rc = full.wait(timeout=30)
+    full_err = full.stderr.read()
+    check.that(full_rc == 0 and "every one of --max-torrents 3 is in use" in full_err,
+               f"no slot for a fourth torrent: exit {full_rc} {full_err[-400:]!r}")
     print(f"torrents-dir live: added {s['torrents_dir']['added']}, removed "
           f"{s['torrents_dir']['removed']}, disconnects {s['disconnects']}")
 finally:
-    if seed and seed.poll() is None:
-        seed.kill()
-        seed.wait()
+    for p in (seed, full):
+        if p and p.poll() is None:
+            p.kill()
+            p.wait()
     tracker.close()
     shutil.rmtree(tmp, ignore_errors=True)
 check.done()

@@ -80,3 +80,12 @@ TEST(SeedConfig, UnpairedTorrentsAndDataAreNamed) {
   expect_usage_error(with({"--data-root", "/srv/d"}), "--data-root");
   expect_usage_error({"--torrents-dir", "", "--listen", "198.18.0.100:6881"}, "--torrents-dir");
 }
+
+// 0 = decided once the torrents are loaded (see --help); a number out of
+// range names the flag.
+TEST(SeedConfig, MaxTorrentsIsOptionalAndRangeChecked) {
+  EXPECT_EQ(parse(kBase).max_torrents, 0u);
+  EXPECT_EQ(parse(with({"--max-torrents", "5000"})).max_torrents, 5000u);
+  expect_usage_error(with({"--max-torrents", "0"}), "--max-torrents");
+  expect_usage_error(with({"--max-torrents", "2000000"}), "--max-torrents");
+}

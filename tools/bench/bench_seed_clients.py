@@ -3,7 +3,10 @@
 transmission-daemon (Debian's packages), side by side in one run: each
 seeder in turn serves --torrents generated torrents (default 200), and the
 bench reads, once every torrent is seeding:
-- RSS of the seeding process;
+- RSS of the seeding process, and its private part (USS: Private_Clean +
+  Private_Dirty of smaps_rollup), which leaves out the shared libraries'
+  pages that every process using them maps (libcrypto alone is 3.5 MiB of
+  swarmdial's RSS);
 - CPU at idle over --idle-seconds (every thread's run time from
   /proc/PID/task/*/schedstat, to the nanosecond), no peers;
 - the time for --leechers python3-libtorrent leechers (default 20, each
@@ -89,6 +92,11 @@ def wait_listening(port, proc, what):
 def rss_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+
+def uss_kb(pid):
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        return sum(int(l.split()[1]) for l in f if l.startswith(("Private_Clean:", "Private_Dirty:")))
 
 
 def cpu_s(pid):
@@ -283,12 +291,12 @@ def one(kind, tdir, torrents):
             time.sleep(0.5)
         ready = time.monotonic() - t0
         time.sleep(2.0)  # start-up settles
-        rss = rss_kb(s.proc.pid)
+        rss, uss = rss_kb(s.proc.pid), uss_kb(s.proc.pid)
         c0, w0 = cpu_s(s.proc.pid), time.monotonic()
         time.sleep(args.idle_seconds)
         idle = (cpu_s(s.proc.pid) - c0) / (time.monotonic() - w0)
         took, share = leech_all(s.port, torrents)
-        return {"rss_mib": rss / 1024, "idle_cpu": idle, "ready_s": ready, "leech_share": share,
+        return {"rss_mib": rss / 1024, "uss_mib": uss / 1024, "idle_cpu": idle, "ready_s": ready, "leech_share": share,
                 "leech_s": took if took is not None else float("inf")}
     finally:
         s.stop()
@@ -314,7 +322,7 @@ try:
             r = one(k, tdir, torrents)
             res[k.name].append(r)
             print(f"run {run + 1} {k.name:>19}: ready {r['ready_s']:6.1f} s  RSS "
-                  f"{r['rss_mib']:7.1f} MiB  idle CPU {r['idle_cpu'] * 100:6.3f}%  "
+                  f"{r['rss_mib']:7.1f} MiB (private {r['uss_mib']:5.1f})  idle CPU {r['idle_cpu'] * 100:6.3f}%  "
                   + (f"{args.leechers} leechers done in {r['leech_s']:6.2f} s" if r["leech_s"] != float("inf")
                      else f"leechers unfinished after {args.leech_timeout:.0f} s "
                           f"({r['leech_share']:.0%} of their bytes)"), flush=True)
@@ -324,10 +332,11 @@ try:
     for n, m in med.items():
         done = (f"leechers done in {m['leech_s']:6.2f} s" if m["leech_s"] != float("inf")
                 else f"leechers unfinished after {args.leech_timeout:.0f} s")
-        print(f"  {n:>19}: RSS {m['rss_mib']:7.1f} MiB  idle CPU {m['idle_cpu'] * 100:6.3f}% of a "
+        print(f"  {n:>19}: RSS {m['rss_mib']:7.1f} MiB (private {m['uss_mib']:5.1f})  idle CPU {m['idle_cpu'] * 100:6.3f}% of a "
               f"core  {done}  (ready after {m['ready_s']:.1f} s)")
     sd = med["swarmdial"]
-    for key, what in (("rss_mib", "RSS"), ("idle_cpu", "idle CPU"), ("leech_s", "leech time")):
+    for key, what in (("rss_mib", "RSS"), ("uss_mib", "private memory"), ("idle_cpu", "idle CPU"),
+                      ("leech_s", "leech time")):
         best_name = min((n for n in med if n != "swarmdial"), key=lambda n: med[n][key])
         best = med[best_name][key]
         ratio = sd[key] / best if best > 0 else float("inf")
