@@ -22,6 +22,8 @@ namespace swarmdial {
 
 namespace {
 
+constexpr int64_t kMaxRedialDelayNs = 60'000'000'000;
+
 SeedCounters seed_counters(const PoolTotals& t, const RedialCounts& r) {
   SeedCounters s;
   for (size_t i = 0; i < RedialCounts::kCauses; ++i) {
@@ -268,7 +270,7 @@ class RedialLoop {
 
   static RedialPolicy policy(const SeedConfig& cfg) {
     std::random_device rd;
-    return {cfg.redials, cfg.redial_delay_ms * 1'000'000, 60'000'000'000,
+    return {cfg.redials, cfg.redial_delay_ms * 1'000'000, kMaxRedialDelayNs,
             (uint64_t{rd()} << 32) ^ rd()};
   }
 
@@ -454,10 +456,12 @@ int run_seeding(const SeedConfig& cfg, const std::vector<SeedTorrent>& torrents,
     return 2;
   }
   bool dials = !dial_list.empty() || hooks.dynamic_targets || cfg.backend == Backend::kDpdk;
-  // A slot freed is given out again once a dial of its torrent cannot be on
-  // its way any more: in a shard's feed, in flight, or due for a re-dial
-  // (dropped when due).
-  TorrentSlots slots(cfg.max_torrents, torrents, 2 * cfg.timeout_ms * 1'000'000 + 10'000'000'000);
+  // A slot freed is given out again once no dial of its torrent can be on
+  // its way any more: in a shard's feed or in flight (a timeout), or waiting
+  // for a re-dial (at most 60 s plus its 20% jitter; dropped when due while
+  // the slot is free, but it would be the new torrent's once reused).
+  TorrentSlots slots(cfg.max_torrents, torrents,
+                     2 * cfg.timeout_ms * 1'000'000 + kMaxRedialDelayNs * 6 / 5 + 10'000'000'000);
   // One torrent's peers are the shards' own list; many torrents' go through
   // the dial scheduler, each with its torrent's tag, to share the budget.
   DialScheduler scheduler(slots.size(), cfg.dial_order);
