@@ -18,6 +18,7 @@ bool DialScheduler::add(const DialTarget& d) {
     }
     ++fifo_waiting_[d.tag];
     arrivals_.push_back(d);
+    ++waiting_;
     return true;
   }
   std::deque<DialTarget>& q = queues_[d.tag];
@@ -33,6 +34,7 @@ bool DialScheduler::add(const DialTarget& d) {
     if (active_.size() > 1) ++next_;
   }
   q.push_back(d);
+  ++waiting_;
   return true;
 }
 
@@ -42,9 +44,11 @@ size_t DialScheduler::clear(uint32_t torrent) {
   if (order_ == DialOrder::kFifo) {
     size_t n = std::erase_if(arrivals_, [&](const DialTarget& d) { return d.tag == torrent; });
     fifo_waiting_[torrent] = 0;
+    waiting_ -= n;
     return n;
   }
   size_t n = std::exchange(queues_[torrent], {}).size();
+  waiting_ -= n;
   if (auto it = std::find(active_.begin(), active_.end(), torrent); it != active_.end()) {
     size_t at = static_cast<size_t>(it - active_.begin());
     active_.erase(it);
@@ -55,10 +59,7 @@ size_t DialScheduler::clear(uint32_t torrent) {
 
 size_t DialScheduler::waiting() const {
   std::lock_guard lock(mu_);
-  if (order_ == DialOrder::kFifo) return arrivals_.size();
-  size_t n = 0;
-  for (const auto& q : queues_) n += q.size();
-  return n;
+  return waiting_;
 }
 
 size_t DialScheduler::waiting(uint32_t torrent) const {

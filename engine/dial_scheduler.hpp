@@ -45,6 +45,7 @@ class DialScheduler {
         arrivals_.pop_front();
         ++n;
       }
+      waiting_ -= n;
       return n;
     }
     // Round robin, from where the last call stopped.
@@ -61,6 +62,7 @@ class DialScheduler {
       refused_in_a_row = 0;
       q.pop_front();
       ++n;
+      --waiting_;
       if (q.empty()) {
         active_.erase(active_.begin() +
                       static_cast<std::ptrdiff_t>(next_));  // next_ now names the next one
@@ -89,6 +91,7 @@ class DialScheduler {
   std::deque<DialTarget> arrivals_;  // kFifo
   std::vector<size_t> fifo_waiting_;
   uint64_t dropped_ = 0;
+  size_t waiting_ = 0;  // over every torrent, kept as it changes (read on every run-loop tick)
 };
 
 }  // namespace swarmdial

@@ -39,16 +39,16 @@ bool PeerBook::listed(const DialTarget& peer, PeerSource source, int64_t now_ns)
     it->second.last_listed_ns = now_ns;
     return false;
   }
-  PeerBookCounts& c = counts_[peer.tag];
   if (peers_.size() >= policy_.max_peers) {
-    ++c.refused_full;
+    update(peer.tag, [](PeerBookCounts& c) { ++c.refused_full; });
     return false;
   }
   PeerRecord r;
   r.sources = static_cast<uint8_t>(source);
   r.last_listed_ns = r.state_since_ns = now_ns;
   peers_.emplace(peer, r);
-  ++c.by_state[static_cast<size_t>(PeerBookState::kQueued)];
+  update(peer.tag,
+         [](PeerBookCounts& c) { ++c.by_state[static_cast<size_t>(PeerBookState::kQueued)]; });
   return true;
 }
 
@@ -58,9 +58,10 @@ PeerRecord* PeerBook::touch(const DialTarget& peer) {
 }
 
 void PeerBook::move(const DialTarget& peer, PeerRecord& r, PeerBookState to, int64_t now_ns) {
-  PeerBookCounts& c = counts_[peer.tag];
-  --c.by_state[static_cast<size_t>(r.state)];
-  ++c.by_state[static_cast<size_t>(to)];
+  update(peer.tag, [&](PeerBookCounts& c) {
+    --c.by_state[static_cast<size_t>(r.state)];
+    ++c.by_state[static_cast<size_t>(to)];
+  });
   r.state = to;
   r.state_since_ns = now_ns;
   if (to == PeerBookState::kGivenUp) given_up_.push_back({now_ns, peer});
@@ -107,7 +108,7 @@ void PeerBook::on_session_end(const DialTarget& peer, bool peer_complete, Redial
   if (!r) return;
   if (peer_complete && !r->seed) {
     r->seed = true;
-    ++counts_[peer.tag].seeds;
+    update(peer.tag, [](PeerBookCounts& c) { ++c.seeds; });
   }
   if (d == RedialDecision::kRedial || d == RedialDecision::kGiveUp) ++r->fails;
   move(peer, *r, after(d), now_ns);
@@ -121,7 +122,12 @@ PeerBookCounts PeerBook::drop_torrent(uint32_t torrent) {
   if (torrent >= counts_.size()) return {};
   // Its given-up entries stay queued: without a record behind them they are skipped.
   std::erase_if(peers_, [&](const auto& kv) { return kv.first.tag == torrent; });
-  return std::exchange(counts_[torrent], {});
+  PeerBookCounts gone = std::exchange(counts_[torrent], {});
+  for (size_t i = 0; i < gone.by_state.size(); ++i) totals_.by_state[i] -= gone.by_state[i];
+  totals_.seeds -= gone.seeds;
+  totals_.forgotten -= gone.forgotten;
+  totals_.refused_full -= gone.refused_full;
+  return gone;
 }
 
 size_t PeerBook::forget(int64_t now_ns) {
@@ -134,10 +140,12 @@ size_t PeerBook::forget(int64_t now_ns) {
     if (it == peers_.end() || it->second.state != PeerBookState::kGivenUp ||
         it->second.state_since_ns != g.at_ns)
       continue;
-    PeerBookCounts& c = counts_[g.peer.tag];
-    --c.by_state[static_cast<size_t>(PeerBookState::kGivenUp)];
-    if (it->second.seed) --c.seeds;
-    ++c.forgotten;
+    bool seed = it->second.seed;
+    update(g.peer.tag, [&](PeerBookCounts& c) {
+      --c.by_state[static_cast<size_t>(PeerBookState::kGivenUp)];
+      if (seed) --c.seeds;
+      ++c.forgotten;
+    });
     peers_.erase(it);
     ++n;
   }
@@ -147,17 +155,6 @@ size_t PeerBook::forget(int64_t now_ns) {
 const PeerRecord* PeerBook::find(const DialTarget& peer) const {
   auto it = peers_.find(peer);
   return it == peers_.end() ? nullptr : &it->second;
-}
-
-PeerBookCounts PeerBook::totals() const {
-  PeerBookCounts t;
-  for (const auto& c : counts_) {
-    for (size_t i = 0; i < t.by_state.size(); ++i) t.by_state[i] += c.by_state[i];
-    t.seeds += c.seeds;
-    t.forgotten += c.forgotten;
-    t.refused_full += c.refused_full;
-  }
-  return t;
 }
 
 }  // namespace swarmdial

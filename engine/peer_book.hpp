@@ -80,7 +80,9 @@ class PeerBook {
 
   const PeerRecord* find(const DialTarget& peer) const;
   const PeerBookCounts& counts(uint32_t torrent) const { return counts_.at(torrent); }
-  PeerBookCounts totals() const;
+  // Over every torrent, kept as they change: the run loop reads it on every
+  // tick, and a node of thousands of torrents should not sum them each time.
+  const PeerBookCounts& totals() const { return totals_; }
   size_t size() const { return peers_.size(); }
 
  private:
@@ -90,9 +92,17 @@ class PeerBook {
   PeerRecord* touch(const DialTarget& peer);  // a record we were told of, or null
   void move(const DialTarget& peer, PeerRecord& r, PeerBookState to, int64_t now_ns);
 
+  // Applies one change to a torrent's counts and to the totals alike.
+  template <class Change>
+  void update(uint32_t torrent, Change&& change) {
+    change(counts_[torrent]);
+    change(totals_);
+  }
+
   PeerBookPolicy policy_;
   std::unordered_map<DialTarget, PeerRecord, Hasher> peers_;
   std::vector<PeerBookCounts> counts_;  // per torrent
+  PeerBookCounts totals_;
   // Given-up peers in the order they were given up; an entry whose record
   // moved on since is skipped.
   struct GaveUp {

@@ -19,6 +19,11 @@ namespace swarmdial {
 namespace {
 // Longest the loop sleeps without looking at the stop flag.
 constexpr int64_t kMaxIdleNs = 20'000'000;
+// ... when nothing is in flight either, on a kernel backend (a seeding node
+// waiting for peers to dial): an idle node should not wake 50 times a
+// second, and a dial fed now waits at most this long. A dpdk shard carries
+// the peers' packets too, so it never sleeps that long.
+constexpr int64_t kQuietIdleNs = 100'000'000;
 constexpr size_t kReapBatch = 256;
 
 void pin_to_cpu(int cpu) {
@@ -159,7 +164,8 @@ void Shard::adapt(int64_t now) {
 
 int64_t Shard::idle_wait_ns(int64_t now) const {
   const Runtime& rt = *rt_;
-  int64_t wait = kMaxIdleNs;
+  bool quiet = rt.dialer->in_flight() == 0 && !rt.dialer->forwards_for_kernel();
+  int64_t wait = quiet ? kQuietIdleNs : kMaxIdleNs;
   if (rt.budget.available() > 0) {
     bool has_new = rt.peeked || !rt.cursor.exhausted();
     bool retry_due = !rt.retries.empty();

@@ -142,10 +142,52 @@ TEST(PeerBook, DroppingATorrentForgetsOnlyItsPeers) {
   EXPECT_EQ(b.find(peer(2, 0)), nullptr);
   ASSERT_NE(b.find(peer(2, 1)), nullptr);
   EXPECT_EQ(b.size(), 1u);
+  EXPECT_EQ(b.totals().total(), 1u);  // the totals lose what it had, and only that
+  EXPECT_EQ(b.totals().by_state[static_cast<size_t>(PeerBookState::kGivenUp)], 0u);
   EXPECT_EQ(b.forget(20 * kSec), 0u);  // its given-up entry has no record behind it
   EXPECT_EQ(b.counts(0).forgotten, 0u);
   EXPECT_TRUE(b.listed(peer(2, 0), PeerSource::kTracker, 21 * kSec));  // new again
   EXPECT_EQ(b.drop_torrent(5).total(), 0u);                            // no such torrent
+}
+
+// The totals are kept as counts change, not summed: after every kind of
+// event over three torrents they still equal the sum of the torrents' counts.
+TEST(PeerBook, TotalsFollowEveryChange) {
+  PeerBook b({.forget_after_ns = 5 * kSec, .max_peers = 20}, 3);
+  auto check = [&] {
+    PeerBookCounts sum;
+    for (uint32_t t = 0; t < 3; ++t) {
+      const PeerBookCounts& c = b.counts(t);
+      for (size_t i = 0; i < sum.by_state.size(); ++i) sum.by_state[i] += c.by_state[i];
+      sum.seeds += c.seeds;
+      sum.forgotten += c.forgotten;
+      sum.refused_full += c.refused_full;
+    }
+    EXPECT_EQ(b.totals().by_state, sum.by_state);
+    EXPECT_EQ(b.totals().seeds, sum.seeds);
+    EXPECT_EQ(b.totals().forgotten, sum.forgotten);
+    EXPECT_EQ(b.totals().refused_full, sum.refused_full);
+  };
+  for (uint8_t i = 0; i < 24; ++i) b.listed(peer(i, i % 3), PeerSource::kTracker, 0);  // 4 refused
+  check();
+  for (uint8_t i = 0; i < 20; ++i) {
+    DialTarget p = peer(i, i % 3);
+    if (i % 4 == 0) {
+      b.on_dial_result(p, Outcome::kEstablished, RedialDecision::kNone, kSec);
+      b.on_session_end(p, true, RedialDecision::kComplete, 2 * kSec);
+    } else if (i % 4 == 1) {
+      b.on_dial_result(p, Outcome::kTimeout, RedialDecision::kGiveUp, kSec);
+    } else if (i % 4 == 2) {
+      b.on_dial_result(p, Outcome::kRefused, RedialDecision::kRedial, kSec);
+      b.on_redial(p, 2 * kSec);
+    }
+  }
+  check();
+  EXPECT_GT(b.forget(10 * kSec), 0u);
+  check();
+  b.drop_torrent(1);
+  check();
+  EXPECT_EQ(b.totals().refused_full, b.counts(0).refused_full + b.counts(2).refused_full);
 }
 
 }  // namespace
