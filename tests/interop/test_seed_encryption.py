@@ -13,7 +13,11 @@ ways, as users who require encryption set it up):
   so does --encryption prefer, whose plaintext dial Transmission closes,
   and whose re-dial is encrypted;
   under --encryption off the same dial gets nothing (Transmission closes
-  the plaintext handshake: peer_closed before any handshake completes)."""
+  the plaintext handshake before any handshake completes).
+Transmission's close of a plaintext handshake reaches us as a FIN
+(peer_closed) or, when our handshake bytes were still unread on its side,
+as a reset (io_error): both are the refusal the re-dial answers (one CI run
+saw io_error)."""
 import os
 import signal
 import tempfile
@@ -105,10 +109,14 @@ def run_transmission(label, seed_args, expect_done, wait):
     return s
 
 
+def refusals(d):
+    return d.get("peer_closed", 0) + d.get("io_error", 0)
+
+
 run_transmission("transmission require", ["--encryption", "require"], True, 60)
 s = run_transmission("transmission prefer", [], True, 60)
-check.that(s["disconnects"].get("peer_closed", 0) >= 1 and s["redial"]["redials"] >= 1,
+check.that(refusals(s["disconnects"]) >= 1 and s["redial"]["redials"] >= 1,
            f"the plaintext dial was closed and re-dialled: {s['disconnects']} {s['redial']}")
 s = run_transmission("transmission off", ["--encryption", "off"], False, 8)
-check.that(s["disconnects"].get("peer_closed", 0) >= 1, f"Transmission closed on us: {s['disconnects']}")
+check.that(refusals(s["disconnects"]) >= 1, f"Transmission closed on us: {s['disconnects']}")
 check.done()
