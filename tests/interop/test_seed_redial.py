@@ -55,7 +55,10 @@ try:
     s = read_json(summary)
     r = s["seed"]["redial"]
     print(f"turned away once: outcomes {s['outcomes']} redial {r}")
-    check.that(r["by_cause"].get("peer_closed", 0) >= 1, f"re-dial after peer_closed: {r}")
+    # accept_once closes at once: with our handshake already in its buffer
+    # that is a reset (io_error), else a FIN (peer_closed); both are re-dialled.
+    turned_away = r["by_cause"].get("peer_closed", 0) + r["by_cause"].get("io_error", 0)
+    check.that(turned_away >= 1, f"re-dial after the peer closed: {r}")
     check.that(s["outcomes"]["established"] >= 2, f"dialled twice at least: {s['outcomes']}")
     check.that(s["seed"]["bytes_up"] >= sum(sizes.values()), f"bytes_up {s['seed']['bytes_up']}")
     check.that(r["given_up"] == 0, f"nobody given up: {r}")
