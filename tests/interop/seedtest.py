@@ -7,6 +7,7 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.request
 
 import libtorrent as lt
 
@@ -115,6 +116,15 @@ def wait_for_port(port, timeout=10):
         except OSError:
             time.sleep(0.05)
     return False
+
+
+def metric(port, name):
+    """An unlabelled sample from swarmdial's /metrics on loopback, or None."""
+    page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    for line in page.splitlines():
+        if line.startswith(name + " "):
+            return float(line.split()[1])
+    return None
 
 
 def bt_msg(mid, payload=b""):

@@ -29,7 +29,7 @@ import urllib.request
 
 import libtorrent as lt
 
-from seedtest import SWARMDIAL, Check, free_port, read_json, wait_for_port
+from seedtest import SWARMDIAL, Check, free_port, metric, read_json, wait_for_port
 from trackertest import OpenTracker
 
 N = 300
@@ -68,14 +68,6 @@ def stop_seed(p, err):
     rc = p.wait(timeout=60)
     err.seek(0)
     return rc, err.read()
-
-
-def metric(port, name):
-    page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    for line in page.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return None
 
 
 def wait_until(cond, timeout):

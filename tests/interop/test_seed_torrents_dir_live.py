@@ -23,11 +23,10 @@ import socket
 import subprocess
 import tempfile
 import time
-import urllib.request
 
 import libtorrent as lt
 
-from seedtest import (SWARMDIAL, Check, Leecher, bt_handshake, free_port, read_json, start_seed,
+from seedtest import (SWARMDIAL, Check, Leecher, bt_handshake, free_port, metric, read_json, start_seed,
                       unchoked_peer, wait_for_port)
 from trackertest import OpenTracker
 
@@ -62,14 +61,6 @@ def make(name, data_in):
 def same(name, dl):
     return all(filecmp.cmp(os.path.join(tdir, name, r), os.path.join(dl, name, r), shallow=False)
                for r in sizes[name])
-
-
-def metric(port, name):
-    page = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    for line in page.splitlines():
-        if line.startswith(name + " "):
-            return float(line.split()[1])
-    return None
 
 
 def wait_until(what, pred, timeout=20):
