@@ -112,10 +112,9 @@ std::optional<uint32_t> TorrentSlots::reserve(int64_t now_ns) {
   return std::nullopt;
 }
 
-void TorrentSlots::unreserve(uint32_t slot, int64_t now_ns) {
+void TorrentSlots::unreserve(uint32_t slot) {
   std::lock_guard lock(mu_);
   if (slot < state_.size() && state_[slot] == State::kReserved) state_[slot] = State::kFree;
-  (void)now_ns;  // never used: no quarantine needed
 }
 
 void TorrentSlots::add(uint32_t slot, SeedTorrent t, std::vector<DialTarget> dials,

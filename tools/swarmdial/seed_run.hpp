@@ -105,7 +105,7 @@ class TorrentSlots {
   // A slot for a new torrent, or none (all in use, or freed too recently).
   std::optional<uint32_t> reserve(int64_t now_ns);
   // A slot reserved and not used after all.
-  void unreserve(uint32_t slot, int64_t now_ns);
+  void unreserve(uint32_t slot);
   // Seeds the torrent in a reserved slot from the next tick on, and dials
   // these peers for it.
   void add(uint32_t slot, SeedTorrent t, std::vector<DialTarget> dials,

@@ -162,7 +162,7 @@ void TorrentsDirWatch::add(TorrentSlots& slots, const std::string& path) {
     return skip(path, path + ": every one of --max-torrents " + std::to_string(slots.size()) +
                           " is in use (a slot freed is given out again after a while)");
   if (open_and_verify(cfg, *t, false) >= 0) {
-    slots.unreserve(*slot, mono_ns());
+    slots.unreserve(*slot);
     return skip(path, path + ": nothing to seed in it");
   }
   std::vector<DialTarget> dials;
@@ -175,7 +175,7 @@ void TorrentsDirWatch::add(TorrentSlots& slots, const std::string& path) {
   LoadedTorrent& added = *t;
   std::lock_guard lock(node_.mu);
   if (node_.closing) {  // the run is ending: not worth starting now
-    slots.unreserve(*slot, mono_ns());
+    slots.unreserve(*slot);
     return;
   }
   node_.torrents.push_back(std::move(t));
